@@ -1,0 +1,240 @@
+"""The `smshall` command line."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from app.catalog import DEFAULT_CATALOG
+from app.catalog.schema import CatalogError
+from app.runtime import Runtime
+from app.services.catalog import load_catalog
+from app.services.importing import ImportFailed, ImportReport, import_subscribers, import_usage
+from app.settings import Settings, get_settings
+
+DEMO_DIR = Path(__file__).with_name("demo")
+console = Console(stderr=True)
+
+
+def migrate(settings: Settings) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def _import(kind: str, path: Path, runtime: Runtime) -> ImportReport:
+    importer = import_subscribers if kind == "subscribers" else import_usage
+    with Progress(
+        TextColumn(f"importing {kind}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(kind, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return importer(runtime.uow_factory, path, advance)
+
+
+def _ensure_demo_tokens(env_file: Path) -> dict[str, str]:
+    """The demo needs tokens; make random ones once and keep them in `.env`
+    (ignored by git), so the repository never holds a secret."""
+    existing = {}
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                existing[key.strip()] = value.strip()
+    added = []
+    for key in ("SMSHALL_GATEWAY_TOKEN", "SMSHALL_ADMIN_TOKEN"):
+        if not existing.get(key):
+            existing[key] = secrets.token_urlsafe(24)
+            added.append(f"{key}={existing[key]}")
+    if added:
+        with env_file.open("a") as handle:
+            handle.write("\n".join(added) + "\n")
+    return existing
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Set up the embedded demo and serve it, bound over SMPP to the simulator
+    so the handset page can text the service."""
+    from app.demo.simulator import DemoSimulator
+
+    tokens = _ensure_demo_tokens(Path(".env"))
+    get_settings.cache_clear()
+    settings = get_settings()
+    migrate(settings)
+    smpp_port, http_port = args.simulator_ports
+    simulator = DemoSimulator(smpp_port=smpp_port, http_port=http_port)
+    if not args.no_simulator:
+        bind = simulator.start()
+        settings = settings.model_copy(update={"smpp_binds": [bind], "notice_channel": "smpp"})
+    try:
+        runtime = Runtime.from_settings(settings)
+        load_catalog(runtime.uow_factory)
+        _import("subscribers", DEMO_DIR / "subscribers.csv", runtime)
+        _import("usage", DEMO_DIR / "usage.csv", runtime)
+        gateway = tokens["SMSHALL_GATEWAY_TOKEN"]
+        if settings.gateway_token:
+            gateway = settings.gateway_token.get_secret_value()
+        base = f"http://{settings.host}:{settings.port}"
+        print(f"smshall demo on {base} (database {settings.database_url})")
+        if not args.no_simulator:
+            print(f"Handset page: {simulator.handset_page} — pick 13800138000 and text IWJZS 2")
+        print("Or over HTTP:")
+        print(
+            f"  curl -s -X POST {base}/v1/mo -H 'Authorization: Bearer {gateway}' "
+            "-H 'Content-Type: application/json' "
+            """-d '{"from": "13800138000", "to": "10086", "text": "IWJZS 2", "message_id": "demo-1"}'"""
+        )
+        print(f"Tokens are in .env; the API is described at {base}/docs")
+        sys.stdout.flush()
+        return serve(args, runtime)
+    finally:
+        simulator.stop()
+
+
+def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    runtime = runtime or Runtime.from_settings(settings)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    uvicorn.run(create_app(runtime=runtime), host=host, port=port, log_level="info")
+    return 0
+
+
+def _catalog_load(args: argparse.Namespace) -> int:
+    runtime = Runtime.from_settings(get_settings())
+    codes = load_catalog(runtime.uow_factory, Path(args.file))
+    print(f"catalog loaded: {', '.join(codes)}")
+    return 0
+
+
+def _import_command(args: argparse.Namespace) -> int:
+    runtime = Runtime.from_settings(get_settings())
+    report = _import(args.kind, Path(args.file), runtime)
+    print(f"{args.kind}: {report.rows} rows, {report.inserted} new, {report.updated} updated")
+    return 0
+
+
+def _migrate_command(args: argparse.Namespace) -> int:
+    migrate(get_settings())
+    return 0
+
+
+def _run_scheduled_command(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from app.services.scheduled import run_scheduled
+
+    settings = get_settings()
+    at = datetime.fromisoformat(args.at) if args.at else datetime.now(settings.zone)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=settings.zone)  # a bare time is operator time
+    report = run_scheduled(Runtime.from_settings(settings).uow_factory, at, settings)
+    print(f"run-scheduled at {at.isoformat()}")
+    for kind, count in report.as_dict().items():
+        print(f"  {kind}: {count}")
+    return 0
+
+
+def _rate_vip_command(args: argparse.Namespace) -> int:
+    from app.services.vip_rating import RatingTooEarly, rate_vip
+
+    runtime = Runtime.from_settings(get_settings())
+    try:
+        report = rate_vip(runtime.uow_factory, args.year, apply=args.apply)
+    except RatingTooEarly as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        return 2
+    verb = "applied" if report.applied else "proposed (use --apply to write)"
+    print(f"VIP rating {report.year}: cards {report.valid_from} to {report.valid_to}, {verb}")
+    for change in report.changes:
+        if change.kind != "unchanged":
+            old, new, spend = change.old or "-", change.new or "-", change.spend_fen // 100
+            print(f"  {change.msisdn} {change.kind}: {old} -> {new} ({spend} yuan)")
+    counts = ", ".join(f"{kind} {count}" for kind, count in report.counts().items())
+    print(f"  {counts}; granted VIPs untouched {report.granted_skipped}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smshall", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for name, handler, text in (
+        ("demo", demo, "set up the embedded demo (SQLite, catalog, demo subscribers) and serve"),
+        ("serve", serve, "serve the HTTP API"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+        sub.add_argument("--port", type=int, default=None, help="listen port (default 8000)")
+        sub.set_defaults(handler=handler)
+        if name == "demo":
+            sub.add_argument(
+                "--no-simulator", action="store_true", help="HTTP only: no SMSC simulator"
+            )
+            sub.add_argument(
+                "--simulator-ports",
+                type=lambda text: tuple(int(p) for p in text.split(",")),
+                default=(2775, 8700),
+                metavar="SMPP,HTTP",
+                help="the simulator's SMPP and handset-page ports (default 2775,8700)",
+            )
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        handler=_migrate_command
+    )
+
+    catalog = commands.add_parser("catalog", help="the campaign catalog")
+    catalog_commands = catalog.add_subparsers(dest="action", required=True)
+    load = catalog_commands.add_parser("load", help="validate a catalog file and store it")
+    load.add_argument("file", nargs="?", default=str(DEFAULT_CATALOG))
+    load.set_defaults(handler=_catalog_load)
+
+    data = commands.add_parser("import", help="import subscribers or usage from CSV")
+    data.add_argument("kind", choices=["subscribers", "usage"])
+    data.add_argument("file")
+    data.set_defaults(handler=_import_command)
+
+    scheduled = commands.add_parser(
+        "run-scheduled", help="send due reminders and greetings, lapse free periods, grant credits"
+    )
+    scheduled.add_argument("--at", default=None, help="ISO datetime to run as (default now)")
+    scheduled.set_defaults(handler=_run_scheduled_command)
+
+    rating = commands.add_parser("rate-vip", help="the annual VIP rating from a year's usage")
+    rating.add_argument("year", type=int)
+    rating.add_argument("--apply", action="store_true", help="write the proposed cards")
+    rating.set_defaults(handler=_rate_vip_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (CatalogError, ImportFailed) as error:
+        console.print(f"[red]error:[/red] {error}", highlight=False)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The demo: demo subscribers and usage, and the simulator the demo binds to."""

@@ -1,0 +1,53 @@
+"""Birthday free calls (生日免费): DOMAIN.md §4.6.
+
+Mid-to-high-end customers pay no domestic call charges on their birthday. The
+`SRMF` query says whether that applies and on which day; the scheduled job
+greets them on the day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from app.domain.campaigns import Campaign, eligibility
+from app.domain.segments import Segment
+from app.domain.subscriber import Subscriber
+
+
+@dataclass(frozen=True, kw_only=True)
+class BirthdayCampaign(Campaign):
+    kind = "birthday"
+
+
+@dataclass(frozen=True, slots=True)
+class BirthdayBenefit:
+    applies: bool
+    reason: str  # eligible, no_birthday, not_active, not_target, excluded:…
+    next_birthday: date | None = None
+
+
+def birthday_in(year: int, birthday: date) -> date:
+    """A 29 February birthday is kept on 28 February in common years."""
+    if birthday.month == 2 and birthday.day == 29:
+        try:
+            return date(year, 2, 29)
+        except ValueError:
+            return date(year, 2, 28)
+    return birthday.replace(year=year)
+
+
+def next_birthday(birthday: date, on: date) -> date:
+    this_year = birthday_in(on.year, birthday)
+    return this_year if this_year >= on else birthday_in(on.year + 1, birthday)
+
+
+def benefit(
+    campaign: BirthdayCampaign, subscriber: Subscriber, segments: frozenset[Segment], on: date
+) -> BirthdayBenefit:
+    verdict = eligibility(campaign, subscriber, segments)
+    if not verdict.eligible:
+        return BirthdayBenefit(False, verdict.reason)
+    if subscriber.birthday is None:
+        return BirthdayBenefit(False, "no_birthday")
+    return BirthdayBenefit(True, "eligible", next_birthday(subscriber.birthday, on))

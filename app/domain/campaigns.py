@@ -1,0 +1,157 @@
+"""What every campaign of the catalog shares (DOMAIN.md §4): a window, target
+and excluded segments, whether an order needs the subscriber's `Y` (§5), and
+the grant an accepted sign-up writes.
+
+Each kind (free experience, pre-store rebate, care insurance, tenure reward,
+birthday benefit) adds its own terms and rules in a module of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.domain.outcomes import Outcome
+from app.domain.segments import Segment
+from app.domain.subscriber import Status, Subscriber
+
+
+@dataclass(frozen=True, kw_only=True)
+class Campaign:
+    code: str
+    name_zh: str
+    name_en: str
+    starts_on: date
+    ends_on: date
+    targets: frozenset[Segment]
+    exclusions: frozenset[Segment] = frozenset()
+    keywords: tuple[str, ...] = ()
+    requires_confirmation: bool = False
+    #: Who the offer is for, as the not-eligible reply says it.
+    audience_zh: str = "指定客户"
+    audience_en: str = "selected customers"
+
+    kind = "campaign"
+
+    def name(self, chinese: bool) -> str:
+        return self.name_zh if chinese else self.name_en
+
+    def is_open_on(self, day: date) -> bool:
+        """The window includes its first and its last day."""
+        return self.starts_on <= day <= self.ends_on
+
+    @property
+    def keyword(self) -> str:
+        """The keyword replies tell subscribers to send."""
+        return self.keywords[0] if self.keywords else self.code
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    eligible: bool
+    reason: str  # "eligible", "not_active", "excluded:<segment>", "not_target", …
+
+
+ELIGIBLE = Eligibility(True, "eligible")
+
+
+def eligibility(
+    campaign: Campaign, subscriber: Subscriber, segments: frozenset[Segment]
+) -> Eligibility:
+    """Status must be active; an excluded segment (a granted VIP) bars; one
+    target segment admits (DOMAIN.md §3, §4)."""
+    if subscriber.status is not Status.ACTIVE:
+        return Eligibility(False, "not_active")
+    barred = sorted(segments & campaign.exclusions)
+    if barred:
+        return Eligibility(False, f"excluded:{barred[0]}")
+    if not segments & campaign.targets:
+        return Eligibility(False, "not_target")
+    return ELIGIBLE
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What an accepted sign-up gives: one row in the subscriber's services.
+
+    `exclusivity_key` carries the campaign's "one per subscriber" rule into
+    the store's unique constraint; `service_code` is what `QX` + code and the
+    `0000` list name.
+    """
+
+    service_code: str
+    exclusivity_key: str
+    package_code: str
+    monthly_fee_fen: int
+    free_months: int
+    activated_on: date
+    starts_on: date
+    ends_on: date
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def waived_fen(self) -> int:
+        return self.monthly_fee_fen * self.free_months
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A service the subscriber already holds under the same exclusivity key."""
+
+    package_code: str
+    starts_on: date
+    ends_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a sign-up message decides; the reply is worded from it.
+
+    activated (with `grant`), already_active (with `existing`), not_eligible
+    (with `reason`), campaign_inactive, menu (no argument: what is on offer),
+    invalid_argument, confirmation_required (with the `grant` that a `Y` will
+    place).
+    """
+
+    outcome: Outcome
+    reason: str = ""
+    grant: Grant | None = None
+    existing: Held | None = None
+    free_months: int = 0
+
+
+def closed_or_held(campaign: Campaign, existing: Held | None, on: date) -> Decision | None:
+    """The checks every kind makes first, in the order a subscriber can act on:
+    a closed window, then one-per-subscriber (the reply names what is held)."""
+    if not campaign.is_open_on(on):
+        return Decision(Outcome.CAMPAIGN_INACTIVE)
+    if existing is not None:
+        return Decision(Outcome.ALREADY_ACTIVE, existing=existing)
+    return None
+
+
+def screen(
+    campaign: Campaign,
+    subscriber: Subscriber,
+    segments: frozenset[Segment],
+    existing: Held | None,
+    on: date,
+) -> Decision | None:
+    """The window, one-per-subscriber and eligibility: a decision when one of
+    them already answers the sign-up, None when the kind's own rules go on."""
+    early = closed_or_held(campaign, existing, on)
+    if early is not None:
+        return early
+    verdict = eligibility(campaign, subscriber, segments)
+    if not verdict.eligible:
+        return Decision(Outcome.NOT_ELIGIBLE, reason=verdict.reason)
+    return None
+
+
+def granted(campaign: Campaign, grant: Grant, confirmed: bool) -> Decision:
+    """A paid order is not made on the first message (DOMAIN.md §5)."""
+    if campaign.requires_confirmation and not confirmed:
+        return Decision(Outcome.CONFIRMATION_REQUIRED, grant=grant, free_months=grant.free_months)
+    return Decision(Outcome.ACTIVATED, grant=grant, free_months=grant.free_months)

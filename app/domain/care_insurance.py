@@ -1,0 +1,77 @@
+"""Care insurance (关爱保险), `GABX` + the insured person's name: DOMAIN.md §4.5.
+
+One per subscriber, ever. Signed up in the current month; cover takes effect
+on the 10th of the next month. The insured's name is personal data: it is
+kept with the service and echoed only to the subscriber who sent it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from app.domain.campaigns import (
+    Campaign,
+    Decision,
+    Grant,
+    Held,
+    granted,
+    screen,
+)
+from app.domain.outcomes import Outcome
+from app.domain.segments import Segment
+from app.domain.subscriber import Month, Subscriber
+
+#: Chinese names (with the middle dot of minority and foreign names) or Latin
+#: letters and spaces; 2 to 20 characters.
+_NAME = re.compile(r"^[\u3400-\u9fff·A-Za-z][\u3400-\u9fff·A-Za-z ]{1,19}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CareInsuranceCampaign(Campaign):
+    cover_starts_day: int = 10
+    cover_months: int = 12
+    monthly_fee_fen: int = 0
+
+    kind = "care_insurance"
+
+
+def valid_insured_name(text: str) -> bool:
+    return bool(_NAME.match(text.strip()))
+
+
+def cover_grant(campaign: CareInsuranceCampaign, insured_name: str, on: date) -> Grant:
+    start = Month.of(on).plus(1).first_day().replace(day=campaign.cover_starts_day)
+    last_month = Month.of(start).plus(campaign.cover_months)
+    ends_on = last_month.first_day().replace(day=campaign.cover_starts_day)
+    return Grant(
+        service_code=campaign.code,
+        exclusivity_key=campaign.code,
+        package_code="",
+        monthly_fee_fen=campaign.monthly_fee_fen,
+        free_months=0,
+        activated_on=on,
+        starts_on=start,
+        ends_on=date.fromordinal(ends_on.toordinal() - 1),
+        details={"insured_name": insured_name},
+    )
+
+
+def decide_cover(
+    campaign: CareInsuranceCampaign,
+    subscriber: Subscriber,
+    segments: frozenset[Segment],
+    existing: Held | None,
+    insured_name: str | None,
+    on: date,
+    confirmed: bool = False,
+) -> Decision:
+    early = screen(campaign, subscriber, segments, existing, on)
+    if early is not None:
+        return early
+    if insured_name is None:
+        return Decision(Outcome.MENU)
+    if not valid_insured_name(insured_name):
+        return Decision(Outcome.INVALID_ARGUMENT)
+    return granted(campaign, cover_grant(campaign, insured_name.strip(), on), confirmed)

@@ -1,0 +1,107 @@
+"""Pre-store rebates on sticky services (粘性业务预存回馈), `YC` + code: DOMAIN.md §4.4.
+
+A paid order: the subscriber pre-pays and is given back call credit (or a
+device) over a contract. Every offer needs the secondary confirmation of §5,
+and some need something of the handset or account first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from app.domain.campaigns import (
+    Campaign,
+    Decision,
+    Grant,
+    Held,
+    granted,
+    screen,
+)
+from app.domain.outcomes import Outcome
+from app.domain.segments import Segment
+from app.domain.subscriber import Month, Subscriber
+
+Prerequisite = Literal["cmmb_handset", "mobile_payment"]
+
+
+@dataclass(frozen=True, slots=True)
+class RebateOffer:
+    code: str
+    name_zh: str
+    name_en: str
+    prestore_fen: int
+    monthly_fee_fen: int
+    contract_months: int
+    #: Call credit given back over the contract, or 0 when a device is given.
+    credit_back_fen: int = 0
+    device_zh: str = ""
+    device_en: str = ""
+    device_worth_fen: int = 0
+    requires: Prerequisite | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrestoreRebateCampaign(Campaign):
+    offers: tuple[RebateOffer, ...]
+
+    kind = "prestore_rebate"
+
+    def offer(self, code: str | None) -> RebateOffer | None:
+        return next((o for o in self.offers if o.code == code), None)
+
+    def exclusivity_key(self, code: str) -> str:
+        return f"{self.code}:{code}"
+
+
+def has_prerequisite(subscriber: Subscriber, requirement: Prerequisite | None) -> bool:
+    """A CMMB handset for mobile TV, a mobile-payment account for the lottery (§4.4)."""
+    if requirement == "cmmb_handset":
+        return subscriber.cmmb_handset
+    if requirement == "mobile_payment":
+        return subscriber.mobile_payment
+    return True
+
+
+def rebate_grant(campaign: PrestoreRebateCampaign, offer: RebateOffer, on: date) -> Grant:
+    """The pre-store is paid at once; the contract runs from the 1st of next month."""
+    first = Month.of(on).plus(1)
+    return Grant(
+        service_code=campaign.code + offer.code,
+        exclusivity_key=campaign.exclusivity_key(offer.code),
+        package_code=offer.code,
+        monthly_fee_fen=offer.monthly_fee_fen,
+        free_months=0,
+        activated_on=on,
+        starts_on=first.first_day(),
+        ends_on=first.plus(offer.contract_months - 1).last_day(),
+        details={
+            "prestore_fen": offer.prestore_fen,
+            "credit_back_fen": offer.credit_back_fen,
+            "contract_months": offer.contract_months,
+            "device_zh": offer.device_zh,
+        },
+    )
+
+
+def decide_rebate(
+    campaign: PrestoreRebateCampaign,
+    subscriber: Subscriber,
+    segments: frozenset[Segment],
+    existing: Held | None,
+    code: str | None,
+    on: date,
+    confirmed: bool = False,
+) -> Decision:
+    early = screen(campaign, subscriber, segments, existing, on)
+    if early is not None:
+        return early
+    if code is None:
+        return Decision(Outcome.MENU)
+    offer = campaign.offer(code)
+    if offer is None:
+        return Decision(Outcome.INVALID_ARGUMENT)
+    if not has_prerequisite(subscriber, offer.requires):
+        return Decision(Outcome.NOT_ELIGIBLE, reason=f"requires:{offer.requires}")
+    return granted(campaign, rebate_grant(campaign, offer, on), confirmed)

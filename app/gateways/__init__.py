@@ -1,0 +1,1 @@
+"""Adapters to the outside world: HTTP inbound, SMPP, the outbox sender."""

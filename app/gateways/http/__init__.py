@@ -1,0 +1,1 @@
+"""HTTP gateways: the JSON MO endpoint (and, later, Kannel's conventions)."""

@@ -1,0 +1,79 @@
+"""`POST /v1/mo`: the JSON inbound contract for gateways and testers.
+
+The reply travels in the response body; the same `message_id` sent again
+returns the first answer and acts on nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.runtime import Runtime
+from app.security import require_token
+from app.services.clock import utc_now
+from app.services.inbound import InboundMessage, handle_inbound
+from app.services.msisdn import normalise_msisdn
+
+GATEWAY = "http-json"
+
+
+def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+gateway_auth = require_token(lambda r: _runtime(r).settings.gateway_token, "gateway")
+router = APIRouter(prefix="/v1", tags=["gateway"], dependencies=[Depends(gateway_auth)])
+
+
+class MoIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    sender: str = Field(alias="from", description="the subscriber's number, any common form")
+    to: str = Field(pattern=r"^[0-9]{3,21}$", description="the short code texted")
+    text: str = Field(max_length=2000)
+    message_id: str = Field(min_length=1, max_length=128, description="the gateway's id")
+    received_at: datetime | None = Field(
+        default=None, description="when the SMSC received it; naive = operator time; default now"
+    )
+
+    @field_validator("sender")
+    @classmethod
+    def _msisdn(cls, value: str) -> str:
+        return normalise_msisdn(value)
+
+
+class ReplyOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    to: str
+    sender: str = Field(serialization_alias="from")
+    text: str
+
+
+class MoOut(BaseModel):
+    message_id: str
+    outcome: str
+    duplicate: bool
+    replies: list[ReplyOut]
+
+
+@router.post("/mo", response_model=MoOut, response_model_by_alias=True)
+def receive_mo(body: MoIn, runtime: Annotated[Runtime, Depends(_runtime)]) -> MoOut:
+    received_at = body.received_at or utc_now()
+    if received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=runtime.settings.zone)
+    result = handle_inbound(
+        runtime.uow_factory,
+        InboundMessage(GATEWAY, body.message_id, body.sender, body.to, body.text, received_at),
+        runtime.reply_context,
+    )
+    return MoOut(
+        message_id=result.message_id,
+        outcome=result.outcome,
+        duplicate=result.duplicate,
+        replies=[ReplyOut(to=r.to, sender=r.sender, text=r.text) for r in result.replies],
+    )

@@ -1,0 +1,156 @@
+"""The Kannel sender: claims queued `kannel` replies and hands them to Kannel's sendsms.
+
+Runs when `kannel_reply_mode = sendsms`. Claims, marks and retries are the
+outbox's own (app/services/outbox.py); this module only speaks sendsms. A
+reply is `sent` only on Kannel's 202 ("0: Accepted" or "3: Queued"); a 503, a
+5xx, a refused login (fixable config) or a lost connection puts it back with
+backoff; any other 4xx will never succeed and fails it. sendsms gives no
+message id, so each call carries a `dlr-url` naming the outbox row, and the
+row's receipts are matched by that (`receipt_key`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+import httpx
+
+from app.domain.sms_coding import fits_gsm7
+from app.gateways.http.kannel_wire import receipt_key
+from app.gateways.outbox_sender import retry_later
+from app.services.outbox import (
+    ClaimedReply,
+    SentPart,
+    claim_replies,
+    mark_failed,
+    mark_sent,
+)
+from app.settings import Settings
+from app.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger("smshall.kannel")
+
+CHANNEL = "kannel"
+ACCEPTED = 202
+#: Kannel's "Authorization failed": wrong sendsms-user, fixed by the operator, so retried.
+RETRIED_4XX = {401, 403, 408, 429}
+
+
+def dlr_url(settings: Settings, reply_id: int) -> str:
+    """The URL Kannel calls for each report: our row id and token, then Kannel's escapes."""
+    ours = {"reply": str(reply_id)}
+    if settings.kannel_token is not None and settings.kannel_token.get_secret_value():
+        ours["token"] = settings.kannel_token.get_secret_value()
+    base = settings.kannel_dlr_url
+    joiner = "&" if "?" in base else "?"
+    return f"{base}{joiner}{urlencode(ours)}&type=%d&answer=%A&smsc_id=%F"
+
+
+def sendsms_params(settings: Settings, reply: ClaimedReply) -> dict[str, str]:
+    params = {
+        "username": settings.kannel_sendsms_username,
+        "password": settings.kannel_sendsms_password.get_secret_value(),
+        "from": reply.sender,
+        "to": reply.msisdn,
+        "text": reply.text,
+        "charset": "UTF-8",
+    }
+    if not fits_gsm7(reply.text):
+        params["coding"] = "2"  # UCS-2; Kannel recodes from the UTF-8 we send
+    if settings.kannel_smsc:
+        params["smsc"] = settings.kannel_smsc
+    if settings.kannel_dlr_url:
+        params["dlr-mask"] = str(settings.kannel_dlr_mask)
+        params["dlr-url"] = dlr_url(settings, reply.id)
+    return params
+
+
+class KannelSender:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        settings: Settings,
+        client: httpx.Client | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.settings = settings
+        self.client = client or httpx.Client(timeout=settings.kannel_sendsms_timeout)
+        self.worker = (
+            worker or f"kannel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        )
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kannel-sender", daemon=True)
+        self.counters: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self.client.close()
+
+    def wake(self) -> None:
+        """A reply was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self.send_due()
+            except Exception:
+                log.exception("kannel sender: claim failed")
+                claimed = 0
+            if not claimed:
+                self._wake.wait(self.settings.outbox_poll_interval)
+                self._wake.clear()
+
+    def send_due(self) -> int:
+        """Claim one batch and send it; the number claimed."""
+        lease = self.settings.outbox_claim_lease
+        replies = claim_replies(
+            self.uow_factory, CHANNEL, self.worker, self.settings.outbox_batch_size, lease
+        )
+        # Each call may take the whole timeout: start none that could outlive the
+        # lease, or another sender could claim that row again and send it twice.
+        last_start = time.monotonic() + lease - self.settings.kannel_sendsms_timeout
+        for reply in replies:
+            if self._stop.is_set() or time.monotonic() > last_start:
+                break  # the lease brings the rest back
+            self.send(reply)
+        return len(replies)
+
+    def send(self, reply: ClaimedReply) -> None:
+        try:
+            response = self.client.get(
+                self.settings.kannel_sendsms_url, params=sendsms_params(self.settings, reply)
+            )
+        except httpx.HTTPError as error:
+            self._retry(reply, f"sendsms unreachable: {error!r}", None)
+            return
+        answer = response.text.strip()[:120]
+        if response.status_code == ACCEPTED:
+            mark_sent(self.uow_factory, reply.id, [SentPart(CHANNEL, receipt_key(reply.id))])
+            self.counters["sent"] += 1
+            log.info("reply %d to %s: sendsms %r", reply.id, reply.msisdn, answer)
+        elif 400 <= response.status_code < 500 and response.status_code not in RETRIED_4XX:
+            self.counters["failed"] += 1
+            log.warning("reply %d to %s refused: %r", reply.id, reply.msisdn, answer)
+            mark_failed(self.uow_factory, reply.id, f"sendsms: {answer}", response.status_code)
+        else:
+            self._retry(reply, f"sendsms {response.status_code}: {answer}", response.status_code)
+
+    def _retry(self, reply: ClaimedReply, error: str, status: int | None) -> None:
+        self.counters["retried"] += 1
+        retry_later(self.uow_factory, self.settings, reply, error, status)

@@ -1,0 +1,263 @@
+"""The outbox sender: claims queued `smpp` replies and submits them through the binds.
+
+Claims are short transactions of up to `outbox_batch_size` rows, never more
+than the binds' windows can carry; sending happens outside any transaction.
+Per part: ESME_RTHROTTLED / ESME_RMSGQFUL pause the bind and the same part is
+sent again first (a few times); other temporary statuses, a lost connection or
+a missing response put the reply back in the queue with exponential backoff;
+permanent statuses fail it. A reply whose submit was sent but whose response
+was lost (connection killed mid-window) is sent again later: the SMSC may
+then carry it twice, which SMPP cannot rule out; nothing is acted on twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from app.domain import sms_coding
+from app.domain.sms_coding import EncodedText, ReferenceSize
+from app.gateways.smpp.esme import EsmeConnection, NotBound
+from app.gateways.smpp.status_codes import Verdict, describe, verdict
+from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.services.outbox import (
+    ClaimedReply,
+    SentPart,
+    claim_replies,
+    mark_failed,
+    mark_sent,
+    schedule_retry,
+)
+from app.settings import Settings, SmppBind
+from app.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger("smshall.outbox")
+
+CHANNEL = "smpp"
+#: Resends of one part after ESME_RTHROTTLED / ESME_RMSGQFUL before the reply is requeued.
+THROTTLED_RESENDS = 5
+UDHI = 0x40
+
+
+class Transmitters(Protocol):
+    @property
+    def any_transmitter(self) -> bool: ...
+
+    def transmitter(self) -> EsmeConnection | None: ...
+
+    def window_capacity(self) -> int: ...
+
+
+def retry_delay(attempts: int, base: float = 2.0, rng: random.Random | None = None) -> float:
+    """base, 2 base, 4 base … seconds, at most 5 minutes, with jitter."""
+    return min(300.0, base * 2.0 ** max(0, attempts - 1)) * (rng or random).uniform(0.75, 1.25)
+
+
+def retry_later(
+    uow_factory: Callable[[], UnitOfWork],
+    settings: Settings,
+    reply: ClaimedReply,
+    error: str,
+    status: int | None,
+    delay: float | None = None,
+) -> str:
+    """A temporary failure of any sender: back off and try again, or give up
+    after `outbox_max_attempts`. Returns the reply's state."""
+    wait = retry_delay(reply.attempts, settings.outbox_retry_base) if delay is None else delay
+    state = schedule_retry(uow_factory, reply.id, error, status, wait, settings.outbox_max_attempts)
+    log.info(
+        "reply %d: %s; %s",
+        reply.id,
+        error,
+        "gave up" if state == "failed" else f"retry in {wait:.1f}s",
+    )
+    return state
+
+
+def submit_fields(
+    reply: ClaimedReply, plan: EncodedText, mode: str, config: SmppBind, registered: int
+) -> list[dict[str, Any]]:
+    """submit_sm fields of each part of a reply, long-message mode applied."""
+    base: dict[str, Any] = {
+        "service_type": "",
+        "source_addr_ton": config.source_addr_ton,
+        "source_addr_npi": config.source_addr_npi,
+        "source_addr": reply.sender,
+        "dest_addr_ton": config.dest_addr_ton,
+        "dest_addr_npi": config.dest_addr_npi,
+        "destination_addr": reply.msisdn,
+        "esm_class": 0,
+        "registered_delivery": registered,
+        "data_coding": plan.data_coding,
+    }
+    if not plan.concatenated:
+        return [{**base, "short_message": plan.whole}]
+    if mode == "payload":
+        return [{**base, "short_message": None, "message_payload": plan.whole}]
+    total = len(plan.parts)
+    if mode == "sar":
+        return [
+            {
+                **base,
+                "short_message": part,
+                "sar_msg_ref_num": reply.id & 0xFFFF,
+                "sar_total_segments": total,
+                "sar_segment_seqnum": number,
+            }
+            for number, part in enumerate(plan.parts, start=1)
+        ]
+    size = ReferenceSize.BITS16 if mode == "udh16" else ReferenceSize.BITS8
+    # The row id as reference: stable across resends of the same reply.
+    return [
+        {
+            **base,
+            "esm_class": UDHI,
+            "short_message": sms_coding.concatenation_header(reply.id, total, number, size) + part,
+        }
+        for number, part in enumerate(plan.parts, start=1)
+    ]
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        transmitters: Transmitters,
+        settings: Settings,
+        worker: str | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.transmitters = transmitters
+        self.settings = settings
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="outbox")
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self.counters: dict[str, int] = {"claimed": 0, "sent": 0, "retried": 0, "failed": 0}
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        self._pool.shutdown(wait=True)
+
+    def wake(self) -> None:
+        """New rows were queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        poll = self.settings.outbox_poll_interval
+        while not self._stop.is_set():
+            try:
+                claimed = self._claim()
+            except Exception:
+                log.exception("outbox claim failed")
+                claimed = 0
+            if not claimed:
+                self._wake.wait(poll)
+                self._wake.clear()
+
+    def _claim(self) -> int:
+        if not self.transmitters.any_transmitter:
+            return 0
+        capacity = min(32, self.transmitters.window_capacity())
+        with self._lock:
+            room = min(self.settings.outbox_batch_size, capacity - self._in_flight)
+        if room <= 0:
+            return 0
+        replies = claim_replies(
+            self.uow_factory, CHANNEL, self.worker, room, self.settings.outbox_claim_lease
+        )
+        self.counters["claimed"] += len(replies)
+        for reply in replies:
+            with self._lock:
+                self._in_flight += 1
+            self._pool.submit(self._send_guarded, reply)
+        return len(replies)
+
+    def _send_guarded(self, reply: ClaimedReply) -> None:
+        try:
+            self.send(reply)
+        except Exception:
+            log.exception("reply %d: sending failed", reply.id)
+            self._retry(reply, "internal error", None)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self._wake.set()
+
+    def send(self, reply: ClaimedReply) -> None:
+        plan = sms_coding.split(reply.text, self._reference_size())
+        registered = self.settings.smpp_registered_delivery
+        mode = self.settings.smpp_long_messages
+        sent: list[SentPart] = []
+        part_count: int | None = None
+        index = 0
+        throttled = 0
+        while part_count is None or index < part_count:
+            connection = self.transmitters.transmitter()
+            if connection is None:
+                self._retry(reply, "no bound transmitter", None, delay=1.0)
+                return
+            fields = submit_fields(reply, plan, mode, connection.config, registered)
+            part_count = len(fields)
+            try:
+                outcome = connection.submit(fields[index])
+            except NotBound as error:
+                self._retry(reply, f"not bound: {error}", None, delay=1.0)
+                return
+            except (WindowClosed, ResponseTimeout) as error:
+                self._retry(reply, f"outcome unknown: {error}", None)
+                return
+            result = verdict(outcome.status)
+            if result is Verdict.OK:
+                sent.append(SentPart(connection.config.name, outcome.message_id))
+                index += 1
+                throttled = 0
+                continue
+            if result is Verdict.THROTTLED and throttled < THROTTLED_RESENDS:
+                throttled += 1  # the bind is paused now; this part goes again first
+                continue
+            if result is Verdict.PERMANENT:
+                self.counters["failed"] += 1
+                log.warning(
+                    "reply %d to %s failed: %s", reply.id, reply.msisdn, describe(outcome.status)
+                )
+                mark_failed(self.uow_factory, reply.id, describe(outcome.status), outcome.status)
+                return
+            self._retry(reply, describe(outcome.status), outcome.status)
+            return
+        mark_sent(self.uow_factory, reply.id, sent)
+        self.counters["sent"] += 1
+        # The text stays out of the log: replies may quote a birthday or a name.
+        log.info(
+            "reply %d to %s sent in %d part(s) dc=%d, %d chars, ids=%s",
+            reply.id, reply.msisdn, len(sent), plan.data_coding, len(reply.text),
+            ",".join(p.message_id for p in sent),
+        )  # fmt: skip
+
+    def _retry(
+        self, reply: ClaimedReply, error: str, status: int | None, delay: float | None = None
+    ) -> None:
+        self.counters["retried"] += 1
+        retry_later(self.uow_factory, self.settings, reply, error, status, delay)
+
+    def _reference_size(self) -> ReferenceSize:
+        return (
+            ReferenceSize.BITS16
+            if self.settings.smpp_long_messages == "udh16"
+            else ReferenceSize.BITS8
+        )

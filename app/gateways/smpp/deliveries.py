@@ -1,0 +1,216 @@
+"""deliver_sm (and data_sm) from the SMSC: receipts to the outbox, MO to handle_inbound,
+USSD dialogue steps (`ussd_service_op` set) to `ussd.py`.
+
+The command_status returned becomes the deliver_sm_resp, which is sent only
+after `handle_inbound` committed the inbound row and its queued reply. A
+failure there answers ESME_RX_T_APPN, so the SMSC delivers it again later;
+the dedupe key (see `dedupe.py`) makes that redelivery act once. Parts of a
+long MO are acknowledged as they arrive and held in memory until complete.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from smpplib.pdu import PDU
+
+from app.domain import sms_coding
+from app.domain.delivery_receipts import is_receipt, read_receipt, submitted_id
+from app.gateways.smpp import pdus
+from app.gateways.smpp.concatenation import (
+    UDHI,
+    Assembled,
+    PartInfo,
+    Reassembler,
+    part_info_from_sar,
+    part_info_from_udh,
+    split_udh,
+)
+from app.gateways.smpp.dedupe import MoDedupe
+from app.gateways.smpp.ussd import UssdDialogues
+from app.services.answers import ReplyContext
+from app.services.clock import utc_now
+from app.services.inbound import InboundMessage, handle_inbound
+from app.services.msisdn import InvalidMsisdn, normalise_msisdn
+from app.services.outbox import record_receipt
+from app.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger("smshall.smpp.mo")
+
+CHANNEL = "smpp"
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """The deliver_sm_resp status, and what to tell the dedupe once it is written."""
+
+    status: int
+    key: str | None = None
+    assembled: tuple[str, ...] | None = None
+    #: A USSD screen: submit_sm fields to send on the same bind after the response.
+    ussd_reply: dict[str, Any] | None = None
+
+
+def shown(text: str) -> str:
+    """Decoded MO text for the log: the command word only, never its arguments.
+
+    Arguments may carry personal data (an insured person's name, a birthday,
+    an address); the keyword is what tells a decoding problem apart.
+    """
+    head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
+    head = head[:12]
+    rest = len(text.strip()) - len(head)
+    return f"{head}…(+{rest} chars)" if rest > 0 else head
+
+
+class Deliveries:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        context: ReplyContext,
+        dedupe_window: float,
+        concat_ttl: float,
+        ack_grace: float = 5.0,
+        ussd: UssdDialogues | None = None,
+        receipt_ids: Mapping[str, str] | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        #: Each bind's receipt id convention (`SmppBind.receipt_ids`).
+        self.receipt_ids = dict(receipt_ids or {})
+        self.context = context
+        self.ussd = ussd
+        self.dedupe = MoDedupe(dedupe_window, ack_grace)
+        self.reassembler = Reassembler(concat_ttl)
+
+    def handle(self, bind: str, pdu: PDU) -> Handled:
+        """The command_status for the deliver_sm_resp."""
+        esm_class = pdus.field(pdu, "esm_class") or 0
+        body = pdus.field(pdu, "short_message") or pdus.field(pdu, "message_payload") or b""
+        if is_receipt(esm_class) or pdus.field(pdu, "receipted_message_id"):
+            return self._receipt(bind, pdu, body)
+        if self.ussd is not None and self.ussd.applies(pdu):
+            text = sms_coding.decode(body, pdus.field(pdu, "data_coding") or 0)
+            answer = self.ussd.handle(bind, pdu, text)
+            return Handled(answer.status, ussd_reply=answer.reply)
+        return self._mo(bind, pdu, esm_class, body)
+
+    # -- receipts -----------------------------------------------------------------
+
+    def answered(
+        self, handled: Handled, ok: bool, link_closed_at: Callable[[], float | None]
+    ) -> None:
+        """The deliver_sm_resp went out (ok) or could not; see `dedupe.py`."""
+        if handled.key is not None:
+            self.dedupe.answered(handled.key, ok, link_closed_at)
+        if handled.assembled is not None and ok:
+            self.reassembler.mark_done(handled.assembled)
+
+    def _receipt(self, bind: str, pdu: PDU, body: bytes) -> Handled:
+        receipt = read_receipt(
+            body.decode("latin-1"),
+            pdus.text(pdus.field(pdu, "receipted_message_id")) or None,
+            pdus.field(pdu, "message_state"),
+            pdus.field(pdu, "network_error_code"),
+        )
+        if receipt is None:
+            log.warning("%s: receipt without a message id (%d octets) ignored", bind, len(body))
+            return Handled(pdus.ROK)
+        convention = self.receipt_ids.get(bind, "same")
+        receipt = replace(receipt, message_id=submitted_id(receipt.message_id, convention))
+        matched = record_receipt(self.uow_factory, receipt)
+        log.info(
+            "%s: receipt id=%s stat=%s err=%s%s",
+            bind, receipt.message_id, receipt.stat, receipt.error,
+            "" if matched else " (kept until its submit_sm_resp)",
+        )  # fmt: skip
+        return Handled(pdus.ROK)
+
+    # -- MO -----------------------------------------------------------------------
+
+    def _mo(self, bind: str, pdu: PDU, esm_class: int, body: bytes) -> Handled:
+        source = pdus.text(pdu.source_addr)
+        destination = pdus.text(pdu.destination_addr)
+        data_coding = pdus.field(pdu, "data_coding") or 0
+        payload = body
+        info: PartInfo | None = None
+        if esm_class & UDHI:
+            header, payload = split_udh(body)
+            info = part_info_from_udh(header)
+        if info is None:
+            info = part_info_from_sar(
+                pdus.field(pdu, "sar_msg_ref_num"),
+                pdus.field(pdu, "sar_total_segments"),
+                pdus.field(pdu, "sar_segment_seqnum"),
+            )
+        user_reference = pdus.field(pdu, "user_message_reference")
+        if info is not None:
+            origin = (bind, source, destination)
+            if self.reassembler.is_done(origin, info):
+                log.info(
+                    "%s: MO part %d/%d from %s again; answered already",
+                    bind,
+                    info.number,
+                    info.total,
+                    source,
+                )
+                return Handled(pdus.ROK)
+            whole = self.reassembler.add(origin, info, data_coding, payload)
+            if whole is None:
+                log.info("%s: MO part %d/%d from %s", bind, info.number, info.total, source)
+                return Handled(pdus.ROK)
+            handled = self._act(bind, source, destination, whole.data_coding, whole.payload, None)
+            return Handled(handled.status, handled.key, whole.key)
+        return self._act(bind, source, destination, data_coding, payload, user_reference)
+
+    def expire_parts(self) -> None:
+        """Answer long MO whose missing parts never came, with what did."""
+        for partial in self.reassembler.expire():
+            self._act_partial(partial)
+
+    def _act_partial(self, partial: Assembled) -> None:
+        bind, source, destination = partial.key[:3]
+        log.warning("%s: long MO from %s incomplete after TTL; answering its parts", bind, source)
+        handled = self._act(bind, source, destination, partial.data_coding, partial.payload, None)
+        # No deliver_sm_resp belongs to it: count it as answered, so a late part is a new message.
+        self.answered(handled, handled.status == pdus.ROK, lambda: None)
+
+    def _act(
+        self,
+        bind: str,
+        source: str,
+        destination: str,
+        data_coding: int,
+        payload: bytes,
+        user_reference: Any,
+    ) -> Handled:
+        text = sms_coding.decode(payload, data_coding)
+        try:
+            msisdn = normalise_msisdn(source)
+        except InvalidMsisdn:
+            # Nothing can be sent back to it; acknowledging stops endless redelivery.
+            log.warning("%s: MO from unusable number %r dropped", bind, source)
+            return Handled(pdus.ROK)
+        digest = MoDedupe.digest(bind, source, destination, data_coding, payload, user_reference)
+        key = self.dedupe.key(digest)
+        message = InboundMessage(
+            gateway=f"smpp:{bind}",
+            message_id=key,
+            msisdn=msisdn,
+            short_code=destination,
+            text=text,
+            received_at=utc_now(),
+        )
+        try:
+            result = handle_inbound(self.uow_factory, message, self.context, reply_channel=CHANNEL)
+        except Exception:
+            log.exception("%s: MO %s not stored; asking the SMSC to redeliver", bind, key)
+            return Handled(pdus.RX_T_APPN, key)
+        log.info(
+            "%s: MO %s from %s to %s dc=%d %r -> %s%s",
+            bind, key, msisdn, destination, data_coding, shown(text), result.outcome,
+            " (duplicate)" if result.duplicate else "",
+        )  # fmt: skip
+        return Handled(pdus.ROK, key)

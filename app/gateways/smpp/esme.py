@@ -1,0 +1,250 @@
+"""A supervised ESME connection: connect, bind, keep alive, rebind, unbind.
+
+One thread per connection runs the lifecycle; the session's reader thread
+handles the traffic. Any failure (refused bind, lost socket, unanswered
+enquire_link, unbind from the SMSC) ends the session and the loop binds again
+after `rebind_delay`. `stop()` unbinds cleanly: it waits for the unbind_resp
+with the unbind's own sequence number before closing.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from smpplib.pdu import PDU
+
+from app.gateways.smpp import status_codes
+from app.gateways.smpp.backoff import rebind_delay
+from app.gateways.smpp.session import Session
+from app.gateways.smpp.throttle import TokenBucket
+from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.settings import SmppBind
+
+log = logging.getLogger("smshall.smpp.esme")
+
+#: A session that lived this long counts as healthy: the next rebind starts from the base delay.
+STABLE_AFTER = 30.0
+
+
+class BindState(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    BINDING = "binding"
+    BOUND = "bound"
+    UNBINDING = "unbinding"
+    WAITING = "waiting_to_rebind"
+    STOPPED = "stopped"
+
+
+class NotBound(Exception):
+    """No usable session right now; the message is tried again later."""
+
+
+BIND_COMMANDS = {"trx": "bind_transceiver", "tx": "bind_transmitter", "rx": "bind_receiver"}
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOutcome:
+    status: int
+    message_id: str
+    nack: bool = False
+
+
+class EsmeConnection:
+    def __init__(
+        self,
+        config: SmppBind,
+        role: str,
+        on_request: Callable[[EsmeConnection, Session, PDU], None],
+    ) -> None:
+        self.config = config
+        self.role = role  # trx, tx or rx
+        self.name = config.name if config.mode == "trx" else f"{config.name}/{role}"
+        self.on_request = on_request
+        self.state = BindState.IDLE
+        self.session: Session | None = None
+        self.counters: Counter[str] = Counter()
+        self.last_error = ""
+        self.bound_since: float | None = None
+        self.bucket = TokenBucket(config.tps)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"smpp-{self.name}", daemon=True)
+
+    @property
+    def can_transmit(self) -> bool:
+        return self.role in ("trx", "tx")
+
+    @property
+    def bound(self) -> bool:
+        session = self.session
+        return self.state is BindState.BOUND and session is not None and not session.closed.is_set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _set_state(self, state: BindState) -> None:
+        if state is not self.state:
+            log.info("bind %s: %s -> %s", self.name, self.state, state)
+        self.state = state
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self._connect_and_serve()
+            except Exception as error:  # a bind must outlive any failure
+                self.last_error = str(error) or type(error).__name__
+                self.counters["failures"] += 1
+                log.warning("bind %s: %s", self.name, self.last_error)
+            finally:
+                if self.session is not None:
+                    self.session.close(self.last_error or "session ended")
+                self.session = None
+                self.bound_since = None
+            if self._stop.is_set():
+                break
+            attempt = 0 if time.monotonic() - started > STABLE_AFTER else attempt + 1
+            delay = rebind_delay(attempt, self.config.reconnect_base, self.config.reconnect_max)
+            self._set_state(BindState.WAITING)
+            log.info("bind %s: rebinding in %.2fs (attempt %d)", self.name, delay, attempt)
+            self._stop.wait(delay)
+        self._set_state(BindState.STOPPED)
+
+    def _connect_and_serve(self) -> None:
+        config = self.config
+        self._set_state(BindState.CONNECTING)
+        self.counters["connects"] += 1
+        sock = socket.create_connection((config.host, config.port), timeout=config.response_timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        session = Session(sock, self.name, config.window, self._on_request, self._count)
+        self.session = session
+        session.start()
+        self._set_state(BindState.BINDING)
+        response = session.request(
+            BIND_COMMANDS[self.role],
+            timeout=config.response_timeout,
+            system_id=config.system_id,
+            password=config.password.get_secret_value(),
+            system_type=config.system_type,
+            interface_version=0x34,
+            addr_ton=0,
+            addr_npi=0,
+            address_range="",
+        )
+        if response.command == "generic_nack" or response.status != 0:
+            self.counters["bind_refused"] += 1
+            raise ConnectionError(f"bind refused: {status_codes.describe(response.status)}")
+        self.counters["binds"] += 1
+        self.last_error = ""
+        self.bound_since = time.time()
+        self._set_state(BindState.BOUND)
+        self._keep_alive(session)
+        if self._stop.is_set() and not session.closed.is_set():
+            self._unbind(session)
+        elif session.unbound_by_peer:
+            self.counters["unbound_by_smsc"] += 1
+            self.last_error = "unbound by SMSC"
+        else:
+            self.counters["disconnects"] += 1
+            self.last_error = session.close_reason
+
+    def _keep_alive(self, session: Session) -> None:
+        """enquire_link after `enquire_link_interval` of silence; no answer = dead link."""
+        config = self.config
+        while not self._stop.is_set() and not session.closed.is_set():
+            idle = time.monotonic() - session.last_received
+            if idle >= config.enquire_link_interval:
+                self.counters["enquire_link_sent"] += 1
+                try:
+                    session.request("enquire_link", timeout=config.response_timeout)
+                except (ResponseTimeout, WindowClosed) as error:
+                    session.close(f"enquire_link unanswered: {error}")
+                    return
+                continue
+            wait = min(config.enquire_link_interval - idle, 0.2)
+            self._stop.wait(max(wait, 0.01))
+
+    def _unbind(self, session: Session) -> None:
+        self._set_state(BindState.UNBINDING)
+        deadline = time.monotonic() + self.config.response_timeout
+        while session.window.outstanding and time.monotonic() < deadline:
+            time.sleep(0.02)  # let responses to submits already sent arrive first
+        try:
+            session.request("unbind", timeout=self.config.response_timeout)
+            log.info("bind %s: unbound", self.name)
+        except (ResponseTimeout, WindowClosed) as error:
+            log.warning("bind %s: no unbind_resp: %s", self.name, error)
+        session.close("unbound")
+
+    def _on_request(self, session: Session, pdu: PDU) -> None:
+        self.on_request(self, session, pdu)
+
+    def _count(self, event: str) -> None:
+        self.counters[event] += 1
+
+    # -- submitting ---------------------------------------------------------------
+
+    def submit(self, fields: dict[str, Any]) -> SubmitOutcome:
+        """One submit_sm, paced by the bucket and the window.
+
+        Raises NotBound (no session, no slot in time) or WindowClosed /
+        ResponseTimeout (sent, outcome unknown).
+        """
+        session = self.session
+        if session is None or not self.bound:
+            raise NotBound(self.name)
+        if not self.bucket.take(self.config.response_timeout):
+            raise NotBound(f"{self.name}: throttled")
+        self.counters["submit_sm"] += 1
+        try:
+            response = session.request(
+                "submit_sm", timeout=self.config.response_timeout, counted=True, **fields
+            )
+        except ResponseTimeout:
+            self.counters["submit_timeouts"] += 1
+            raise
+        if response.command == "generic_nack":
+            self.counters["submit_nacked"] += 1
+            return SubmitOutcome(response.status or 0x08, "", nack=True)
+        verdict = status_codes.verdict(response.status)
+        self.counters[f"submit_{verdict}"] += 1
+        if verdict is status_codes.Verdict.THROTTLED:
+            self.bucket.pause(self.config.throttle_pause)
+        message_id = response.message_id
+        if isinstance(message_id, bytes):
+            message_id = message_id.decode("latin-1")
+        return SubmitOutcome(response.status, message_id or "")
+
+    def view(self) -> dict[str, Any]:
+        session = self.session
+        return {
+            "name": self.name,
+            "bind": self.config.name,
+            "role": self.role,
+            "host": self.config.host,
+            "port": self.config.port,
+            "system_id": self.config.system_id,
+            "state": str(self.state),
+            "bound_since": self.bound_since,
+            "window": self.config.window,
+            "outstanding": session.window.outstanding if session else 0,
+            "tps": self.config.tps,
+            "throttled": self.bucket.paused,
+            "last_error": self.last_error,
+            "counters": dict(self.counters),
+        }

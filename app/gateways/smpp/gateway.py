@@ -1,0 +1,156 @@
+"""All SMPP binds of this process: start, stop, pick a transmitter, report state.
+
+deliver_sm handling runs on a small worker pool, not on the reader thread, so
+a slow database never delays submit_sm_resp matching on the same socket.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from smpplib.pdu import PDU
+
+from app.gateways.smpp.deliveries import Deliveries, Handled
+from app.gateways.smpp.esme import EsmeConnection, NotBound
+from app.gateways.smpp.session import Session
+from app.gateways.smpp.ussd import UssdDialogues
+from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.runtime import Runtime
+from app.settings import SmppBind
+
+log = logging.getLogger("smshall.smpp")
+
+ROLES = {"trx": ("trx",), "rx+tx": ("rx", "tx"), "tx": ("tx",), "rx": ("rx",)}
+#: Seconds between counter lines in the log.
+COUNTERS_EVERY = 60
+RESPONSES = {"deliver_sm": "deliver_sm_resp", "data_sm": "data_sm_resp"}
+
+
+class SmppGateway:
+    def __init__(self, runtime: Runtime, binds: list[SmppBind] | None = None) -> None:
+        settings = runtime.settings
+        self.deliveries = Deliveries(
+            runtime.uow_factory,
+            runtime.reply_context,
+            settings.smpp_mo_dedupe_window,
+            settings.smpp_concat_ttl,
+            settings.smpp_mo_ack_grace,
+            UssdDialogues(
+                runtime.uow_factory,
+                runtime.reply_context,
+                settings.notice_channel,
+                settings.ussd_session_timeout,
+            ),
+            {b.name: b.receipt_ids for b in (settings.smpp_binds if binds is None else binds)},
+        )
+        self.connections: list[EsmeConnection] = []
+        for config in settings.smpp_binds if binds is None else binds:
+            for role in ROLES[config.mode]:
+                self.connections.append(EsmeConnection(config, role, self._on_request))
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smpp-mo")
+        self._round_robin = itertools.count()
+        self._stop = threading.Event()
+        self._housekeeping = threading.Thread(target=self._tick, name="smpp-tick", daemon=True)
+
+    def start(self) -> None:
+        for connection in self.connections:
+            connection.start()
+        self._housekeeping.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for connection in self.connections:
+            connection._stop.set()  # all unbind in parallel, then wait for each
+        for connection in self.connections:
+            connection.stop()
+        self._pool.shutdown(wait=True, cancel_futures=False)
+        if self._housekeeping.is_alive():
+            self._housekeeping.join(2.0)
+
+    def _tick(self) -> None:
+        ticks = 0
+        while not self._stop.wait(1.0):
+            ticks += 1
+            try:
+                self.deliveries.expire_parts()
+                if self.deliveries.ussd is not None:
+                    self.deliveries.ussd.expire()
+            except Exception:
+                log.exception("expiring long MO parts or USSD dialogues failed")
+            if ticks % COUNTERS_EVERY == 0:
+                for connection in self.connections:
+                    view = connection.view()
+                    log.info(
+                        "bind %s: %s, %d outstanding, counters %s",
+                        view["name"], view["state"], view["outstanding"], view["counters"],
+                    )  # fmt: skip
+
+    # -- traffic from the SMSC ----------------------------------------------------
+
+    def _on_request(self, connection: EsmeConnection, session: Session, pdu: PDU) -> None:
+        response = RESPONSES.get(pdu.command)
+        if response is None:
+            if pdu.command != "alert_notification":  # the one request that has no response
+                session.nack(pdu.sequence, 0x03, f"unexpected {pdu.command}")
+            return
+        connection.counters[pdu.command] += 1
+        self._pool.submit(self._deliver, connection, session, pdu, response)
+
+    def _deliver(
+        self, connection: EsmeConnection, session: Session, pdu: PDU, response: str
+    ) -> None:
+        try:
+            handled = self.deliveries.handle(connection.config.name, pdu)
+        except Exception:
+            log.exception("%s: deliver_sm handling failed", connection.name)
+            handled = Handled(0x64)  # ESME_RX_T_APPN: the SMSC tries again
+        written = session.respond(pdu, response, handled.status)
+        if not written:
+            log.info("%s: %s #%d unanswered, link gone", connection.name, response, pdu.sequence)
+        ok = written and handled.status == 0
+        self.deliveries.answered(handled, ok, lambda: session.closed_at)
+        if handled.ussd_reply is not None and ok:
+            self._send_ussd(connection, handled.ussd_reply)
+
+    def _send_ussd(self, connection: EsmeConnection, fields: dict[str, Any]) -> None:
+        """A USSD screen goes straight back on the bind of its dialogue (its
+        transmitter for an rx+tx bind), not through the outbox queue."""
+        name = connection.config.name
+        candidates = [connection] + [
+            c for c in self.connections if c is not connection and c.config.name == name
+        ]
+        target = next((c for c in candidates if c.can_transmit and c.bound), None)
+        if target is None:
+            log.warning("%s: no transmitter bound for a USSD screen; dropped", name)
+            return
+        try:
+            outcome = target.submit(fields)
+        except (NotBound, WindowClosed, ResponseTimeout) as error:
+            log.warning("%s: USSD screen not sent: %s", target.name, error)
+            return
+        if outcome.status != 0:
+            log.warning("%s: USSD screen refused: 0x%02x", target.name, outcome.status)
+
+    # -- traffic to the SMSC ------------------------------------------------------
+
+    def transmitter(self) -> EsmeConnection | None:
+        """A bound, unpaused transmitter, round robin; a paused one if that is all."""
+        ready = [c for c in self.connections if c.can_transmit and c.bound]
+        if not ready:
+            return None
+        unpaused = [c for c in ready if not c.bucket.paused] or ready
+        return unpaused[next(self._round_robin) % len(unpaused)]
+
+    @property
+    def any_transmitter(self) -> bool:
+        return any(c.can_transmit and c.bound for c in self.connections)
+
+    def window_capacity(self) -> int:
+        return sum(c.config.window for c in self.connections if c.can_transmit) or 1
+
+    def view(self) -> list[dict[str, Any]]:
+        return [c.view() for c in self.connections]

@@ -1,0 +1,170 @@
+"""One SMPP connection: a reader thread, serialised sends and a window.
+
+The reader never dies on what the peer sends: unreadable PDUs get a
+generic_nack, requests go to `on_request`, whose exceptions are logged.
+enquire_link and unbind from the SMSC are answered here, because they are
+about the connection, not the messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from smpplib.pdu import PDU
+
+from app.gateways.smpp import pdus
+from app.gateways.smpp.framing import BadLength, ConnectionClosed, read_frame
+from app.gateways.smpp.window import ResponseTimeout, Window, WindowClosed
+
+log = logging.getLogger("smshall.smpp.session")
+
+RequestHandler = Callable[["Session", PDU], None]
+
+
+class Session:
+    def __init__(
+        self,
+        sock: socket.socket,
+        name: str,
+        window_size: int,
+        on_request: RequestHandler,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.sock = sock
+        self.name = name
+        self.window = Window(window_size)
+        self.on_request = on_request
+        self.on_event = on_event or (lambda _: None)
+        self.sequences = pdus.SequenceNumbers()
+        self.closed = threading.Event()
+        self.close_reason = ""
+        self.closed_at: float | None = None
+        self.unbound_by_peer = False
+        self.last_received = time.monotonic()
+        self._send_lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self._reader = threading.Thread(
+            target=self._read_loop, name=f"smpp-read-{name}", daemon=True
+        )
+
+    def start(self) -> None:
+        self.sock.settimeout(None)
+        self._reader.start()
+
+    # -- sending ------------------------------------------------------------------
+
+    def send(self, frame: bytes) -> None:
+        if self.closed.is_set():
+            raise WindowClosed(self.close_reason or "connection closed")
+        try:
+            with self._send_lock:
+                self.sock.sendall(frame)
+        except OSError as error:
+            self.close(f"send failed: {error}")
+            raise WindowClosed(str(error)) from error
+
+    def request(self, name: str, *, timeout: float, counted: bool = False, **fields: Any) -> PDU:
+        """Send a request and wait for the response with the same sequence number.
+
+        Raises WindowClosed (connection gone, or no window slot in time) or
+        ResponseTimeout. A `generic_nack` for the request is returned as the
+        response; callers check `.command` and `.status`.
+        """
+        if counted and not self.window.acquire(timeout):
+            raise WindowClosed("no window slot" if not self.closed.is_set() else self.close_reason)
+        sequence = self.sequences.next_sequence()
+        future = self.window.register(sequence, counted)
+        try:
+            self.send(pdus.build(name, sequence, **fields))
+        except Exception:
+            self.window.forget(sequence)
+            raise
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            self.window.forget(sequence)
+            raise ResponseTimeout(f"{name} #{sequence}: no response in {timeout:.1f}s") from None
+
+    def respond(self, request: PDU, name: str, status: int = pdus.ROK, **fields: Any) -> bool:
+        """Answer a request of the peer; False if the connection is gone."""
+        try:
+            self.send(pdus.build(name, request.sequence, status, **fields))
+        except WindowClosed:
+            return False
+        return True
+
+    def close(self, reason: str) -> None:
+        with self._close_lock:
+            if self.closed.is_set():
+                return
+            self.close_reason = reason
+            self.closed_at = time.monotonic()
+            self.closed.set()
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.window.fail_all(reason)
+        log.info("%s: connection closed: %s", self.name, reason)
+
+    # -- reading ------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        while not self.closed.is_set():
+            try:
+                frame = read_frame(self.sock)
+            except BadLength as error:
+                self.nack(error.sequence, pdus.RINVCMDLEN, str(error))
+                self.close(f"bad command_length {error.length}")
+                return
+            except ConnectionClosed as error:
+                self.close(str(error) or "connection lost")
+                return
+            self.last_received = time.monotonic()
+            try:
+                self._dispatch(frame)
+            except Exception:
+                log.exception("%s: failed to handle a PDU; carrying on", self.name)
+
+    def nack(self, sequence: int, status: int, reason: str) -> None:
+        log.warning("%s: generic_nack 0x%02x for #%d: %s", self.name, status, sequence, reason)
+        self.on_event("generic_nack_sent")
+        try:
+            with self._send_lock:
+                self.sock.sendall(pdus.generic_nack(sequence, status))
+        except OSError:
+            pass
+
+    def _dispatch(self, frame: bytes) -> None:
+        _, command_id, status, sequence = pdus.header(frame)
+        try:
+            pdu = pdus.parse(frame)
+        except pdus.MalformedPdu as error:
+            if pdus.is_response(command_id):
+                # A response we cannot read still ends its request: fail it as a nack would.
+                log.warning("%s: unreadable response #%d: %s", self.name, sequence, error)
+                self.window.forget(sequence)
+            else:
+                self.nack(error.sequence, error.status, str(error))
+            return
+        if pdus.is_response(command_id):
+            if not self.window.resolve(sequence, pdu):
+                log.info("%s: %s #%d matches no request (late?)", self.name, pdu.command, sequence)
+            if pdu.command == "generic_nack":
+                self.on_event("generic_nack_received")
+            return
+        if pdu.command == "enquire_link":
+            self.respond(pdu, "enquire_link_resp")
+        elif pdu.command == "unbind":
+            log.info("%s: SMSC sent unbind; answering and rebinding", self.name)
+            self.unbound_by_peer = True
+            self.respond(pdu, "unbind_resp")
+            self.close("unbound by SMSC")
+        else:
+            self.on_request(self, pdu)

@@ -1,0 +1,278 @@
+"""USSD over SMPP: deliver_sm with `ussd_service_op` in, submit_sm screens out.
+
+The USSDC opens a dialogue with a PSSR indication (op 1) whose text is the
+dialled code (`*10086#`, or `*10086*3*1#` to jump straight down the menu) and
+sends each later choice as a USSR confirm (op 18). Each step runs
+`handle_ussd` with every input of the dialogue so far (gateway
+`ussd-smpp:<bind>`), and the screen goes back at once as a submit_sm with
+`service_type=USSD` and op 2 (USSR request: the dialogue goes on) or op 17
+(PSSR response: the last screen), on the bind the dialogue came in on (or on
+that bind's transmitter for an `rx+tx` bind) — never through the outbox
+queue; handle_ussd records it there as `channel='ussd'`, already sent. The
+success SMS of a sign-up is queued for the outbox on the notice channel.
+
+Which dialogue a deliver_sm belongs to (the key is bind name + normalised
+number + correlation):
+- `its_session_info` (0x1383) when present: its first octet (the session
+  number). Its second octet carries the dialogue sequence number (bits 7-1),
+  used to spot a redelivered step (when the USSDC moves it), and the end bit. The reply echoes the
+  received value with the end bit set on the last screen.
+- otherwise `user_message_reference`, echoed back unchanged;
+- otherwise none: one dialogue per number and bind (a handset has one USSD
+  dialogue at a time anyway).
+A new PSSR indication from a number drops whatever dialogue it had.
+
+Dialogues live in this process's memory: the SMSC keeps a dialogue on the
+bind it started on, and a bind belongs to one process. They are forgotten
+after `ussd_session_timeout` seconds of silence; a USSR confirm for a
+dialogue we no longer know starts over at the top menu (its input is not
+acted on). Each dialogue also gets a unique id for `handle_ussd`, so the
+SMSC's small, reused session numbers never make two dialogues look like one
+message. A redelivered step (same sequence number and text) is answered
+again with the same inputs, and so acts once; an ended dialogue is kept
+until the timeout for that alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from smpplib.pdu import PDU
+
+from app.domain import sms_coding
+from app.gateways.smpp import pdus
+from app.services.answers import ReplyContext
+from app.services.clock import utc_now
+from app.services.msisdn import InvalidMsisdn, normalise_msisdn
+from app.services.ussd import UssdStep, handle_ussd
+from app.store.unit_of_work import UnitOfWork
+
+log = logging.getLogger("smshall.smpp.ussd")
+
+#: ussd_service_op values (SMPP 5.0 table; smpp.md §3).
+PSSD_INDICATION, PSSR_INDICATION, USSR_REQUEST, USSN_REQUEST = 0, 1, 2, 3
+PSSD_RESPONSE, PSSR_RESPONSE, USSR_CONFIRM, USSN_CONFIRM = 16, 17, 18, 19
+END_OF_SESSION = 0x0001
+SERVICE_TYPE = "USSD"
+
+
+@dataclass(frozen=True, slots=True)
+class UssdAnswer:
+    """The deliver_sm_resp status and the submit_sm (fields) to send after it."""
+
+    status: int
+    reply: dict[str, Any] | None = None
+
+
+@dataclass
+class Dialogue:
+    id: str
+    service_code: str
+    inputs: tuple[str, ...] = ()
+    last_seen: float = 0.0
+    last_step: tuple[int | None, str] | None = None  # (sequence number, text) acted on
+    #: Sequence numbers seen: only a USSDC that moves them lets a repeat be spotted.
+    sequences: set[int] = field(default_factory=set)
+    #: The last screen went out; kept until the timeout only to answer a repeat of it.
+    ended: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def session_number(info: int | None) -> int | None:
+    return None if info is None else (info >> 8) & 0xFF
+
+
+def dialogue_sequence(info: int | None) -> int | None:
+    return None if info is None else (info >> 1) & 0x7F
+
+
+def split_service_string(text: str) -> tuple[str, tuple[str, ...]]:
+    """`*10086*3*1#` -> (`*10086#`, ("3", "1")); `*10086#` -> (`*10086#`, ())."""
+    body = text.strip().rstrip("#").lstrip("*")
+    head, *rest = body.split("*") if body else ("",)
+    return f"*{head}#", tuple(part for part in rest if part)
+
+
+class UssdDialogues:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        context: ReplyContext,
+        sms_channel: str,
+        timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.context = context
+        self.sms_channel = sms_channel
+        self.timeout = timeout
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._dialogues: dict[tuple[str, str, str], Dialogue] = {}
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._dialogues)
+
+    @staticmethod
+    def applies(pdu: PDU) -> bool:
+        return pdus.field(pdu, "ussd_service_op") is not None
+
+    def expire(self) -> int:
+        """Forget dialogues silent for longer than the timeout; how many went."""
+        now = self.clock()
+        with self._lock:
+            stale = [k for k, d in self._dialogues.items() if now - d.last_seen > self.timeout]
+            for key in stale:
+                del self._dialogues[key]
+        if stale:
+            log.info("%d USSD dialogue(s) timed out", len(stale))
+        return len(stale)
+
+    # -- one deliver_sm -----------------------------------------------------------
+
+    def handle(self, bind: str, pdu: PDU, text: str) -> UssdAnswer:
+        op = pdus.field(pdu, "ussd_service_op")
+        source = pdus.text(pdu.source_addr)
+        try:
+            msisdn = normalise_msisdn(source)
+        except InvalidMsisdn:
+            log.warning("%s: USSD from unusable number %r dropped", bind, source)
+            return UssdAnswer(pdus.ROK)
+        info = pdus.field(pdu, "its_session_info")
+        reference = pdus.field(pdu, "user_message_reference")
+        if info is not None:
+            correlation = f"its:{session_number(info)}"
+        elif reference is not None:
+            correlation = f"umr:{reference}"
+        else:
+            correlation = "-"
+        key = (bind, msisdn, correlation)
+        self.expire()
+        if op == PSSR_INDICATION:
+            dialogue = self._open(key, text or pdus.text(pdu.destination_addr))
+            choice = None
+        elif op == USSR_CONFIRM:
+            with self._lock:
+                dialogue = self._dialogues.get(key)
+            if dialogue is not None and dialogue.ended and not self._repeat(dialogue, pdu, text):
+                dialogue = None
+            if dialogue is None:
+                log.info("%s: USSD step from %s for no open dialogue; from the top", bind, msisdn)
+                dialogue = self._open(key, pdus.text(pdu.destination_addr) or "*10086#")
+                choice = None
+            else:
+                choice = text.strip()
+        else:
+            # USSN confirm, PSSD, a vendor abort/release (e.g. 0x81): nothing to show.
+            with self._lock:
+                gone = self._dialogues.pop(key, None) if op not in (USSN_CONFIRM,) else None
+            log.info(
+                "%s: USSD op %s from %s acknowledged%s",
+                bind, op, msisdn, "; dialogue closed" if gone else "",
+            )  # fmt: skip
+            return UssdAnswer(pdus.ROK)
+        return self._step(bind, dialogue, pdu, msisdn, choice, text)
+
+    @staticmethod
+    def _repeat(dialogue: Dialogue, pdu: PDU, text: str) -> bool:
+        """The step last acted on, sent again (its deliver_sm_resp was lost)?"""
+        sequence = dialogue_sequence(pdus.field(pdu, "its_session_info"))
+        return (
+            sequence is not None
+            and len(dialogue.sequences) > 1
+            and dialogue.last_step == (sequence, text.strip())
+            and bool(dialogue.inputs)
+        )
+
+    def _open(self, key: tuple[str, str, str], dialled: str) -> Dialogue:
+        service_code, shortcut = split_service_string(dialled)
+        bind, msisdn, _ = key
+        dialogue = Dialogue(
+            id=f"{msisdn}-{uuid.uuid4().hex[:16]}",
+            service_code=service_code,
+            inputs=shortcut,
+            last_seen=self.clock(),
+        )
+        with self._lock:
+            for old in [k for k in self._dialogues if k[:2] == (bind, msisdn)]:
+                del self._dialogues[old]  # a new dial from the number starts fresh
+            self._dialogues[key] = dialogue
+        return dialogue
+
+    def _step(
+        self,
+        bind: str,
+        dialogue: Dialogue,
+        pdu: PDU,
+        msisdn: str,
+        choice: str | None,
+        text: str,
+    ) -> UssdAnswer:
+        """Run the dialogue with `choice` added (None: as it stands)."""
+        step = (dialogue_sequence(pdus.field(pdu, "its_session_info")), text.strip())
+        with dialogue.lock:
+            inputs = dialogue.inputs
+            if choice is not None and not self._repeat(dialogue, pdu, text):
+                inputs = (*inputs, choice)  # a repeat is answered again, acting once
+            try:
+                screen = handle_ussd(
+                    self.uow_factory,
+                    UssdStep(
+                        f"ussd-smpp:{bind}",
+                        dialogue.id,
+                        msisdn,
+                        dialogue.service_code,
+                        inputs,
+                        utc_now(),
+                    ),
+                    self.context,
+                    self.sms_channel,
+                )
+            except Exception:
+                log.exception("%s: USSD step of %s failed; asking for redelivery", bind, msisdn)
+                return UssdAnswer(pdus.RX_T_APPN)
+            dialogue.inputs = inputs
+            dialogue.last_step = step
+            if step[0] is not None:
+                dialogue.sequences.add(step[0])
+            dialogue.last_seen = self.clock()
+            dialogue.ended = screen.end
+        log.info(
+            "%s: USSD %s step %d from %s -> %s%s",
+            bind, dialogue.service_code, len(inputs), msisdn, screen.outcome,
+            " (end)" if screen.end else "",
+        )  # fmt: skip
+        return UssdAnswer(pdus.ROK, reply_fields(pdu, screen.text, screen.end))
+
+
+def reply_fields(pdu: PDU, text: str, end: bool) -> dict[str, Any]:
+    """The submit_sm carrying one screen back along the dialogue."""
+    data_coding = sms_coding.coding_for(text)
+    fields: dict[str, Any] = {
+        "service_type": SERVICE_TYPE,
+        "source_addr_ton": pdus.field(pdu, "dest_addr_ton") or 0,
+        "source_addr_npi": pdus.field(pdu, "dest_addr_npi") or 0,
+        "source_addr": pdus.text(pdu.destination_addr),
+        "dest_addr_ton": pdus.field(pdu, "source_addr_ton") or 0,
+        "dest_addr_npi": pdus.field(pdu, "source_addr_npi") or 0,
+        "destination_addr": pdus.text(pdu.source_addr),
+        "esm_class": 0,
+        "registered_delivery": 0,
+        "data_coding": data_coding,
+        "short_message": sms_coding.split(text).whole,
+        "ussd_service_op": PSSR_RESPONSE if end else USSR_REQUEST,
+    }
+    info = pdus.field(pdu, "its_session_info")
+    if info is not None:
+        fields["its_session_info"] = (info | END_OF_SESSION) if end else (info & ~END_OF_SESSION)
+    reference = pdus.field(pdu, "user_message_reference")
+    if reference is not None:
+        fields["user_message_reference"] = reference
+    return fields

@@ -1,0 +1,69 @@
+"""Build the FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from app.api import campaigns, subscribers
+from app.gateways.http import kannel, mo_json, ussd
+from app.gateways.kannel_sender import KannelSender
+from app.gateways.smpp import routes as smpp_routes
+from app.runtime import Runtime
+from app.services.scheduled import ScheduledTimer
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime.from_settings(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # SMPP binds and the outbox sender run only when binds are configured.
+        smpp = None
+        if runtime.settings.smpp_binds:
+            from app.gateways.smpp.service import SmppService
+
+            smpp = SmppService(runtime)
+            smpp.start()
+        app.state.smpp = smpp
+        # Kannel replies leave through sendsms only in that mode; else in the get-url answer.
+        kannel_sender = None
+        if runtime.settings.kannel_reply_mode == "sendsms":
+            kannel_sender = KannelSender(runtime.uow_factory, runtime.settings)
+            kannel_sender.start()
+        app.state.kannel_sender = kannel_sender
+        # Reminders, lapses, greetings, credits: every `scheduled_interval` s (0 = off).
+        scheduled = ScheduledTimer(runtime.uow_factory, runtime.settings)
+        scheduled.start()
+        app.state.scheduled = scheduled
+        try:
+            yield
+        finally:
+            scheduled.stop()
+            if kannel_sender is not None:
+                kannel_sender.stop()
+            if smpp is not None:
+                smpp.stop()
+
+    app = FastAPI(title="smshall", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.smpp = None
+    app.include_router(mo_json.router)
+    app.include_router(kannel.router)
+    app.include_router(ussd.router)
+    app.include_router(subscribers.router)
+    app.include_router(campaigns.router)
+    app.include_router(smpp_routes.router)
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, Any]:
+        body: dict[str, Any] = {"status": "ok"}
+        if app.state.smpp is not None:
+            body["smpp"] = app.state.smpp.health()
+        return body
+
+    return app

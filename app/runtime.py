@@ -1,0 +1,34 @@
+"""What a running service holds: settings, the database and the reply context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services.answers import ReplyContext
+from app.settings import Settings
+from app.store.database import make_engine, make_session_factory
+from app.store.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.database_url)
+        return cls(settings, engine, make_session_factory(engine))
+
+    @property
+    def uow_factory(self) -> Callable[[], UnitOfWork]:
+        return lambda: UnitOfWork(self.sessions)
+
+    @property
+    def reply_context(self) -> ReplyContext:
+        return ReplyContext(self.settings.language, self.settings.zone)

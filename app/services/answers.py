@@ -1,0 +1,31 @@
+"""The answer to one inbound message, and what a deployment answers with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from app.domain.outcomes import Outcome
+from app.domain.replies import Language
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    outcome: Outcome
+    text: str
+    #: Why, for support staff (e.g. `excluded:granted_vip`); never shown to the subscriber.
+    detail: str = ""
+    #: A further SMS the answer sends, e.g. the success SMS of a USSD sign-up.
+    sms: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyContext:
+    """How this deployment answers: language, operator time zone and the
+    lifetimes of the questions a subscriber may answer (DOMAIN.md §5, §6)."""
+
+    language: Language
+    zone: ZoneInfo
+    confirm_hours: int = 24
+    menu_minutes: int = 10
+    cancel_list_hours: int = 2

@@ -1,0 +1,158 @@
+"""handle_inbound: one MO in, its answer out, in one transaction (DESIGN.md, flow).
+
+1. record the inbound message; a repeat of the gateway's message id returns
+   the first answer and changes nothing;
+2. parse the text; 3. load the subscriber; 4. let the domain decide;
+5. write the activation; 6. write the reply to the outbox.
+The reply row is committed with the state change it reports, so a crash can
+lose neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from app.services import keyword_router
+from app.services.answers import Answer, ReplyContext
+from app.services.catalog import campaigns_by_keyword
+from app.services.clock import local_day, utc_now
+from app.services.turn import Turn
+from app.store.messages import DuplicateInbound
+from app.store.models import InboundMessageRow, OutboundMessageRow
+from app.store.unit_of_work import UnitOfWork
+
+#: Replies on this channel travel in the HTTP answer itself (`POST /v1/mo`).
+HTTP_RESPONSE = "http_response"
+#: USSD screens travel in the USSD answer itself.
+USSD_SCREEN = "ussd"
+#: Channels whose reply is carried by the answer to the request, not sent later.
+IN_ANSWER = frozenset({HTTP_RESPONSE, USSD_SCREEN})
+
+#: Decides the answer to one message; the Turn holds what every rule needs.
+Answerer = Callable[[Turn, "InboundMessage"], Answer]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """An MO as a gateway hands it over: the number already normalised."""
+
+    gateway: str
+    message_id: str
+    msisdn: str
+    short_code: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    to: str
+    sender: str
+    text: str
+    channel: str = HTTP_RESPONSE
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    message_id: str
+    outcome: str
+    replies: tuple[Reply, ...]
+    duplicate: bool = False
+
+
+def storable(text: str) -> str:
+    """Garbage is answered, not refused: NUL (which PostgreSQL text cannot hold)
+    and lone surrogates (a bad UCS-2 decode) become U+FFFD and `?`."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def handle_inbound(
+    uow_factory: Callable[[], UnitOfWork],
+    message: InboundMessage,
+    context: ReplyContext,
+    reply_channel: str = HTTP_RESPONSE,
+    answerer: Answerer | None = None,
+    sms_channel: str = "smpp",
+) -> InboundResult:
+    """Record, decide and reply in one transaction; `answerer` decides (the
+    keyword router for SMS, the menu walker for USSD), `sms_channel` carries
+    any further SMS an answer sends."""
+    message = replace(message, text=storable(message.text))
+    answerer = answerer or _answer
+    try:
+        with uow_factory() as uow:
+            first = uow.messages.find_inbound(message.gateway, message.message_id)
+            if first is not None:
+                return _first_answer(uow, first)
+            inbound = uow.messages.record_inbound(
+                InboundMessageRow(
+                    gateway=message.gateway,
+                    gateway_message_id=message.message_id,
+                    msisdn=message.msisdn,
+                    short_code=message.short_code,
+                    text=message.text,
+                    received_at=message.received_at,
+                )
+            )
+            answer = answerer(_turn(uow, message, inbound.id, context), message)
+            inbound.outcome = answer.outcome
+            inbound.detail = answer.detail or None
+            replies = [Reply(message.msisdn, message.short_code, answer.text, reply_channel)]
+            if answer.sms:
+                replies.append(Reply(message.msisdn, message.short_code, answer.sms, sms_channel))
+            for reply in replies:
+                uow.messages.add_outbound(_outbox_row(inbound.id, reply))
+            uow.commit()
+            return InboundResult(message.message_id, answer.outcome, tuple(replies))
+    except DuplicateInbound:
+        # A concurrent copy of this message committed first: answer as it did.
+        with uow_factory() as uow:
+            first = uow.messages.find_inbound(message.gateway, message.message_id)
+            assert first is not None
+            return _first_answer(uow, first)
+
+
+def _outbox_row(inbound_id: int, reply: Reply) -> OutboundMessageRow:
+    now = utc_now()
+    carried = reply.channel in IN_ANSWER
+    return OutboundMessageRow(
+        inbound_message_id=inbound_id,
+        msisdn=reply.to,
+        sender=reply.sender,
+        text=reply.text,
+        channel=reply.channel,
+        # The answer to the request carries these; a lost answer is retried
+        # by the gateway with the same id and gets the same reply again.
+        state="sent" if carried else "queued",
+        attempts=0,
+        next_attempt_at=None if carried else now,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _first_answer(uow: UnitOfWork, first: InboundMessageRow) -> InboundResult:
+    replies = tuple(
+        Reply(r.msisdn, r.sender, r.text, r.channel) for r in uow.messages.replies_to(first.id)
+    )
+    return InboundResult(first.gateway_message_id, first.outcome or "", replies, duplicate=True)
+
+
+def _turn(uow: UnitOfWork, message: InboundMessage, inbound_id: int, context: ReplyContext) -> Turn:
+    return Turn(
+        uow=uow,
+        msisdn=message.msisdn,
+        short_code=message.short_code,
+        now=message.received_at,
+        on=local_day(message.received_at, context.zone),
+        inbound_id=inbound_id,
+        context=context,
+        campaigns=campaigns_by_keyword(uow),
+    )
+
+
+def _answer(turn: Turn, message: InboundMessage) -> Answer:
+    """SMS: the keyword router."""
+    return keyword_router.answer(turn, message.text)

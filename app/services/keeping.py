@@ -1,0 +1,49 @@
+"""Keeping a free experience at its normal fee: the `Y` to an end-of-free-period
+reminder (DOMAIN.md §4.1, §5). Without it the service lapses; it is never
+turned into a paid one silently."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.domain.outcomes import Outcome
+from app.domain.replies import day, render, yuan
+from app.domain.sign_up_replies import service_name
+from app.services.answers import Answer
+from app.services.turn import Turn
+from app.store.models import ActivationRow
+
+REMINDED = "reminded_on"
+
+
+def offered(turn: Turn) -> list[ActivationRow]:
+    """Free experiences whose reminder went out and whose free period still runs."""
+    assert turn.row is not None
+    return [
+        row
+        for row in turn.uow.activations.active_of(turn.row.id, turn.on)
+        if row.state == "active" and row.kind == "free_experience" and REMINDED in row.details
+    ]
+
+
+def keep(turn: Turn, rows: list[ActivationRow]) -> Answer:
+    language = turn.context.language
+    texts = []
+    for row in rows:
+        row.state = "kept"
+        row.details = {**row.details, "kept_on": turn.on.isoformat()}
+        campaign = turn.campaign(row.campaign_code)
+        texts.append(
+            render(
+                "notice.kept",
+                language,
+                campaign=campaign.name(turn.chinese) if campaign else row.campaign_code,
+                package=service_name(campaign, row.package_code, language)
+                if campaign
+                else row.package_code,
+                starts_on=day(row.ends_on + timedelta(days=1), language),
+                fee=yuan(row.monthly_fee_fen),
+                code=row.service_code,
+            )
+        )
+    return Answer(Outcome.ACTIVATED, "".join(texts), "kept")

@@ -1,0 +1,35 @@
+"""Phone numbers are normalised once, at the edge (DOMAIN.md §1, DESIGN.md Data)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+
+class InvalidMsisdn(ValueError):
+    pass
+
+
+_MOBILE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def normalise_msisdn(raw: str) -> str:
+    """`+86 138-0013-8000`, `8613800138000`, `008613800138000` → `13800138000`.
+
+    phonenumbers knows which Chinese ranges are mobile, so `12345` or a
+    landline is refused here rather than creating a subscriber nobody can text.
+    """
+    text = raw.strip()
+    if not text:
+        raise InvalidMsisdn("empty phone number")
+    if text.startswith("0086"):
+        text = "+86" + text[4:]
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except NumberParseException as error:
+        raise InvalidMsisdn(f"not a phone number: {raw!r}") from error
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        raise InvalidMsisdn(f"not a valid Chinese mobile number: {raw!r}")
+    if phonenumbers.number_type(number) not in _MOBILE:
+        raise InvalidMsisdn(f"not a mobile number: {raw!r}")
+    return str(number.national_number)

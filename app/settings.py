@@ -1,0 +1,130 @@
+"""Settings from the environment (or a `.env` file); secrets never live in the repo."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.domain.replies import Language
+
+
+class SmppBind(BaseModel):
+    """One ESME account at an SMSC. `rx+tx` opens a receiver and a transmitter."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,24}$")
+    host: str
+    port: int = 2775
+    system_id: str = Field(min_length=1, max_length=15)  # SMPP 3.4: C-Octet String of 16
+    password: SecretStr = SecretStr("")
+    system_type: str = ""
+    #: How this SMSC writes receipt ids against submit_sm_resp ids (Kannel's
+    #: msg-id-type): "same", "decimal_for_hex" or "hex_for_decimal".
+    receipt_ids: Literal["same", "decimal_for_hex", "hex_for_decimal"] = "same"
+
+    @field_validator("password")
+    @classmethod
+    def _smpp_password(cls, value: SecretStr) -> SecretStr:
+        # SMPP 3.4 §5.2.2: a C-Octet String of at most 9 octets with its NUL.
+        if len(value.get_secret_value().encode()) > 8:
+            raise ValueError("an SMPP password holds at most 8 characters")
+        return value
+    mode: Literal["trx", "rx+tx", "tx", "rx"] = "trx"
+    window: int = Field(10, ge=1, le=1000)
+    tps: float = Field(50.0, ge=0, description="submit_sm per second; 0 = unlimited")
+    enquire_link_interval: float = Field(30.0, gt=0)
+    response_timeout: float = Field(10.0, gt=0)
+    #: Rebind delay: base * 2^attempt, capped, with jitter.
+    reconnect_base: float = Field(1.0, gt=0)
+    reconnect_max: float = Field(60.0, gt=0)
+    #: How long ESME_RTHROTTLED / ESME_RMSGQFUL pause submits on this bind.
+    throttle_pause: float = Field(1.0, ge=0)
+    source_addr_ton: int = 0
+    source_addr_npi: int = 0
+    dest_addr_ton: int = 0
+    dest_addr_npi: int = 1
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SMSHALL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///var/smshall.db",
+        validation_alias=AliasChoices("DATABASE_URL", "SMSHALL_DATABASE_URL"),
+    )
+    #: Bearer token the HTTP gateways (`POST /v1/mo`) must present.
+    gateway_token: SecretStr | None = None
+    #: Bearer token for the operator's admin API.
+    admin_token: SecretStr | None = None
+    language: Language = Language.ZH
+    timezone: str = "Asia/Shanghai"
+    short_code: str = "10086"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    #: SMPP binds, as JSON in SMSHALL_SMPP_BINDS; none by default (HTTP gateway only).
+    smpp_binds: list[SmppBind] = Field(default_factory=list)
+    #: How long MT goes out: UDH with an 8- or 16-bit reference, SAR TLVs, or message_payload.
+    smpp_long_messages: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
+    #: registered_delivery on submit_sm: 1 = receipt on final outcome, 0 = none.
+    smpp_registered_delivery: int = 1
+    #: Seconds in which an identical deliver_sm may be a redelivery (app/gateways/smpp/dedupe.py).
+    smpp_mo_dedupe_window: float = 60.0
+    #: A deliver_sm_resp sent later than this after the deliver_sm, or followed this soon by
+    #: the link dying, may not have reached the SMSC: an identical MO then is a redelivery.
+    smpp_mo_ack_grace: float = 5.0
+    #: Seconds the parts of a long MO wait for the rest before what arrived is answered.
+    smpp_concat_ttl: float = 120.0
+    #: Outbox sender: rows claimed per transaction, idle poll, attempts before failing.
+    outbox_batch_size: int = 20
+    outbox_poll_interval: float = 0.5
+    outbox_max_attempts: int = 8
+    #: First retry delay after a temporary failure; doubles per attempt, at most 5 minutes.
+    outbox_retry_base: float = 2.0
+    #: A claimed row not marked within this many seconds is claimed again (crash recovery).
+    outbox_claim_lease: float = 120.0
+
+    #: Kannel gateway (`/v1/kannel/*`): a token (`?token=` or a Bearer header) and/or
+    #: client addresses or networks; with neither configured every request is refused.
+    kannel_token: SecretStr | None = None
+    kannel_allowed_ips: list[str] = Field(default_factory=list)
+    #: `body`: the reply is the get-url response; `sendsms`: it leaves through the outbox.
+    kannel_reply_mode: Literal["body", "sendsms"] = "body"
+    kannel_sendsms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    kannel_sendsms_username: str = ""
+    kannel_sendsms_password: SecretStr = SecretStr("")
+    kannel_sendsms_timeout: float = 10.0
+    #: Route MT to this Kannel smsc-id; empty lets Kannel choose.
+    kannel_smsc: str = ""
+    #: This service's `/v1/kannel/dlr` as Kannel reaches it; empty asks for no reports.
+    kannel_dlr_url: str = ""
+    #: 1 delivered + 2 failed + 4 buffered + 8 SMSC ack + 16 SMSC reject.
+    kannel_dlr_mask: int = 31
+
+    #: Messages the service starts itself (app/services/scheduled.py, DOMAIN.md §7a):
+    #: the outbox channel that carries them, the daily cap per subscriber, the days
+    #: before a free period ends that the reminder goes out, and the in-service timer
+    #: (seconds between runs; 0 disables it, leaving `smshall run-scheduled` to cron).
+    notice_channel: str = "smpp"
+    notice_daily_cap: int = Field(3, ge=1)
+    notice_reminder_days_before: int = Field(7, ge=1)
+    scheduled_interval: float = Field(300.0, ge=0)
+    scheduled_batch_size: int = Field(200, ge=1)
+
+    #: USSD over SMPP (app/gateways/smpp/ussd.py): seconds of silence after which a
+    #: dialogue's inputs are forgotten; the next step starts again from the top.
+    ussd_session_timeout: float = Field(180.0, gt=0)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

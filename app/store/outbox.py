@@ -1,0 +1,85 @@
+"""Outbox queries: claiming due rows, their parts, receipts waiting for their message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
+
+
+class OutboxRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def due(self, channel: str, now: datetime, limit: int) -> list[OutboundMessageRow]:
+        """Queued rows whose time has come, locked for this transaction.
+
+        PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent senders take
+        disjoint rows. SQLite ignores the clause; there every transaction
+        begins with BEGIN IMMEDIATE (app/store/database.py), which already
+        makes a claim exclusive.
+        """
+        query = (
+            select(OutboundMessageRow)
+            .where(OutboundMessageRow.channel == channel)
+            .where(OutboundMessageRow.state == "queued")
+            .where(OutboundMessageRow.next_attempt_at <= now)
+            .order_by(OutboundMessageRow.next_attempt_at, OutboundMessageRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(query))
+
+    def get(self, row_id: int, lock: bool = False) -> OutboundMessageRow | None:
+        query = select(OutboundMessageRow).where(OutboundMessageRow.id == row_id)
+        if lock:
+            query = query.with_for_update()
+        return self.session.scalar(query)
+
+    def add_part(self, part: OutboundPartRow) -> None:
+        self.session.add(part)
+
+    def parts_of(self, row_id: int) -> list[OutboundPartRow]:
+        return list(
+            self.session.scalars(
+                select(OutboundPartRow)
+                .where(OutboundPartRow.outbound_message_id == row_id)
+                .order_by(OutboundPartRow.part_no)
+                # Read parts a concurrent receipt committed while this
+                # transaction waited for the reply's lock, not the session's copies.
+                .execution_options(populate_existing=True)
+            )
+        )
+
+    def parts_by_message_id(self, ids: Sequence[str]) -> list[OutboundPartRow]:
+        return list(
+            self.session.scalars(
+                select(OutboundPartRow)
+                .where(OutboundPartRow.gateway_message_id.in_(list(ids)))
+                .order_by(OutboundPartRow.id.desc())
+            )
+        )
+
+    def add_pending_receipt(self, row: PendingReceiptRow) -> None:
+        self.session.add(row)
+
+    def pending_receipts(self, ids: Sequence[str]) -> list[PendingReceiptRow]:
+        return list(
+            self.session.scalars(
+                select(PendingReceiptRow)
+                .where(PendingReceiptRow.gateway_message_id.in_(list(ids)))
+                .order_by(PendingReceiptRow.id)
+            )
+        )
+
+    def delete_pending_receipt(self, receipt_id: int) -> bool:
+        """Delete by statement; False if a concurrent settler took it first."""
+        result = self.session.execute(
+            delete(PendingReceiptRow).where(PendingReceiptRow.id == receipt_id),
+            execution_options={"synchronize_session": False},
+        )
+        return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,79 @@
+"""README command 1: `smshall demo` sets everything up, binds to the simulator,
+and a text from the simulator's handset gets the service's answer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            found = check()
+            if found:
+                return found
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("timed out")
+
+
+def test_demo_answers_the_handset(tmp_path: Path) -> None:
+    service, smpp, page = free_port(), free_port(), free_port()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("SMSHALL_") and k != "DATABASE_URL"
+    }
+    log = (tmp_path / "demo.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "demo", "--port", str(service),
+         "--simulator-ports", f"{smpp},{page}"],
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        stdout=log, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    sim = f"http://127.0.0.1:{page}"
+    try:
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{service}/health").status_code == 200)
+        wait_for(lambda: httpx.get(f"{sim}/api/binds").json()["binds"])
+        assert httpx.get(f"{sim}/").status_code == 200  # the handset page
+        httpx.post(f"{sim}/api/mo", json={"from": "13800138000", "text": "IWJZS 2"})
+
+        def reply() -> str | None:
+            messages = httpx.get(f"{sim}/api/handsets/13800138000/conversation").json()["messages"]
+            answers = [m for m in messages if m["direction"] == "mt"]
+            return answers[0]["text"] if answers else None
+
+        text = wait_for(reply)
+        assert "我家26元套餐" in text and "免费9个月" in text
+        assert (tmp_path / ".env").read_text().count("TOKEN=") == 2
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+    output = (tmp_path / "demo.log").read_text()
+    assert "Handset page" in output, output[-2000:]
+    # The simulator child goes with the demo, after its own clean shutdown.
+    def simulator_gone() -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", smpp)) != 0
+
+    wait_for(simulator_gone, timeout=15)

@@ -1,0 +1,137 @@
+"""Outbox claims (app/services/outbox.py) on each backend.
+
+Two senders with their own engines (separate connection pools, as two
+processes would have) claim concurrently: no row is claimed twice.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from app.domain.delivery_receipts import Receipt, submitted_id
+from app.runtime import Runtime
+from app.services.clock import utc_now
+from app.services.outbox import (
+    SentPart,
+    claim_replies,
+    mark_sent,
+    record_receipt,
+    schedule_retry,
+)
+from app.store.database import make_engine, make_session_factory
+from app.store.models import OutboundMessageRow
+from app.store.unit_of_work import UnitOfWork
+
+
+def queue(uow_factory: Callable[[], UnitOfWork], count: int, channel: str = "smpp") -> list[int]:
+    now = utc_now()
+    with uow_factory() as uow:
+        assert uow.session is not None
+        rows = [
+            OutboundMessageRow(
+                msisdn="13800138000",
+                sender="10086",
+                text=f"r{n}",
+                channel=channel,
+                state="queued",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
+            )  # fmt: skip
+            for n in range(count)
+        ]
+        uow.session.add_all(rows)
+        uow.commit()
+        return [r.id for r in rows]
+
+
+def test_claim_takes_due_rows_of_the_channel_only(uow_factory: Callable[[], UnitOfWork]) -> None:
+    ids = queue(uow_factory, 3)
+    queue(uow_factory, 2, channel="http_response")
+    claimed = claim_replies(uow_factory, "smpp", "w1", limit=10, lease=60)
+    assert sorted(c.id for c in claimed) == ids
+    assert all(c.attempts == 1 for c in claimed)
+    assert claim_replies(uow_factory, "smpp", "w2", limit=10, lease=60) == []
+
+
+def test_expired_lease_is_claimed_again(uow_factory: Callable[[], UnitOfWork]) -> None:
+    [row_id] = queue(uow_factory, 1)
+    assert claim_replies(uow_factory, "smpp", "crashed", limit=1, lease=0)
+    [again] = claim_replies(uow_factory, "smpp", "w2", limit=1, lease=60)
+    assert (again.id, again.attempts) == (row_id, 2)
+
+
+def test_retry_waits_and_gives_up_after_max_attempts(uow_factory: Callable[[], UnitOfWork]) -> None:
+    [row_id] = queue(uow_factory, 1)
+    claim_replies(uow_factory, "smpp", "w", limit=1, lease=60)
+    assert schedule_retry(uow_factory, row_id, "0x08", 8, delay=60, max_attempts=2) == "queued"
+    assert claim_replies(uow_factory, "smpp", "w", limit=1, lease=60) == []
+    with uow_factory() as uow:
+        assert uow.session is not None
+        row = uow.session.get(OutboundMessageRow, row_id)
+        assert row is not None
+        row.next_attempt_at = utc_now() - timedelta(seconds=1)
+        uow.commit()
+    claim_replies(uow_factory, "smpp", "w", limit=1, lease=60)
+    assert schedule_retry(uow_factory, row_id, "0x08", 8, delay=60, max_attempts=2) == "failed"
+
+
+def test_receipts_roll_up_over_parts(uow_factory: Callable[[], UnitOfWork]) -> None:
+    [row_id] = queue(uow_factory, 1)
+    claim_replies(uow_factory, "smpp", "w", limit=1, lease=60)
+    # the second part's receipt arrives before the parts are recorded
+    assert not record_receipt(uow_factory, Receipt("00B2", "DELIVRD", "delivered", "", None))
+    mark_sent(uow_factory, row_id, [SentPart("main", "a1"), SentPart("main", "b2")])
+    with uow_factory() as uow:
+        assert uow.session is not None
+        assert uow.session.get(OutboundMessageRow, row_id).state == "sent"  # type: ignore[union-attr]
+    # A decimal receipt for a hex id, converted as the bind's convention says.
+    receipt_id = submitted_id("161", "decimal_for_hex")  # 0xa1
+    assert record_receipt(uow_factory, Receipt(receipt_id, "DELIVRD", "delivered", "", None))
+    with uow_factory() as uow:
+        assert uow.session is not None
+        assert uow.session.get(OutboundMessageRow, row_id).state == "delivered"  # type: ignore[union-attr]
+
+
+def test_two_senders_with_their_own_engines_never_claim_one_row_twice(
+    runtime: Runtime, engine: Engine, database_url: str
+) -> None:
+    ids = set(queue(runtime.uow_factory, 120))
+    claimed: dict[str, list[int]] = {"a": [], "b": []}
+    errors: list[BaseException] = []
+    engines = [make_engine(database_url), make_engine(database_url)]
+    start = threading.Barrier(2)
+
+    def sender(name: str, own_engine: Engine) -> None:
+        sessions = make_session_factory(own_engine)
+        try:
+            start.wait(5)
+            while True:
+                batch = claim_replies(
+                    lambda: UnitOfWork(sessions), "smpp", name, limit=7, lease=600
+                )
+                if not batch:
+                    return
+                claimed[name].extend(c.id for c in batch)
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=sender, args=(name, e))
+        for name, e in zip("ab", engines, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for e in engines:
+        e.dispose()
+    assert not errors
+    assert not set(claimed["a"]) & set(claimed["b"])
+    assert set(claimed["a"]) | set(claimed["b"]) == ids
+    assert len(claimed["a"]) + len(claimed["b"]) == len(ids)

@@ -1,0 +1,52 @@
+"""Sending texts through handle_inbound, as a gateway would, for service tests."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from app.domain.replies import Language
+from app.runtime import Runtime
+from app.services.answers import ReplyContext
+from app.services.inbound import InboundMessage, InboundResult, handle_inbound
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CONTEXT = ReplyContext(Language.ZH, SHANGHAI)
+NOV_23 = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+_ids = itertools.count(1)
+
+
+def send(
+    runtime: Runtime,
+    text: str,
+    message_id: str | None = None,
+    msisdn: str = "13800138000",
+    at: datetime = NOV_23,
+    context: ReplyContext = CONTEXT,
+) -> InboundResult:
+    message_id = message_id or f"auto-{next(_ids)}"
+    message = InboundMessage("test", message_id, msisdn, "10086", text, at)
+    return handle_inbound(runtime.uow_factory, message, context)
+
+
+class Phone:
+    """One subscriber texting in order, the clock moving as told."""
+
+    def __init__(self, runtime: Runtime, msisdn: str = "13800138000", at: datetime = NOV_23):
+        self.runtime, self.msisdn, self.at = runtime, msisdn, at
+
+    def text(self, body: str, after: timedelta = timedelta(seconds=30)) -> InboundResult:
+        self.at += after
+        return send(self.runtime, body, msisdn=self.msisdn, at=self.at)
+
+    def reply(self, body: str, after: timedelta = timedelta(seconds=30)) -> str:
+        return self.text(body, after).replies[0].text
+
+
+def count(runtime: Runtime, model: type) -> int:
+    with runtime.uow_factory() as uow:
+        assert uow.session is not None
+        return uow.session.scalar(select(func.count()).select_from(model)) or 0

@@ -1,0 +1,208 @@
+"""ESME sessions over real sockets against the fake SMSC: no database.
+
+Bind failure and retry, SMSC-initiated unbind, dead links, generic_nack for
+what cannot be read, a killed connection mid-window, clean unbind on stop.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from smpplib import smpp
+
+from app.gateways.smpp.esme import BindState, EsmeConnection, NotBound
+from app.gateways.smpp.window import WindowClosed
+from app.settings import SmppBind
+from tests.smpp.fake_smsc import FakeSmsc, wait_for
+
+
+@pytest.fixture
+def smsc() -> Iterator[FakeSmsc]:
+    server = FakeSmsc()
+    yield server
+    server.close()
+
+
+def bind_config(smsc: FakeSmsc, **overrides: Any) -> SmppBind:
+    values: dict[str, Any] = dict(
+        name="t",
+        host="127.0.0.1",
+        port=smsc.port,
+        system_id="smshall",
+        password=SecretStr("secret"),
+        window=3,
+        tps=0,
+        enquire_link_interval=30,
+        response_timeout=1.0,
+        reconnect_base=0.05,
+        reconnect_max=0.2,
+        throttle_pause=0.05,
+    )
+    values.update(overrides)
+    return SmppBind(**values)
+
+
+@pytest.fixture
+def connect(smsc: FakeSmsc) -> Iterator[Any]:
+    started: list[EsmeConnection] = []
+    seen: list[Any] = []
+
+    def start(**overrides: Any) -> EsmeConnection:
+        conn = EsmeConnection(bind_config(smsc, **overrides), "trx", lambda c, s, p: seen.append(p))
+        conn.start()
+        started.append(conn)
+        return conn
+
+    start.seen = seen  # type: ignore[attr-defined]
+    yield start
+    for conn in started:
+        conn.stop()
+
+
+def test_binds_as_transceiver(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect()
+    wait_for(lambda: conn.bound, what="bound")
+    assert smsc.received("bind_transceiver")[0].interface_version == 0x34
+    assert conn.view()["state"] == "bound"
+
+
+def test_refused_bind_is_retried_with_backoff(smsc: FakeSmsc, connect: Any) -> None:
+    smsc.refuse_binds = 2
+    conn = connect()
+    wait_for(lambda: conn.bound, what="bound after two refusals")
+    assert smsc.bind_attempts == 3
+    assert conn.counters["bind_refused"] == 2
+
+
+def test_wrong_password_keeps_retrying_and_never_binds(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect(password=SecretStr("wrong"))
+    wait_for(lambda: smsc.bind_attempts >= 3, what="three bind attempts")
+    assert not conn.bound
+    assert "0x0d" in conn.last_error
+
+
+def test_smsc_unbind_is_answered_then_rebound(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect()
+    [link] = wait_for(smsc.bound_links, what="bound")
+    sequence = smsc.request(link, "unbind")
+    wait_for(lambda: any(p.sequence == sequence for p in smsc.received("unbind_resp")))
+    wait_for(lambda: len(smsc.bound_links()) == 1 and smsc.bound_links()[0] is not link)
+    wait_for(lambda: conn.bound, what="rebound")
+    assert conn.counters["unbound_by_smsc"] == 1
+
+
+def test_smsc_enquire_link_is_answered(smsc: FakeSmsc, connect: Any) -> None:
+    connect()
+    [link] = wait_for(smsc.bound_links)
+    sequence = smsc.request(link, "enquire_link")
+    wait_for(lambda: any(p.sequence == sequence for p in smsc.received("enquire_link_resp")))
+
+
+def test_idle_link_sends_enquire_link_and_unanswered_means_reconnect(
+    smsc: FakeSmsc, connect: Any
+) -> None:
+    conn = connect(enquire_link_interval=0.1, response_timeout=0.3)
+    [link] = wait_for(smsc.bound_links)
+    wait_for(lambda: smsc.received("enquire_link"), what="an enquire_link")
+    smsc.answer_enquire_link = False
+    wait_for(lambda: link.closed.is_set(), what="the dead link dropped")
+    smsc.answer_enquire_link = True
+    wait_for(lambda: conn.bound and smsc.bound_links(), what="rebound")
+    assert conn.counters["binds"] >= 2
+
+
+def test_unknown_command_gets_generic_nack_and_reader_survives(
+    smsc: FakeSmsc, connect: Any
+) -> None:
+    conn = connect()
+    [link] = wait_for(smsc.bound_links)
+    link.send_raw(struct.pack(">LLLL", 16, 0x00000777, 0, 4242))
+    nack = wait_for(lambda: smsc.received("generic_nack"), what="generic_nack")[0]
+    assert (nack.sequence, nack.status) == (4242, 0x03)
+    sequence = smsc.request(link, "enquire_link")
+    wait_for(lambda: any(p.sequence == sequence for p in smsc.received("enquire_link_resp")))
+    assert conn.bound
+
+
+def test_unparsable_body_gets_generic_nack(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect()
+    [link] = wait_for(smsc.bound_links)
+    good = smpp.make_pdu(
+        "deliver_sm", client=smsc.seq, source_addr="8613800138000", destination_addr="10086",
+        short_message=b"CXYE",
+    ).generate()  # fmt: skip
+    # message_state TLV announcing one octet and carrying none
+    body = good[16:] + b"\x04\x27\x00\x01"
+    link.send_raw(struct.pack(">LLLL", 16 + len(body), 0x00000005, 0, 77) + body)
+    nack = wait_for(lambda: smsc.received("generic_nack"), what="generic_nack")[0]
+    assert nack.sequence == 77
+    assert connect.seen == []  # type: ignore[attr-defined]
+    assert conn.bound
+
+
+def test_bad_command_length_gets_generic_nack(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect()
+    [link] = wait_for(smsc.bound_links)
+    link.send_raw(struct.pack(">LLLL", 8, 0x00000015, 0, 99))
+    nack = wait_for(lambda: smsc.received("generic_nack"))[0]
+    assert (nack.sequence, nack.status) == (99, 0x02)
+    wait_for(lambda: conn.bound and smsc.bound_links() and smsc.bound_links()[0] is not link)
+
+
+def test_submit_through_the_window_matched_by_sequence(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect()
+    wait_for(lambda: conn.bound)
+    fields = dict(source_addr="10086", destination_addr="13800138000", short_message=b"hi")
+    outcomes = [conn.submit(fields) for _ in range(5)]
+    assert [o.status for o in outcomes] == [0] * 5
+    assert len({o.message_id for o in outcomes}) == 5
+
+
+def test_killed_connection_fails_outstanding_submits(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect(response_timeout=5.0)
+    wait_for(lambda: conn.bound)
+    smsc.respond_to_submits = False
+    fields = dict(source_addr="10086", destination_addr="13800138000", short_message=b"hi")
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            conn.submit(fields)
+        except (WindowClosed, NotBound) as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=submit) for _ in range(3)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(smsc.received("submit_sm")) == 3, what="three submits in flight")
+    assert conn.session is not None and conn.session.window.outstanding == 3
+    smsc.bound_links()[0].kill()
+    for t in threads:
+        t.join(5)
+    assert len(errors) == 3
+    smsc.respond_to_submits = True
+    wait_for(lambda: conn.bound, what="rebound")
+    assert conn.submit(fields).status == 0
+
+
+def test_throttled_status_pauses_the_bind(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect(throttle_pause=5.0)
+    wait_for(lambda: conn.bound)
+    smsc.submit_statuses.append(0x58)
+    fields = dict(source_addr="10086", destination_addr="13800138000", short_message=b"hi")
+    assert conn.submit(fields).status == 0x58
+    assert conn.bucket.paused and conn.view()["throttled"]
+
+
+def test_stop_unbinds_and_waits_for_unbind_resp(smsc: FakeSmsc, connect: Any) -> None:
+    conn = connect()
+    [link] = wait_for(smsc.bound_links)
+    conn.stop()
+    assert smsc.received("unbind")
+    assert conn.state is BindState.STOPPED
+    wait_for(lambda: link.closed.is_set())
