@@ -102,8 +102,13 @@ class Handset:
         """Send a step and wait for its screen; 'CON ...' or 'END ...' as on HTTP."""
         before = len(self.screens())
         sequence = self.send(op, text)
-        wait_for(lambda: len(self.screens()) > before, what=f"a USSD screen for {self.number}")
-        assert self.smsc.deliver_resps.get(sequence) == 0
+        # On an rx+tx pair the screen (tx) and the deliver_sm_resp (rx) travel on
+        # different sockets, so either may be read first: wait for both.
+        wait_for(
+            lambda: len(self.screens()) > before and sequence in self.smsc.deliver_resps,
+            what=f"a USSD screen and the deliver_sm_resp for {self.number}",
+        )
+        assert self.smsc.deliver_resps[sequence] == 0
         pdu = self.last = self.screens()[before]
         assert pdu.service_type.decode() == "USSD"
         assert pdu.its_session_info >> 1 == self.info() >> 1  # session and sequence echoed
