@@ -8,6 +8,8 @@ a missing response put the reply back in the queue with exponential backoff;
 permanent statuses fail it. A reply whose submit was sent but whose response
 was lost (connection killed mid-window) is sent again later: the SMSC may
 then carry it twice, which SMPP cannot rule out; nothing is acted on twice.
+Replies whose every part was accepted are marked sent in batches, one
+transaction for all that finished meanwhile (`app/gateways/batches.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, Protocol
 
 from app.domain import sms_coding
 from app.domain.sms_coding import EncodedText, ReferenceSize
+from app.gateways.batches import Batches
 from app.gateways.smpp.esme import EsmeConnection, NotBound
 from app.gateways.smpp.status_codes import Verdict, describe, verdict
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
@@ -33,6 +36,7 @@ from app.services.outbox import (
     claim_replies,
     mark_failed,
     mark_sent,
+    mark_sent_many,
     schedule_retry,
 )
 from app.settings import Settings, SmppBind
@@ -43,6 +47,8 @@ log = logging.getLogger("smshall.outbox")
 CHANNEL = "smpp"
 #: Resends of one part after ESME_RTHROTTLED / ESME_RMSGQFUL before the reply is requeued.
 THROTTLED_RESENDS = 5
+#: The most replies marked sent in one transaction.
+MARK_BATCH = 100
 UDHI = 0x40
 
 
@@ -143,9 +149,13 @@ class OutboxSender:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="outbox")
         self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self._marks: Batches[tuple[int, list[SentPart]]] = Batches(
+            self._mark_sent, workers=1, size=MARK_BATCH, name="outbox-marks"
+        )
         self.counters: dict[str, int] = {"claimed": 0, "sent": 0, "retried": 0, "failed": 0}
 
     def start(self) -> None:
+        self._marks.start()
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -153,6 +163,7 @@ class OutboxSender:
         self._wake.set()
         self._thread.join(timeout)
         self._pool.shutdown(wait=True)
+        self._marks.stop(timeout)  # after the last send, so every mark is written
 
     def wake(self) -> None:
         """New rows were queued: look now instead of at the next poll."""
@@ -240,7 +251,7 @@ class OutboxSender:
                 return
             self._retry(reply, describe(outcome.status), outcome.status)
             return
-        mark_sent(self.uow_factory, reply.id, sent)
+        self._marks.put((reply.id, sent))
         self.counters["sent"] += 1
         # The text stays out of the log: replies may quote a birthday or a name.
         log.info(
@@ -248,6 +259,20 @@ class OutboxSender:
             reply.id, reply.msisdn, len(sent), plan.data_coding, len(reply.text),
             ",".join(p.message_id for p in sent),
         )  # fmt: skip
+
+    def _mark_sent(self, batch: list[tuple[int, list[SentPart]]]) -> None:
+        try:
+            mark_sent_many(self.uow_factory, batch)
+            return
+        except Exception:
+            log.exception("marking %d replies sent failed; marking one by one", len(batch))
+        for reply_id, parts in batch:
+            try:
+                mark_sent(self.uow_factory, reply_id, parts)
+            except Exception:
+                # The claim's lease runs out and the reply is sent again: a duplicate,
+                # never a loss.
+                log.exception("reply %d: sent but not marked", reply_id)
 
     def _retry(
         self, reply: ClaimedReply, error: str, status: int | None, delay: float | None = None

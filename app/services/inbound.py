@@ -10,7 +10,7 @@ lose neither.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -80,38 +80,88 @@ def handle_inbound(
     keyword router for SMS, the menu walker for USSD), `sms_channel` carries
     any further SMS an answer sends."""
     message = replace(message, text=storable(message.text))
-    answerer = answerer or _answer
     try:
         with uow_factory() as uow:
-            first = uow.messages.find_inbound(message.gateway, message.message_id)
-            if first is not None:
-                return _first_answer(uow, first)
-            inbound = uow.messages.record_inbound(
-                InboundMessageRow(
-                    gateway=message.gateway,
-                    gateway_message_id=message.message_id,
-                    msisdn=message.msisdn,
-                    short_code=message.short_code,
-                    text=message.text,
-                    received_at=message.received_at,
-                )
-            )
-            answer = answerer(_turn(uow, message, inbound.id, context), message)
-            inbound.outcome = answer.outcome
-            inbound.detail = answer.detail or None
-            replies = [Reply(message.msisdn, message.short_code, answer.text, reply_channel)]
-            if answer.sms:
-                replies.append(Reply(message.msisdn, message.short_code, answer.sms, sms_channel))
-            for reply in replies:
-                uow.messages.add_outbound(_outbox_row(inbound.id, reply))
+            result = _handle(uow, message, context, reply_channel, answerer, sms_channel)
             uow.commit()
-            return InboundResult(message.message_id, answer.outcome, tuple(replies))
+            return result
     except DuplicateInbound:
         # A concurrent copy of this message committed first: answer as it did.
         with uow_factory() as uow:
             first = uow.messages.find_inbound(message.gateway, message.message_id)
             assert first is not None
             return _first_answer(uow, first)
+
+
+def handle_inbound_many(
+    uow_factory: Callable[[], UnitOfWork],
+    messages: Sequence[InboundMessage],
+    context: ReplyContext,
+    reply_channel: str = HTTP_RESPONSE,
+    sms_channel: str = "smpp",
+) -> list[InboundResult | Exception]:
+    """`handle_inbound` for several messages in one transaction (group commit).
+
+    Each message runs in a savepoint of its own, in the order given, and sees
+    what the ones before it wrote: a failure rolls back that message alone and
+    is returned in its place; the rest commit together. A gateway under load
+    thus pays one commit per batch instead of one per message, while every
+    message is still acted on at most once and its reply is committed with it.
+    If the commit itself fails, the error propagates and nothing was recorded.
+    """
+    results: list[InboundResult | Exception] = []
+    with uow_factory() as uow:
+        assert uow.session is not None
+        for message in messages:
+            message = replace(message, text=storable(message.text))
+            try:
+                with uow.session.begin_nested():
+                    result = _handle(uow, message, context, reply_channel, None, sms_channel)
+            except DuplicateInbound as error:
+                # Another process committed this message id first; its savepoint is gone
+                # and the transaction usable again, so the first answer can be read here.
+                first = uow.messages.find_inbound(message.gateway, message.message_id)
+                results.append(error if first is None else _first_answer(uow, first))
+                continue
+            except Exception as error:  # one message's failure must not sink the batch
+                results.append(error)
+                continue
+            results.append(result)
+        uow.commit()
+    return results
+
+
+def _handle(
+    uow: UnitOfWork,
+    message: InboundMessage,
+    context: ReplyContext,
+    reply_channel: str,
+    answerer: Answerer | None,
+    sms_channel: str,
+) -> InboundResult:
+    """Steps 1-6 of the module docstring, inside the caller's transaction."""
+    first = uow.messages.find_inbound(message.gateway, message.message_id)
+    if first is not None:
+        return _first_answer(uow, first)
+    inbound = uow.messages.record_inbound(
+        InboundMessageRow(
+            gateway=message.gateway,
+            gateway_message_id=message.message_id,
+            msisdn=message.msisdn,
+            short_code=message.short_code,
+            text=message.text,
+            received_at=message.received_at,
+        )
+    )
+    answer = (answerer or _answer)(_turn(uow, message, inbound.id, context), message)
+    inbound.outcome = answer.outcome
+    inbound.detail = answer.detail or None
+    replies = [Reply(message.msisdn, message.short_code, answer.text, reply_channel)]
+    if answer.sms:
+        replies.append(Reply(message.msisdn, message.short_code, answer.sms, sms_channel))
+    for reply in replies:
+        uow.messages.add_outbound(_outbox_row(inbound.id, reply))
+    return InboundResult(message.message_id, answer.outcome, tuple(replies))
 
 
 def _outbox_row(inbound_id: int, reply: Reply) -> OutboundMessageRow:

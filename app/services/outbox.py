@@ -3,8 +3,8 @@
 A reply's state runs queued -> sent -> delivered / failed / expired. A claim
 keeps the row `queued` but pushes `next_attempt_at` a lease ahead and sets
 `claimed_by`; a sender that dies mid-send therefore leaves the row to be
-claimed again when the lease runs out (answered at least once). Each claim,
-mark and receipt is its own short transaction.
+claimed again when the lease runs out (answered at least once). Claims, marks
+and receipts are short transactions, each taking a gateway's whole batch at once.
 """
 
 from __future__ import annotations
@@ -61,45 +61,57 @@ def claim_replies(
 
 def mark_sent(uow_factory: UowFactory, reply_id: int, parts: Sequence[SentPart]) -> None:
     """Every part was accepted: keep their ids, then apply receipts that came early."""
+    mark_sent_many(uow_factory, [(reply_id, parts)])
+
+
+def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[SentPart]]]) -> None:
+    """`mark_sent` for several replies in one transaction (a sender's batch).
+
+    Rows are locked in id order, so two batches never wait for each other in a cycle.
+    """
+    by_reply = dict(sent)
+    message_ids = [p.message_id for parts in by_reply.values() for p in parts]
     with uow_factory() as uow:
         outbox = _outbox(uow)
-        row = outbox.get(reply_id, lock=True)
-        if row is None:
-            return
         now = utc_now()
-        row.state = "sent"
-        row.sent_at = now
-        row.updated_at = now
-        row.claimed_by = None
-        row.next_attempt_at = None
-        row.last_status = 0
-        row.last_error = None
-        row.error_kind = None
-        row.gateway_message_id = parts[0].message_id if parts else None
-        existing = {p.part_no for p in outbox.parts_of(reply_id)}
-        for number, part in enumerate(parts, start=1):
-            if number in existing:  # a resend after a lost lease: keep the first ids
-                continue
-            outbox.add_part(
-                OutboundPartRow(
-                    outbound_message_id=reply_id,
-                    part_no=number,
-                    gateway=part.gateway,
-                    gateway_message_id=normalise_id(part.message_id),
-                    state="sent",
-                    submitted_at=now,
-                    updated_at=now,
+        rows = outbox.lock_rows(sorted(by_reply))
+        existing = outbox.part_numbers(sorted(r.id for r in rows))
+        for row in rows:
+            parts = by_reply[row.id]
+            row.state = "sent"
+            row.sent_at = now
+            row.updated_at = now
+            row.claimed_by = None
+            row.next_attempt_at = None
+            row.last_status = 0
+            row.last_error = None
+            row.error_kind = None
+            row.gateway_message_id = parts[0].message_id if parts else None
+            for number, part in enumerate(parts, start=1):
+                if number in existing.get(
+                    row.id, ()
+                ):  # resent after a lost lease: keep the first ids
+                    continue
+                outbox.add_part(
+                    OutboundPartRow(
+                        outbound_message_id=row.id,
+                        part_no=number,
+                        gateway=part.gateway,
+                        gateway_message_id=normalise_id(part.message_id),
+                        state="sent",
+                        submitted_at=now,
+                        updated_at=now,
+                    )
                 )
-            )
         assert uow.session is not None
         uow.session.flush()
-        _settle_in(outbox, [p.message_id for p in parts])
+        _settle_in(outbox, message_ids)
         racing = uow.session.get_bind().dialect.name != "sqlite"
         uow.commit()
     # SQLite runs one writer at a time (BEGIN IMMEDIATE), so no receipt can race this
     # transaction; elsewhere look again once committed (see `_settle_early_receipts`).
     if racing:
-        _settle_early_receipts(uow_factory, [p.message_id for p in parts])
+        _settle_early_receipts(uow_factory, message_ids)
 
 
 def schedule_retry(
@@ -155,34 +167,43 @@ def record_receipt(uow_factory: UowFactory, receipt: Receipt) -> bool:
     `receipt.message_id` is in the submit_sm_resp's form already (the gateway
     converts it by the bind's id convention): only an exact match counts.
     """
+    return record_receipts(uow_factory, [receipt])[0]
+
+
+def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> list[bool]:
+    """`record_receipt` for several receipts in one transaction; whether each matched."""
+    wanted = [normalise_id(r.message_id) for r in receipts]
     with uow_factory() as uow:
         outbox = _outbox(uow)
-        variants = [normalise_id(receipt.message_id)]
-        parts = outbox.parts_by_message_id(variants)
-        if not parts:
-            outbox.add_pending_receipt(
-                PendingReceiptRow(
-                    gateway_message_id=variants[0],
-                    stat=receipt.stat[:16],
-                    state=receipt.state,
-                    error=receipt.error[:32] or None,
-                    received_at=utc_now(),
+        parts: dict[str, OutboundPartRow] = {}
+        for part in outbox.parts_by_message_id(sorted(set(wanted))):
+            parts.setdefault(part.gateway_message_id, part)  # the newest part with that id
+        rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
+        unmatched: list[str] = []
+        for receipt, message_id in zip(receipts, wanted, strict=True):
+            part = parts.get(message_id)
+            if part is None:
+                unmatched.append(message_id)
+                outbox.add_pending_receipt(
+                    PendingReceiptRow(
+                        gateway_message_id=message_id,
+                        stat=receipt.stat[:16],
+                        state=receipt.state,
+                        error=receipt.error[:32] or None,
+                        received_at=utc_now(),
+                    )
                 )
-            )
-            uow.commit()
-        else:
-            part = parts[0]
-            _apply(part, receipt.stat, receipt.state, receipt.error)
-            row = outbox.get(part.outbound_message_id, lock=True)
-            if row is not None:
-                _roll_up(row, outbox.parts_of(row.id))
-            uow.commit()
-            return True
-    return _settle_early_receipts(uow_factory, variants)
+            else:
+                _apply(part, receipt.stat, receipt.state, receipt.error)
+        for row in rows:
+            _roll_up(row, outbox.parts_of(row.id))
+        uow.commit()
+    settled = _settle_early_receipts(uow_factory, unmatched) if unmatched else set()
+    return [m in parts or m in settled for m in wanted]
 
 
-def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) -> bool:
-    """Apply stored early receipts to parts now known; True if any was applied.
+def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) -> set[str]:
+    """Apply stored early receipts to parts now known; the ids of those applied.
 
     Runs after both `mark_sent` and the storing of an early receipt commit,
     each in a transaction of its own: when the two race (the receipt beat its
@@ -195,19 +216,26 @@ def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) 
         return settled
 
 
-def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> bool:
-    wanted = sorted({normalise_id(m) for m in message_ids})
+def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]:
+    early = outbox.pending_receipts(sorted({normalise_id(m) for m in message_ids}))
+    if not early:
+        return set()
+    parts: dict[str, OutboundPartRow] = {}
+    for part in outbox.parts_by_message_id(sorted({e.gateway_message_id for e in early})):
+        parts.setdefault(part.gateway_message_id, part)  # the newest part with that id
+    rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
     touched: set[int] = set()
-    for part in outbox.parts_by_message_id(wanted):
-        for early in outbox.pending_receipts([part.gateway_message_id]):
-            if outbox.delete_pending_receipt(early.id):
-                _apply(part, early.stat, early.state, early.error)
-                touched.add(part.outbound_message_id)
-    for row_id in sorted(touched):
-        row = outbox.get(row_id, lock=True)
-        if row is not None:
-            _roll_up(row, outbox.parts_of(row_id))
-    return bool(touched)
+    settled: set[str] = set()
+    for receipt in early:
+        part = parts.get(receipt.gateway_message_id)
+        if part is not None and outbox.delete_pending_receipt(receipt.id):
+            _apply(part, receipt.stat, receipt.state, receipt.error)
+            touched.add(part.outbound_message_id)
+            settled.add(receipt.gateway_message_id)
+    for row in rows:
+        if row.id in touched:
+            _roll_up(row, outbox.parts_of(row.id))
+    return settled
 
 
 def _apply(part: OutboundPartRow, stat: str, state: str | None, error: str | None) -> None:

@@ -29,6 +29,13 @@ def make_engine(url: str, **options: Any) -> Engine:
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Every transaction takes SQLite's one write lock (BEGIN IMMEDIATE below), so
+        # a second connection in this process could only wait for it, in SQLite's
+        # busy handler, which sleeps up to 100 ms between tries. One pooled
+        # connection makes threads queue for it in order instead; other processes
+        # (a cron `run-scheduled`) still meet the busy timeout.
+        options.setdefault("pool_size", 1)
+        options.setdefault("max_overflow", 0)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **options)
 
     @event.listens_for(engine, "connect")

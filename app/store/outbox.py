@@ -40,6 +40,31 @@ class OutboxRepository:
             query = query.with_for_update()
         return self.session.scalar(query)
 
+    def lock_rows(self, row_ids: Sequence[int]) -> list[OutboundMessageRow]:
+        """The rows, locked for this transaction in id order (no lock cycles)."""
+        if not row_ids:
+            return []
+        return list(
+            self.session.scalars(
+                select(OutboundMessageRow)
+                .where(OutboundMessageRow.id.in_(list(row_ids)))
+                .order_by(OutboundMessageRow.id)
+                .with_for_update()
+            )
+        )
+
+    def part_numbers(self, row_ids: Sequence[int]) -> dict[int, set[int]]:
+        """The part numbers already recorded for each of the rows."""
+        numbers: dict[int, set[int]] = {}
+        if not row_ids:
+            return numbers
+        query = select(OutboundPartRow.outbound_message_id, OutboundPartRow.part_no).where(
+            OutboundPartRow.outbound_message_id.in_(list(row_ids))
+        )
+        for row_id, part_no in self.session.execute(query):
+            numbers.setdefault(row_id, set()).add(part_no)
+        return numbers
+
     def add_part(self, part: OutboundPartRow) -> None:
         self.session.add(part)
 

@@ -11,14 +11,14 @@ long MO are acknowledged as they arrive and held in memory until complete.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from smpplib.pdu import PDU
 
 from app.domain import sms_coding
-from app.domain.delivery_receipts import is_receipt, read_receipt, submitted_id
+from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, submitted_id
 from app.gateways.smpp import pdus
 from app.gateways.smpp.concatenation import (
     UDHI,
@@ -33,14 +33,27 @@ from app.gateways.smpp.dedupe import MoDedupe
 from app.gateways.smpp.ussd import UssdDialogues
 from app.services.answers import ReplyContext
 from app.services.clock import utc_now
-from app.services.inbound import InboundMessage, handle_inbound
+from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.services.outbox import record_receipt
+from app.services.outbox import record_receipts
 from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.smpp.mo")
 
 CHANNEL = "smpp"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMo:
+    """A whole MO (a single part, or all parts reassembled) ready to be acted on."""
+
+    bind: str
+    source: str
+    destination: str
+    data_coding: int
+    payload: bytes
+    user_reference: Any
+    assembled: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +100,46 @@ class Deliveries:
 
     def handle(self, bind: str, pdu: PDU) -> Handled:
         """The command_status for the deliver_sm_resp."""
-        esm_class = pdus.field(pdu, "esm_class") or 0
-        body = pdus.field(pdu, "short_message") or pdus.field(pdu, "message_payload") or b""
-        if is_receipt(esm_class) or pdus.field(pdu, "receipted_message_id"):
-            return self._receipt(bind, pdu, body)
-        if self.ussd is not None and self.ussd.applies(pdu):
-            text = sms_coding.decode(body, pdus.field(pdu, "data_coding") or 0)
-            answer = self.ussd.handle(bind, pdu, text)
-            return Handled(answer.status, ussd_reply=answer.reply)
-        return self._mo(bind, pdu, esm_class, body)
+        return self.handle_many([(bind, pdu)])[0]
+
+    def handle_many(self, arrivals: Sequence[tuple[str, PDU]]) -> list[Handled]:
+        """The command_status for each deliver_sm_resp of a batch (bind, pdu).
+
+        Receipts are written in one transaction, MOs in another (see
+        `handle_inbound_many`); USSD steps one by one, as each answers a screen.
+        """
+        handled: list[Handled | None] = [None] * len(arrivals)
+        receipts: list[tuple[int, str, Receipt]] = []
+        mos: list[tuple[int, PendingMo]] = []
+        for index, (bind, pdu) in enumerate(arrivals):
+            esm_class = pdus.field(pdu, "esm_class") or 0
+            body = pdus.field(pdu, "short_message") or pdus.field(pdu, "message_payload") or b""
+            if is_receipt(esm_class) or pdus.field(pdu, "receipted_message_id"):
+                receipt = self._read_receipt(bind, pdu, body)
+                if receipt is None:
+                    handled[index] = Handled(pdus.ROK)
+                else:
+                    receipts.append((index, bind, receipt))
+            elif self.ussd is not None and self.ussd.applies(pdu):
+                text = sms_coding.decode(body, pdus.field(pdu, "data_coding") or 0)
+                answer = self.ussd.handle(bind, pdu, text)
+                handled[index] = Handled(answer.status, ussd_reply=answer.reply)
+            else:
+                outcome = self._mo(bind, pdu, esm_class, body)
+                if isinstance(outcome, Handled):
+                    handled[index] = outcome
+                else:
+                    mos.append((index, outcome))
+        if receipts:
+            for index, status in zip(
+                (i for i, _, _ in receipts), self._record_receipts(receipts), strict=True
+            ):
+                handled[index] = Handled(status)
+        if mos:
+            for (index, _), result in zip(mos, self._act([m for _, m in mos]), strict=True):
+                handled[index] = result
+        assert all(h is not None for h in handled)
+        return handled  # type: ignore[return-value]
 
     # -- receipts -----------------------------------------------------------------
 
@@ -108,7 +152,7 @@ class Deliveries:
         if handled.assembled is not None and ok:
             self.reassembler.mark_done(handled.assembled)
 
-    def _receipt(self, bind: str, pdu: PDU, body: bytes) -> Handled:
+    def _read_receipt(self, bind: str, pdu: PDU, body: bytes) -> Receipt | None:
         receipt = read_receipt(
             body.decode("latin-1"),
             pdus.text(pdus.field(pdu, "receipted_message_id")) or None,
@@ -117,20 +161,29 @@ class Deliveries:
         )
         if receipt is None:
             log.warning("%s: receipt without a message id (%d octets) ignored", bind, len(body))
-            return Handled(pdus.ROK)
+            return None
         convention = self.receipt_ids.get(bind, "same")
-        receipt = replace(receipt, message_id=submitted_id(receipt.message_id, convention))
-        matched = record_receipt(self.uow_factory, receipt)
-        log.info(
-            "%s: receipt id=%s stat=%s err=%s%s",
-            bind, receipt.message_id, receipt.stat, receipt.error,
-            "" if matched else " (kept until its submit_sm_resp)",
-        )  # fmt: skip
-        return Handled(pdus.ROK)
+        return replace(receipt, message_id=submitted_id(receipt.message_id, convention))
+
+    def _record_receipts(self, receipts: Sequence[tuple[int, str, Receipt]]) -> list[int]:
+        """Write the receipts; each one's deliver_sm_resp status."""
+        try:
+            matched = record_receipts(self.uow_factory, [r for _, _, r in receipts])
+        except Exception:
+            log.exception("%d receipt(s) not stored; asking the SMSC to redeliver", len(receipts))
+            return [pdus.RX_T_APPN] * len(receipts)
+        for (_, bind, receipt), found in zip(receipts, matched, strict=True):
+            log.info(
+                "%s: receipt id=%s stat=%s err=%s%s",
+                bind, receipt.message_id, receipt.stat, receipt.error,
+                "" if found else " (kept until its submit_sm_resp)",
+            )  # fmt: skip
+        return [pdus.ROK] * len(receipts)
 
     # -- MO -----------------------------------------------------------------------
 
-    def _mo(self, bind: str, pdu: PDU, esm_class: int, body: bytes) -> Handled:
+    def _mo(self, bind: str, pdu: PDU, esm_class: int, body: bytes) -> Handled | PendingMo:
+        """Handled for a part held for the rest; else the message to act on."""
         source = pdus.text(pdu.source_addr)
         destination = pdus.text(pdu.destination_addr)
         data_coding = pdus.field(pdu, "data_coding") or 0
@@ -161,9 +214,10 @@ class Deliveries:
             if whole is None:
                 log.info("%s: MO part %d/%d from %s", bind, info.number, info.total, source)
                 return Handled(pdus.ROK)
-            handled = self._act(bind, source, destination, whole.data_coding, whole.payload, None)
-            return Handled(handled.status, handled.key, whole.key)
-        return self._act(bind, source, destination, data_coding, payload, user_reference)
+            return PendingMo(
+                bind, source, destination, whole.data_coding, whole.payload, None, whole.key
+            )
+        return PendingMo(bind, source, destination, data_coding, payload, user_reference)
 
     def expire_parts(self) -> None:
         """Answer long MO whose missing parts never came, with what did."""
@@ -173,44 +227,59 @@ class Deliveries:
     def _act_partial(self, partial: Assembled) -> None:
         bind, source, destination = partial.key[:3]
         log.warning("%s: long MO from %s incomplete after TTL; answering its parts", bind, source)
-        handled = self._act(bind, source, destination, partial.data_coding, partial.payload, None)
+        pending = PendingMo(bind, source, destination, partial.data_coding, partial.payload, None)
+        [handled] = self._act([pending])
         # No deliver_sm_resp belongs to it: count it as answered, so a late part is a new message.
         self.answered(handled, handled.status == pdus.ROK, lambda: None)
 
-    def _act(
-        self,
-        bind: str,
-        source: str,
-        destination: str,
-        data_coding: int,
-        payload: bytes,
-        user_reference: Any,
+    def _act(self, pending: Sequence[PendingMo]) -> list[Handled]:
+        """Hand the MOs to `handle_inbound_many` in one transaction; each one's status."""
+        handled: list[Handled | None] = [None] * len(pending)
+        messages: list[tuple[int, InboundMessage, PendingMo]] = []
+        for index, mo in enumerate(pending):
+            try:
+                msisdn = normalise_msisdn(mo.source)
+            except InvalidMsisdn:
+                # Nothing can be sent back to it; acknowledging stops endless redelivery.
+                log.warning("%s: MO from unusable number %r dropped", mo.bind, mo.source)
+                handled[index] = Handled(pdus.ROK)
+                continue
+            digest = MoDedupe.digest(
+                mo.bind, mo.source, mo.destination, mo.data_coding, mo.payload, mo.user_reference
+            )
+            message = InboundMessage(
+                gateway=f"smpp:{mo.bind}",
+                message_id=self.dedupe.key(digest),
+                msisdn=msisdn,
+                short_code=mo.destination,
+                text=sms_coding.decode(mo.payload, mo.data_coding),
+                received_at=utc_now(),
+            )
+            messages.append((index, message, mo))
+        if messages:
+            try:
+                results: list[InboundResult | Exception] = handle_inbound_many(
+                    self.uow_factory, [m for _, m, _ in messages], self.context, CHANNEL
+                )
+            except Exception as error:
+                results = [error] * len(messages)
+            for (index, message, mo), result in zip(messages, results, strict=True):
+                handled[index] = self._acted(message, mo, result)
+        return handled  # type: ignore[return-value]
+
+    def _acted(
+        self, message: InboundMessage, mo: PendingMo, result: InboundResult | Exception
     ) -> Handled:
-        text = sms_coding.decode(payload, data_coding)
-        try:
-            msisdn = normalise_msisdn(source)
-        except InvalidMsisdn:
-            # Nothing can be sent back to it; acknowledging stops endless redelivery.
-            log.warning("%s: MO from unusable number %r dropped", bind, source)
-            return Handled(pdus.ROK)
-        digest = MoDedupe.digest(bind, source, destination, data_coding, payload, user_reference)
-        key = self.dedupe.key(digest)
-        message = InboundMessage(
-            gateway=f"smpp:{bind}",
-            message_id=key,
-            msisdn=msisdn,
-            short_code=destination,
-            text=text,
-            received_at=utc_now(),
-        )
-        try:
-            result = handle_inbound(self.uow_factory, message, self.context, reply_channel=CHANNEL)
-        except Exception:
-            log.exception("%s: MO %s not stored; asking the SMSC to redeliver", bind, key)
+        key = message.message_id
+        if isinstance(result, Exception):
+            log.error(
+                "%s: MO %s not stored (%s: %s); asking the SMSC to redeliver",
+                mo.bind, key, type(result).__name__, result, exc_info=result,
+            )  # fmt: skip
             return Handled(pdus.RX_T_APPN, key)
         log.info(
             "%s: MO %s from %s to %s dc=%d %r -> %s%s",
-            bind, key, msisdn, destination, data_coding, shown(text), result.outcome,
-            " (duplicate)" if result.duplicate else "",
+            mo.bind, key, message.msisdn, mo.destination, mo.data_coding, shown(message.text),
+            result.outcome, " (duplicate)" if result.duplicate else "",
         )  # fmt: skip
-        return Handled(pdus.ROK, key)
+        return Handled(pdus.ROK, key, mo.assembled)

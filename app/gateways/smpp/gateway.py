@@ -1,7 +1,9 @@
 """All SMPP binds of this process: start, stop, pick a transmitter, report state.
 
-deliver_sm handling runs on a small worker pool, not on the reader thread, so
-a slow database never delays submit_sm_resp matching on the same socket.
+deliver_sm handling runs on a few workers, not on the reader thread, so a slow
+database never delays submit_sm_resp matching on the same socket. Workers take
+deliver_sm in batches (`app/gateways/batches.py`): a batch's MOs commit in one
+transaction and its receipts in another, then every deliver_sm_resp goes out.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from smpplib.pdu import PDU
 
+from app.gateways.batches import Batches
 from app.gateways.smpp.deliveries import Deliveries, Handled
 from app.gateways.smpp.esme import EsmeConnection, NotBound
 from app.gateways.smpp.session import Session
@@ -28,6 +32,17 @@ ROLES = {"trx": ("trx",), "rx+tx": ("rx", "tx"), "tx": ("tx",), "rx": ("rx",)}
 #: Seconds between counter lines in the log.
 COUNTERS_EVERY = 60
 RESPONSES = {"deliver_sm": "deliver_sm_resp", "data_sm": "data_sm_resp"}
+#: Workers writing deliver_sm, and the most one batch (one transaction) takes.
+MO_WORKERS = 4
+MO_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    connection: EsmeConnection
+    session: Session
+    pdu: PDU
+    response: str
 
 
 class SmppGateway:
@@ -51,12 +66,17 @@ class SmppGateway:
         for config in settings.smpp_binds if binds is None else binds:
             for role in ROLES[config.mode]:
                 self.connections.append(EsmeConnection(config, role, self._on_request))
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="smpp-mo")
+        self._arrivals: Batches[Arrival] = Batches(
+            self._deliver, workers=MO_WORKERS, size=MO_BATCH, name="smpp-mo"
+        )
+        #: Called after a batch of MOs committed: their replies wait in the outbox.
+        self.on_replies_queued: Callable[[], None] = lambda: None
         self._round_robin = itertools.count()
         self._stop = threading.Event()
         self._housekeeping = threading.Thread(target=self._tick, name="smpp-tick", daemon=True)
 
     def start(self) -> None:
+        self._arrivals.start()
         for connection in self.connections:
             connection.start()
         self._housekeeping.start()
@@ -67,7 +87,7 @@ class SmppGateway:
             connection._stop.set()  # all unbind in parallel, then wait for each
         for connection in self.connections:
             connection.stop()
-        self._pool.shutdown(wait=True, cancel_futures=False)
+        self._arrivals.stop()
         if self._housekeeping.is_alive():
             self._housekeeping.join(2.0)
 
@@ -98,23 +118,34 @@ class SmppGateway:
                 session.nack(pdu.sequence, 0x03, f"unexpected {pdu.command}")
             return
         connection.counters[pdu.command] += 1
-        self._pool.submit(self._deliver, connection, session, pdu, response)
+        self._arrivals.put(Arrival(connection, session, pdu, response))
 
-    def _deliver(
-        self, connection: EsmeConnection, session: Session, pdu: PDU, response: str
-    ) -> None:
+    def _deliver(self, arrivals: list[Arrival]) -> None:
         try:
-            handled = self.deliveries.handle(connection.config.name, pdu)
+            results = self.deliveries.handle_many(
+                [(a.connection.config.name, a.pdu) for a in arrivals]
+            )
         except Exception:
-            log.exception("%s: deliver_sm handling failed", connection.name)
-            handled = Handled(0x64)  # ESME_RX_T_APPN: the SMSC tries again
-        written = session.respond(pdu, response, handled.status)
-        if not written:
-            log.info("%s: %s #%d unanswered, link gone", connection.name, response, pdu.sequence)
-        ok = written and handled.status == 0
-        self.deliveries.answered(handled, ok, lambda: session.closed_at)
-        if handled.ussd_reply is not None and ok:
-            self._send_ussd(connection, handled.ussd_reply)
+            log.exception("deliver_sm handling failed for a batch of %d", len(arrivals))
+            results = [Handled(0x64)] * len(arrivals)  # ESME_RX_T_APPN: the SMSC tries again
+        queued = False
+        for arrival, handled in zip(arrivals, results, strict=True):
+            connection, session, pdu = arrival.connection, arrival.session, arrival.pdu
+            written = session.respond(pdu, arrival.response, handled.status)
+            if not written:
+                log.info(
+                    "%s: %s #%d unanswered, link gone",
+                    connection.name,
+                    arrival.response,
+                    pdu.sequence,
+                )
+            ok = written and handled.status == 0
+            self.deliveries.answered(handled, ok, lambda s=session: s.closed_at)
+            queued = queued or (handled.key is not None and handled.status == 0)
+            if handled.ussd_reply is not None and ok:
+                self._send_ussd(connection, handled.ussd_reply)
+        if queued:
+            self.on_replies_queued()
 
     def _send_ussd(self, connection: EsmeConnection, fields: dict[str, Any]) -> None:
         """A USSD screen goes straight back on the bind of its dialogue (its

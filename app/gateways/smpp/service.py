@@ -16,6 +16,7 @@ class SmppService:
     def __init__(self, runtime: Runtime) -> None:
         self.gateway = SmppGateway(runtime)
         self.sender = OutboxSender(runtime.uow_factory, self.gateway, runtime.settings)
+        self.gateway.on_replies_queued = self.sender.wake
 
     def start(self) -> None:
         log.info("starting %d SMPP connection(s)", len(self.gateway.connections))
