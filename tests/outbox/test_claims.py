@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from app.domain.delivery_receipts import Receipt, submitted_id
 from app.runtime import Runtime
@@ -19,11 +19,13 @@ from app.services.outbox import (
     SentPart,
     claim_replies,
     mark_sent,
+    mark_sent_many,
     record_receipt,
+    record_receipts,
     schedule_retry,
 )
 from app.store.database import make_engine, make_session_factory
-from app.store.models import OutboundMessageRow
+from app.store.models import OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
 
 
@@ -135,3 +137,49 @@ def test_two_senders_with_their_own_engines_never_claim_one_row_twice(
     assert not set(claimed["a"]) & set(claimed["b"])
     assert set(claimed["a"]) | set(claimed["b"]) == ids
     assert len(claimed["a"]) + len(claimed["b"]) == len(ids)
+
+
+def states(uow_factory: Callable[[], UnitOfWork], ids: list[int]) -> list[str]:
+    with uow_factory() as uow:
+        assert uow.session is not None
+        return [uow.session.get(OutboundMessageRow, i).state for i in ids]  # type: ignore[union-attr]
+
+
+def test_a_batch_of_marks_and_receipts_settles_each_reply(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    ids = queue(uow_factory, 4)
+    claim_replies(uow_factory, "smpp", "w", limit=4, lease=60)
+    # Receipts for replies 1 and 3 beat their submit_sm_resp; 2 has none yet.
+    early = [
+        Receipt("c1", "DELIVRD", "delivered", "", None),
+        Receipt("c3", "UNDELIV", "failed", "1", None),
+    ]
+    assert record_receipts(uow_factory, early) == [False, False]
+    mark_sent_many(
+        uow_factory,
+        [(ids[0], [SentPart("main", "c1")]), (ids[1], [SentPart("main", "c2")]),
+         (ids[2], [SentPart("main", "c3")])],
+    )  # fmt: skip
+    assert states(uow_factory, ids) == ["delivered", "sent", "failed", "queued"]
+    # One batch: a receipt for a known part, one for nothing sent yet, a duplicate.
+    late = [
+        Receipt("c2", "DELIVRD", "delivered", "", None),
+        Receipt("c4", "DELIVRD", "delivered", "", None),
+    ]
+    assert record_receipts(uow_factory, late) == [True, False]
+    assert states(uow_factory, ids) == ["delivered", "delivered", "failed", "queued"]
+    mark_sent_many(uow_factory, [(ids[3], [SentPart("main", "c4")])])
+    assert states(uow_factory, ids) == ["delivered", "delivered", "failed", "delivered"]
+
+
+def test_a_resend_after_a_lost_lease_keeps_the_first_part_ids(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    [row_id] = queue(uow_factory, 1)
+    mark_sent_many(uow_factory, [(row_id, [SentPart("main", "x1"), SentPart("main", "x2")])])
+    mark_sent_many(uow_factory, [(row_id, [SentPart("main", "y1"), SentPart("main", "y2")])])
+    with uow_factory() as uow:
+        assert uow.session is not None
+        parts = uow.session.scalars(select(OutboundPartRow).order_by(OutboundPartRow.part_no))
+        assert [p.gateway_message_id for p in parts] == ["x1", "x2"]

@@ -1,0 +1,125 @@
+"""handle_inbound_many: several MOs in one transaction, each in a savepoint of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.runtime import Runtime
+from app.services import keyword_router
+from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
+from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow
+from tests.services.messaging import CONTEXT, NOV_23, count, send
+
+pytestmark = pytest.mark.usefixtures("catalog")
+
+
+def mo(message_id: str, text: str, msisdn: str = "13800138000", seconds: int = 0) -> InboundMessage:
+    at = NOV_23 + timedelta(seconds=seconds)
+    return InboundMessage("test", message_id, msisdn, "10086", text, at)
+
+
+def test_each_message_gets_its_own_answer_and_reply_row(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    add_subscriber("13800138000", balance_fen=86_50)
+    add_subscriber("13800138001", balance_fen=12_30)
+    results = handle_inbound_many(
+        runtime.uow_factory,
+        [mo("a", "CXYE"), mo("b", "CXYE", "13800138001"), mo("c", "nonsense")],
+        CONTEXT,
+        reply_channel="smpp",
+    )
+    assert all(isinstance(r, InboundResult) for r in results)
+    texts = [r.replies[0].text for r in results if isinstance(r, InboundResult)]
+    assert "86.50" in texts[0] and "12.30" in texts[1]
+    assert results[2].outcome != results[0].outcome  # type: ignore[union-attr]
+    with runtime.uow_factory() as uow:
+        assert uow.session is not None
+        rows = uow.session.scalars(select(OutboundMessageRow).order_by(OutboundMessageRow.id))
+        assert [(r.msisdn, r.channel, r.state) for r in rows] == [
+            ("13800138000", "smpp", "queued"),
+            ("13800138001", "smpp", "queued"),
+            ("13800138000", "smpp", "queued"),
+        ]
+
+
+def test_a_later_message_sees_what_an_earlier_one_in_the_batch_wrote(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    add_subscriber("13800138000")
+    first, second = handle_inbound_many(
+        runtime.uow_factory,
+        [mo("a", "IWJZS 2"), mo("b", "IWJZS 2", seconds=1)],
+        CONTEXT,
+        reply_channel="smpp",
+    )
+    assert isinstance(first, InboundResult) and isinstance(second, InboundResult)
+    assert (first.outcome, second.outcome) == ("activated", "already_active")
+    assert count(runtime, ActivationRow) == 1
+
+
+def test_the_same_message_id_twice_in_a_batch_is_acted_on_once(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    add_subscriber("13800138000")
+    first, again = handle_inbound_many(
+        runtime.uow_factory, [mo("a", "IWJZS 2"), mo("a", "IWJZS 2")], CONTEXT, "smpp"
+    )
+    assert isinstance(first, InboundResult) and isinstance(again, InboundResult)
+    assert again.duplicate and again.replies == first.replies
+    assert count(runtime, ActivationRow) == 1
+    assert count(runtime, InboundMessageRow) == 1
+    assert count(runtime, OutboundMessageRow) == 1
+
+
+def test_a_message_recorded_before_gets_its_first_answer(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    add_subscriber("13800138000", balance_fen=86_50)
+    earlier = send(runtime, "CXYE", message_id="a")
+    [again] = handle_inbound_many(runtime.uow_factory, [mo("a", "CXYE")], CONTEXT, "smpp")
+    assert isinstance(again, InboundResult) and again.duplicate
+    assert again.replies[0].text == earlier.replies[0].text
+    assert count(runtime, InboundMessageRow) == 1
+
+
+def test_a_failing_message_rolls_back_alone(
+    runtime: Runtime, add_subscriber: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_subscriber("13800138000")
+    add_subscriber("13800138001")
+    real = keyword_router.answer
+
+    def failing_for_one_number(turn, text):  # type: ignore[no-untyped-def]
+        if turn.msisdn == "13800138001":  # after its inbound row was written
+            raise RuntimeError("rule blew up")
+        return real(turn, text)
+
+    monkeypatch.setattr(keyword_router, "answer", failing_for_one_number)
+    results = handle_inbound_many(
+        runtime.uow_factory,
+        [mo("a", "IWJZS 2"), mo("b", "IWJZS 2", "13800138001"), mo("c", "CXYE")],
+        CONTEXT,
+        "smpp",
+    )
+    assert isinstance(results[1], RuntimeError)
+    assert isinstance(results[0], InboundResult) and results[0].outcome == "activated"
+    assert isinstance(results[2], InboundResult)
+    with runtime.uow_factory() as uow:
+        assert uow.session is not None
+        recorded = uow.session.scalars(select(InboundMessageRow.gateway_message_id)).all()
+        assert sorted(recorded) == ["a", "c"]  # b's inbound row went with its savepoint
+        replies = uow.session.scalars(select(OutboundMessageRow.msisdn)).all()
+        assert "13800138001" not in replies
+    assert count(runtime, ActivationRow) == 1
+    # The failed message can be delivered again and is then acted on.
+    monkeypatch.setattr(keyword_router, "answer", real)
+    [retried] = handle_inbound_many(
+        runtime.uow_factory, [mo("b", "IWJZS 2", "13800138001")], CONTEXT, "smpp"
+    )
+    assert isinstance(retried, InboundResult) and retried.outcome == "activated"
+    assert count(runtime, ActivationRow) == 2
