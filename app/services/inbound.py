@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from app.domain.campaigns import Campaign
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.catalog import campaigns_by_keyword
@@ -112,11 +113,14 @@ def handle_inbound_many(
     results: list[InboundResult | Exception] = []
     with uow_factory() as uow:
         assert uow.session is not None
+        campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
         for message in messages:
             message = replace(message, text=storable(message.text))
             try:
                 with uow.session.begin_nested():
-                    result = _handle(uow, message, context, reply_channel, None, sms_channel)
+                    result = _handle(
+                        uow, message, context, reply_channel, None, sms_channel, campaigns
+                    )
             except DuplicateInbound as error:
                 # Another process committed this message id first; its savepoint is gone
                 # and the transaction usable again, so the first answer can be read here.
@@ -138,6 +142,7 @@ def _handle(
     reply_channel: str,
     answerer: Answerer | None,
     sms_channel: str,
+    campaigns: dict[str, Campaign] | None = None,
 ) -> InboundResult:
     """Steps 1-6 of the module docstring, inside the caller's transaction."""
     first = uow.messages.find_inbound(message.gateway, message.message_id)
@@ -153,7 +158,8 @@ def _handle(
             received_at=message.received_at,
         )
     )
-    answer = (answerer or _answer)(_turn(uow, message, inbound.id, context), message)
+    turn = _turn(uow, message, inbound.id, context, campaigns)
+    answer = (answerer or _answer)(turn, message)
     inbound.outcome = answer.outcome
     inbound.detail = answer.detail or None
     replies = [Reply(message.msisdn, message.short_code, answer.text, reply_channel)]
@@ -190,7 +196,13 @@ def _first_answer(uow: UnitOfWork, first: InboundMessageRow) -> InboundResult:
     return InboundResult(first.gateway_message_id, first.outcome or "", replies, duplicate=True)
 
 
-def _turn(uow: UnitOfWork, message: InboundMessage, inbound_id: int, context: ReplyContext) -> Turn:
+def _turn(
+    uow: UnitOfWork,
+    message: InboundMessage,
+    inbound_id: int,
+    context: ReplyContext,
+    campaigns: dict[str, Campaign] | None = None,
+) -> Turn:
     return Turn(
         uow=uow,
         msisdn=message.msisdn,
@@ -199,7 +211,7 @@ def _turn(uow: UnitOfWork, message: InboundMessage, inbound_id: int, context: Re
         on=local_day(message.received_at, context.zone),
         inbound_id=inbound_id,
         context=context,
-        campaigns=campaigns_by_keyword(uow),
+        campaigns=campaigns_by_keyword(uow) if campaigns is None else campaigns,
     )
 
 
