@@ -7,7 +7,7 @@ everyone rather than opening up.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import HTTPException, Request, status
 from pydantic import SecretStr
@@ -21,14 +21,14 @@ def bearer_token(request: Request) -> str | None:
 
 def require_token(
     expected: Callable[[Request], SecretStr | None], realm: str, allow_query: bool = False
-) -> Callable[[Request], None]:
+) -> Callable[[Request], Awaitable[None]]:
     """A FastAPI dependency: 401 unless the request carries the configured token.
 
     `allow_query` also takes `?token=`, for gateways that can set a callback
     URL but no header (USSD aggregators).
     """
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:  # no I/O: run on the loop, not a thread
         configured = expected(request)
         given = bearer_token(request)
         if given is None and allow_query:

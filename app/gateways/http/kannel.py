@@ -17,10 +17,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 
 from app.domain.delivery_receipts import Receipt
 from app.domain.sms_coding import fits_gsm7
+from app.gateways.http.inbound_queue import inbound_queue
 from app.gateways.http.kannel_auth import check_kannel_caller
 from app.gateways.http.kannel_wire import (
     KannelRequestError,
@@ -35,7 +35,7 @@ from app.gateways.http.kannel_wire import (
 )
 from app.runtime import Runtime
 from app.services.clock import utc_now
-from app.services.inbound import HTTP_RESPONSE, InboundMessage, InboundResult, handle_inbound
+from app.services.inbound import HTTP_RESPONSE, InboundMessage, InboundResult
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.services.outbox import record_receipt
 
@@ -45,7 +45,7 @@ CHANNEL = "kannel"
 SHORT_CODE_DIGITS = range(3, 22)
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
@@ -132,10 +132,12 @@ def _channel(runtime: Runtime) -> str:
 
 
 @router.get("/mo", summary="MO from a Kannel sms-service get-url")
-def mo_by_get_url(request: Request, runtime: Annotated[Runtime, Depends(_runtime)]) -> Response:
+async def mo_by_get_url(
+    request: Request, runtime: Annotated[Runtime, Depends(_runtime)]
+) -> Response:
     """Query: `from=%p&to=%P&text=%b&id=%I&time=%t&coding=%c&charset=%C` (`token=` too)."""
     message = _parse(query_bytes(request.scope["query_string"]), None)
-    result = handle_inbound(runtime.uow_factory, message, runtime.reply_context, _channel(runtime))
+    result = await inbound_queue(request).handle(message, _channel(runtime))
     return _answer(request, runtime, result)
 
 
@@ -157,9 +159,7 @@ async def mo_by_post_url(
     params = {k: v.encode("utf-8") for k, v in from_headers.items() if v is not None}
     params.update(query_bytes(request.scope["query_string"]))
     message = _parse(params, await request.body())
-    result = await run_in_threadpool(
-        handle_inbound, runtime.uow_factory, message, runtime.reply_context, _channel(runtime)
-    )
+    result = await inbound_queue(request).handle(message, _channel(runtime))
     return _answer(request, runtime, result)
 
 

@@ -38,7 +38,7 @@ def client_allowed(host: str | None, allowed: list[str]) -> bool:
     return False
 
 
-def check_kannel_caller(request: Request) -> None:
+async def check_kannel_caller(request: Request) -> None:
     """A FastAPI dependency: 401 without the token, 403 from an address not allowed."""
     settings: Settings = request.app.state.runtime.settings
     token = settings.kannel_token.get_secret_value() if settings.kannel_token else ""

@@ -12,20 +12,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.gateways.http.inbound_queue import inbound_queue
 from app.runtime import Runtime
 from app.security import require_token
 from app.services.clock import utc_now
-from app.services.inbound import InboundMessage, handle_inbound
+from app.services.inbound import HTTP_RESPONSE, InboundMessage
 from app.services.msisdn import normalise_msisdn
 
 GATEWAY = "http-json"
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-gateway_auth = require_token(lambda r: _runtime(r).settings.gateway_token, "gateway")
+gateway_auth = require_token(lambda r: r.app.state.runtime.settings.gateway_token, "gateway")
 router = APIRouter(prefix="/v1", tags=["gateway"], dependencies=[Depends(gateway_auth)])
 
 
@@ -62,15 +63,14 @@ class MoOut(BaseModel):
 
 
 @router.post("/mo", response_model=MoOut, response_model_by_alias=True)
-def receive_mo(body: MoIn, runtime: Annotated[Runtime, Depends(_runtime)]) -> MoOut:
+async def receive_mo(
+    body: MoIn, request: Request, runtime: Annotated[Runtime, Depends(_runtime)]
+) -> MoOut:
     received_at = body.received_at or utc_now()
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=runtime.settings.zone)
-    result = handle_inbound(
-        runtime.uow_factory,
-        InboundMessage(GATEWAY, body.message_id, body.sender, body.to, body.text, received_at),
-        runtime.reply_context,
-    )
+    message = InboundMessage(GATEWAY, body.message_id, body.sender, body.to, body.text, received_at)
+    result = await inbound_queue(request).handle(message, HTTP_RESPONSE)
     return MoOut(
         message_id=result.message_id,
         outcome=result.outcome,

@@ -32,8 +32,10 @@ ROLES = {"trx": ("trx",), "rx+tx": ("rx", "tx"), "tx": ("tx",), "rx": ("rx",)}
 #: Seconds between counter lines in the log.
 COUNTERS_EVERY = 60
 RESPONSES = {"deliver_sm": "deliver_sm_resp", "data_sm": "data_sm_resp"}
-#: Workers writing deliver_sm, and the most one batch (one transaction) takes.
-MO_WORKERS = 4
+#: Workers writing deliver_sm (SQLite has one writer: two let one answer while the
+#: other writes, and keep batches large), and the most one batch (one transaction) takes.
+MO_WORKERS = {"sqlite": 2}
+MO_WORKERS_DEFAULT = 4
 MO_BATCH = 64
 
 
@@ -67,7 +69,10 @@ class SmppGateway:
             for role in ROLES[config.mode]:
                 self.connections.append(EsmeConnection(config, role, self._on_request))
         self._arrivals: Batches[Arrival] = Batches(
-            self._deliver, workers=MO_WORKERS, size=MO_BATCH, name="smpp-mo"
+            self._deliver,
+            workers=MO_WORKERS.get(runtime.engine.dialect.name, MO_WORKERS_DEFAULT),
+            size=MO_BATCH,
+            name="smpp-mo",
         )
         #: Called after a batch of MOs committed: their replies wait in the outbox.
         self.on_replies_queued: Callable[[], None] = lambda: None
