@@ -115,7 +115,13 @@ def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
     runtime = runtime or Runtime.from_settings(settings)
     host = args.host or settings.host
     port = args.port or settings.port
-    uvicorn.run(create_app(runtime=runtime), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(runtime=runtime),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=runtime.settings.access_log,
+    )
     return 0
 
 

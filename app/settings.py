@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     short_code: str = "10086"
     host: str = "127.0.0.1"
     port: int = 8000
+    #: One log line per HTTP request (uvicorn's access log); off for high volume.
+    access_log: bool = True
 
     #: SMPP binds, as JSON in SMSHALL_SMPP_BINDS; none by default (HTTP gateway only).
     smpp_binds: list[SmppBind] = Field(default_factory=list)
