@@ -1,102 +1,723 @@
-"""MO -> MT round trips through the SMPP gateway, on SQLite and PostgreSQL.
+"""MO -> MT round trips over SMPP against the project's SMSC simulator, one OS process per party.
 
-    .venv/bin/python bench/smpp_roundtrip.py --count 500 --rate 200
-    .venv/bin/python bench/smpp_roundtrip.py --backends postgresql \
-        --pg-admin-url postgresql://postgres@127.0.0.1:5432/postgres
+What is measured: handsets text the short code; each MO reaches the contender as a
+`deliver_sm` and the contender's reply comes back as a `submit_sm`. Per contender
+and offered rate: MOs sent, MOs answered / unanswered (no reply within 10 s),
+errors (MOs the load generator failed to inject), complete MT per second, MO -> MT
+latency percentiles, and the CPU seconds and peak RSS of every process involved.
 
-The SMSC is the project's simulator (gateway_sim) on 127.0.0.1, in this same
-process (so both share one GIL: figures are a floor). MOs are injected through
-its control API by `gateway_sim.load`; latency is MO injected -> reply
-submit_sm seen by the SMSC, on the simulator's clock. RSS is this process's.
+Method:
+
+* The SMSC is `python -m gateway_sim serve` in its own process on 127.0.0.1 free
+  ports, with receipts 0.05 s after each submit. A fresh simulator is started for
+  every contender and rate, so no counters or queues carry over.
+* The load is `gateway_sim.load.run_load` in this process: it injects MOs through
+  the simulator's control API at the offered rate across `--numbers` handsets, each
+  handset waiting for the reply to its MO before it texts again. Latency is taken
+  on the simulator's clock, from the MO's injection to the reply's (last) submit_sm,
+  so the load generator's own HTTP overhead is not counted.
+* Contenders, each in processes of its own:
+  - `smshall-sqlite`, `smshall-postgresql`: `smshall serve` bound to the simulator
+    as a transceiver, configured by environment only and otherwise on its defaults
+    (`outbox_poll_interval` included; the bind's window is `--window`, its TPS
+    unlimited). Its database is new, migrated, with the default catalog and
+    subscriber rows for half of the handsets (the other half are unknown numbers,
+    which are answered too). On PostgreSQL the server's processes' CPU counts as
+    the contender's (the server should be otherwise idle).
+  - `kannel-static`: Kannel's bearerbox + smsbox bound to the simulator as a
+    transceiver (`max-pending-submits` = 10, no `throughput` limit) with a catch-all
+    `sms-service` answering a fixed text: Kannel's own MO -> MT path, no
+    application behind it.
+  - `kannel-smshall-http`: the same Kannel with `get-url` to `smshall serve`'s
+    `/v1/kannel/mo` in body mode, on SQLite.
+* CPU seconds are utime + stime from /proc/PID/stat over the load only (start-up
+  excluded); peak RSS is VmHWM from /proc/PID/status. "ms/MT" is the contender's
+  CPU per reply delivered; "busy" is CPU seconds over the load's wall time, and its
+  peak the busiest second: 100 % is one core. The load generator's CPU is this
+  process's. On a small machine the simulator, the load generator and the
+  contender share the cores, which the CPU columns make visible.
+
+Run (Linux; Kannel from Debian's `kannel` package for the Kannel contenders;
+PostgreSQL at SMSHALL_TEST_PG_ADMIN_URL or --pg-admin-url for smshall-postgresql):
+
+    .venv/bin/python bench/smpp_roundtrip.py
+    .venv/bin/python bench/smpp_roundtrip.py --contenders smshall-sqlite,kannel-static \\
+        --count 2000 --rates 100,200,400,800 --numbers 90 --repeat 3 --json
+
+The load generator sends every MO over one HTTP client of 100 connections: with
+more handsets than that, its requests queue in the client, which then costs it a
+core and makes the offered load bursty. bench/README.md has figures and how to
+read them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import contextlib
+import csv
+import json
 import os
-import resource
+import secrets
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from pydantic import SecretStr  # noqa: E402
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
 
-from app.cli import migrate  # noqa: E402
-from app.gateways.smpp.service import SmppService  # noqa: E402
-from app.runtime import Runtime  # noqa: E402
-from app.services.catalog import load_catalog  # noqa: E402
-from app.settings import Settings, SmppBind  # noqa: E402
-from gateway_sim.load import run_load  # noqa: E402
-from gateway_sim.scenario import from_dict  # noqa: E402
-from gateway_sim.simulator import SimulatorThread  # noqa: E402
-from tests.databases import throwaway_database  # noqa: E402
+from gateway_sim.load import LoadReport, run_load  # noqa: E402
+from tests import databases  # noqa: E402
+from tests.kannel.real_kannel import (  # noqa: E402
+    Kannel,
+    SmppSmsc,
+    boxes_installed,
+    die_with_parent,
+    free_port,
+    log_tails,
+    running,
+    stop,
+    wait_until,
+)
+
+LOOPBACK = "127.0.0.1"
+FIRST_NUMBER = 13900000000
+#: Kannel makes an SMPP source address of TON 1 "+<digits>": handsets of the Kannel +
+#: smshall contender carry the country code, as a real international number would.
+FIRST_NUMBER_WITH_COUNTRY_CODE = 8613900000000
+STATIC_REPLY = "Thank you, your request has been received."
+REPLY_TIMEOUT = 10.0
+START_TIMEOUT = 30.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# -- processes -------------------------------------------------------------------------
 
 
-def run_one(backend: str, args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp, throwaway_database(backend, Path(tmp)) as url:
-        sim = SimulatorThread(from_dict({"receipts": {"delay": 0.05}, "seed": 1})).start()
-        bind = SmppBind(
-            name="bench", host="127.0.0.1", port=sim.smpp_port, system_id="smshall",
-            password=SecretStr("secret"), window=args.window, tps=0,
-        )  # fmt: skip
-        settings = Settings(
-            database_url=url, smpp_binds=[bind], outbox_poll_interval=0.01,
-            _env_file=None,  # type: ignore[call-arg]
-        )  # fmt: skip
-        migrate(settings)
-        runtime = Runtime.from_settings(settings)
-        load_catalog(runtime.uow_factory)
-        service = SmppService(runtime)
+def clean_environment(**extra: str) -> dict[str, str]:
+    """This environment without settings of the service or the simulator, plus `extra`:
+    a developer's own SMSHALL_* variables must not change what is measured."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SMSHALL_", "GATEWAY_SIM_")) and key != "DATABASE_URL"
+    }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env | extra
+
+
+def spawn(command: list[str], log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """Start a process that dies with this one, its output going to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, stdout=out, stderr=out, env=env, cwd=cwd, preexec_fn=die_with_parent
+        )
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process, all its threads."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()  # fields from the 3rd (state) on
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def processes_named(*names: str, parent: int | None = None) -> dict[int, str]:
+    """Processes whose command name is one of `names` (children of `parent` if given)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            text = stat.read_text()
+            name = text[text.index("(") + 1 : text.rindex(")")]
+            ppid = int(text.rsplit(")", 1)[1].split()[1])
+            if name in names and parent in (None, ppid):
+                found[int(stat.parent.name)] = name
+    return found
+
+
+def alive(process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    if process.poll() is not None:
+        raise RuntimeError(f"{what} exited with {process.returncode}\n{log_tails([log])}")
+
+
+# -- the simulator ---------------------------------------------------------------------
+
+
+@dataclass
+class Simulator:
+    """`python -m gateway_sim serve` on loopback, with one account and a control token."""
+
+    workdir: Path
+    system_id: str
+    password: str = field(default_factory=lambda: secrets.token_hex(4))  # SMPP: ≤ 8 characters
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    smpp_port: int = field(default_factory=free_port)
+    http_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.http_port}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "simulator.log"
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> None:
+        command = [
+            sys.executable, "-m", "gateway_sim", "serve",
+            "--host", LOOPBACK, "--http-host", LOOPBACK,
+            "--smpp-port", str(self.smpp_port), "--http-port", str(self.http_port),
+            "--system-id", self.system_id, "--password", self.password,
+            "--receipt-delay", "0.05", "--log-level", "WARNING",
+        ]  # fmt: skip
+        env = clean_environment(GATEWAY_SIM_TOKEN=self.token)
+        self.process = spawn(command, self.log, env, self.workdir)
+        wait_until(self.healthy, START_TIMEOUT, "the simulator answering", [self.log])
+
+    def api(self, path: str) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        response = httpx.get(self.http_url + path, headers=headers, timeout=5.0)
+        response.raise_for_status()
+        return response.json()
+
+    def healthy(self) -> bool:
+        assert self.process is not None
+        alive(self.process, "the simulator", self.log)
+        try:
+            return bool(self.api("/api/health")["ok"])
+        except httpx.HTTPError:
+            return False
+
+    def bound(self) -> bool:
+        """The account holds a bound transceiver (whoever the contender is)."""
+        return any(
+            b["system_id"] == self.system_id
+            and b["mode"] == "transceiver"
+            and b["state"] == "bound"
+            for b in self.api("/api/binds")["binds"]
+        )
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process, grace=10.0)
+
+
+@contextlib.contextmanager
+def simulator(workdir: Path, system_id: str) -> Iterator[Simulator]:
+    sim = Simulator(workdir, system_id)
+    try:
+        sim.start()
+        yield sim
+    finally:
+        sim.stop()
+
+
+# -- smshall ---------------------------------------------------------------------------
+
+
+def write_subscribers(path: Path, first_number: int, count: int) -> None:
+    """`count` subscribers from `first_number` up: brands in turn, every tenth suspended."""
+    brands = ("gotone", "mzone", "easyown")
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["msisdn", "brand", "status", "opened_on", "balance_yuan"])
+        for i in range(count):
+            status = "suspended" if i % 10 == 9 else "active"
+            opened = f"{2005 + i % 20}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+            writer.writerow([first_number + i, brands[i % 3], status, opened, f"{i % 300}.50"])
+
+
+@dataclass
+class Smshall:
+    """The service as its own process (`smshall …` = `python -m app.cli …`), configured by
+    environment variables only, in a working directory of its own (so no `.env` is read)."""
+
+    workdir: Path
+    database_url: str
+    settings: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "smshall.log"
+
+    def environment(self) -> dict[str, str]:
+        settings = {
+            "SMSHALL_DATABASE_URL": self.database_url,
+            "SMSHALL_HOST": LOOPBACK,
+            "SMSHALL_PORT": str(self.port),
+            "SMSHALL_ADMIN_TOKEN": self.admin_token,  # for /v1/smpp/binds
+        }
+        return clean_environment(**settings, **self.settings)
+
+    def command(self, *argv: str) -> list[str]:
+        return [sys.executable, "-m", "app.cli", *argv]
+
+    def run(self, *argv: str) -> None:
+        with self.log.open("ab") as out:
+            done = subprocess.run(
+                self.command(*argv), stdout=out, stderr=out, env=self.environment(),
+                cwd=self.workdir, timeout=120, preexec_fn=die_with_parent,
+            )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"smshall {' '.join(argv)} failed\n{log_tails([self.log])}")
+
+    def prepare(self, subscribers: int) -> None:
+        """Migrate, load the default catalog, import `subscribers` subscriber rows."""
+        self.run("migrate")
+        self.run("catalog", "load")
+        if subscribers > 0:
+            csv_file = self.workdir / "subscribers.csv"
+            write_subscribers(csv_file, FIRST_NUMBER, subscribers)
+            self.run("import", "subscribers", str(csv_file))
+
+    def start(self) -> None:
+        self.process = spawn(self.command("serve"), self.log, self.environment(), self.workdir)
+        wait_until(self.healthy, START_TIMEOUT, "smshall serving", [self.log])
+
+    def get(self, path: str) -> Any:
+        headers = {"Authorization": f"Bearer {self.admin_token}"}
+        response = httpx.get(f"http://{LOOPBACK}:{self.port}{path}", headers=headers, timeout=5)
+        response.raise_for_status()
+        return response.json()
+
+    def healthy(self) -> bool:
+        assert self.process is not None
+        alive(self.process, "smshall serve", self.log)
+        try:
+            return self.get("/health")["status"] == "ok"
+        except httpx.HTTPError:
+            return False
+
+    def smpp_counters(self) -> dict[str, Any]:
+        """The outbox sender's counters and each bind's, from `/v1/smpp/binds`."""
+        view = self.get("/v1/smpp/binds")
+        binds = {b["name"]: b["counters"] for b in view["binds"]}
+        return {"outbox_sender": view["outbox_sender"], "binds": binds}
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process, grace=15.0)
+
+
+@contextlib.contextmanager
+def smshall_serving(service: Smshall) -> Iterator[int]:
+    """`smshall serve` running; its pid."""
+    try:
         service.start()
-        deadline = time.monotonic() + 10
-        while service.health()["bound"] < 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        rss_before = rss_mb()
+        assert service.process is not None
+        yield service.process.pid
+    finally:
+        service.stop()
+
+
+# -- contenders ------------------------------------------------------------------------
+
+#: The processes of one party, looked up when measured (a database server's may change).
+Pids = Callable[[], list[int]]
+
+
+def the_process(pid: int) -> Pids:
+    return lambda: [pid]
+
+
+def postgresql_server() -> list[int]:
+    """Every PostgreSQL server process on this machine: its backends do the contender's
+    queries. The server should otherwise be idle while this runs."""
+    return list(processes_named("postgres"))
+
+
+@dataclass
+class Running:
+    """A contender up and bound: its processes (name -> pids), where its handsets
+    number from, and its own counters after the load."""
+
+    processes: dict[str, Pids]
+    first_number: int = FIRST_NUMBER
+    counters: Callable[[], dict[str, Any]] = dict
+    #: Parties whose RSS means nothing to add up (shared memory of a database server).
+    no_rss: tuple[str, ...] = ()
+
+
+@dataclass
+class Options:
+    numbers: int
+    window: int
+
+
+Starter = Callable[[Simulator, Path, Options], AbstractContextManager[Running]]
+
+
+def smpp_bind(sim: Simulator, window: int) -> str:
+    bind = {
+        "name": "sim", "host": LOOPBACK, "port": sim.smpp_port,
+        "system_id": sim.system_id, "password": sim.password, "window": window, "tps": 0,
+    }  # fmt: skip
+    return json.dumps([bind])
+
+
+def smshall_over_smpp(backend: str) -> Starter:
+    @contextlib.contextmanager
+    def start(sim: Simulator, workdir: Path, options: Options) -> Iterator[Running]:
+        with databases.throwaway_database(backend, workdir) as url:
+            bind = smpp_bind(sim, options.window)
+            service = Smshall(workdir, url, {"SMSHALL_SMPP_BINDS": bind})
+            service.prepare(subscribers=options.numbers // 2)
+            with smshall_serving(service) as pid:
+                wait_until(sim.bound, START_TIMEOUT, "smshall bound", [service.log, sim.log])
+                processes = {"smshall": the_process(pid)}
+                if backend == "postgresql":
+                    processes["postgresql"] = postgresql_server
+                yield Running(processes, counters=service.smpp_counters, no_rss=("postgresql",))
+
+    return start
+
+
+def kannel_box(workdir: Path, sim: Simulator, app_port: int, token: str, **kw: Any) -> Kannel:
+    directory = workdir / "kannel"
+    directory.mkdir(exist_ok=True)
+    smsc = SmppSmsc(sim.smpp_port, sim.system_id, sim.password)
+    ports = (free_port() for _ in range(4))
+    return Kannel(directory, app_port, *ports, token=token, smpp=smsc, **kw)
+
+
+def kannel_processes() -> dict[str, Pids]:
+    """bearerbox and smsbox, started by this process."""
+    mine = processes_named("bearerbox", "smsbox", parent=os.getpid())
+    return {name: the_process(pid) for pid, name in mine.items()}
+
+
+@contextlib.contextmanager
+def kannel_static(sim: Simulator, workdir: Path, options: Options) -> Iterator[Running]:
+    box = kannel_box(workdir, sim, free_port(), "unused", static_reply=STATIC_REPLY)
+    with running(box):
+        wait_until(sim.bound, START_TIMEOUT, "Kannel bound", [*box.logs, sim.log])
+        yield Running(kannel_processes())
+
+
+@contextlib.contextmanager
+def kannel_smshall_http(sim: Simulator, workdir: Path, options: Options) -> Iterator[Running]:
+    with databases.throwaway_database("sqlite", workdir) as url:
+        token = secrets.token_urlsafe(16)
+        settings = {"SMSHALL_KANNEL_TOKEN": token, "SMSHALL_KANNEL_REPLY_MODE": "body"}
+        service = Smshall(workdir, url, settings)
+        service.prepare(subscribers=options.numbers // 2)
+        with smshall_serving(service) as pid:
+            box = kannel_box(workdir, sim, service.port, token)
+            with running(box):
+                wait_until(sim.bound, START_TIMEOUT, "Kannel bound", [*box.logs, sim.log])
+                processes = {"smshall": the_process(pid), **kannel_processes()}
+                yield Running(processes, FIRST_NUMBER_WITH_COUNTRY_CODE)
+
+
+def postgresql_reachable() -> bool:
+    try:
+        psycopg.connect(databases.PG_ADMIN_URL, connect_timeout=3).close()
+        return True
+    except psycopg.Error:
+        return False
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    system_id: str  # its account at the simulator
+    start: Starter
+    available: Callable[[], bool] = lambda: True
+
+
+CONTENDERS = {
+    c.name: c
+    for c in (
+        Contender("smshall-sqlite", "smshall", smshall_over_smpp("sqlite")),
+        Contender(
+            "smshall-postgresql", "smshall", smshall_over_smpp("postgresql"), postgresql_reachable
+        ),
+        Contender("kannel-static", "kannel", kannel_static, boxes_installed),
+        Contender("kannel-smshall-http", "kannel", kannel_smshall_http, boxes_installed),
+    )
+}
+
+
+# -- measuring -------------------------------------------------------------------------
+
+
+def cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            found[pid] = cpu_seconds(pid)
+    return found
+
+
+def spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two looks; a process new since the first counts from zero."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+class CpuWatch:
+    """CPU seconds of each party over a stretch of time, and its busiest second."""
+
+    def __init__(self, parties: dict[str, Pids], interval: float = 1.0) -> None:
+        self.parties, self.interval = parties, interval
+        self.peak_busy = dict.fromkeys(parties, 0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="cpu-watch", daemon=True)
+
+    def look(self) -> dict[str, dict[int, float]]:
+        return {name: cpu_by_pid(pids()) for name, pids in self.parties.items()}
+
+    def __enter__(self) -> CpuWatch:
+        self.first, self.started = self.look(), time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.last, self.wall = self.look(), time.monotonic() - self.started
+
+    def _sample(self) -> None:
+        before, then = self.first, self.started
+        while not self._stop.wait(self.interval):
+            now, at = self.look(), time.monotonic()
+            for name in self.parties:
+                busy = 100 * spent(before[name], now[name]) / max(at - then, 1e-6)
+                self.peak_busy[name] = max(self.peak_busy[name], busy)
+            before, then = now, at
+
+    def usage(self, name: str, rss: bool = True) -> Usage:
+        cpu = spent(self.first[name], self.last[name])
+        return Usage(
+            cpu_s=round(cpu, 2),
+            busy_pct=round(100 * cpu / max(self.wall, 1e-6)),
+            peak_busy_pct=round(self.peak_busy[name]),
+            peak_rss_mb=round(sum(peak_rss_mb(pid) for pid in self.last[name]), 1) if rss else None,
+        )
+
+
+@dataclass
+class Usage:
+    cpu_s: float
+    busy_pct: float  # CPU over the load's wall time; 100 = one core
+    peak_busy_pct: float  # the busiest second
+    peak_rss_mb: float | None  # VmHWM
+
+
+@dataclass
+class Result:
+    contender: str
+    rate: float
+    load: LoadReport
+    processes: dict[str, Usage]
+    simulator: Usage
+    load_generator: Usage
+    mt_parts_per_mt: float | None
+    receipts: int
+    submit_sm_resp: dict[str, int]
+    counters: dict[str, Any]
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(u.cpu_s for u in self.processes.values())
+
+    @property
+    def rss_mb(self) -> float:
+        return sum(u.peak_rss_mb or 0.0 for u in self.processes.values())
+
+    @property
+    def cpu_ms_per_mt(self) -> float | None:
+        """The contender's CPU per reply delivered: what one round trip costs it."""
+        mt = self.load.mt_received
+        return round(1000 * self.cpu_s / mt, 2) if mt else None
+
+    @property
+    def busiest(self) -> str:
+        name, usage = max(self.processes.items(), key=lambda item: item[1].busy_pct)
+        return f"{name} {usage.busy_pct:.0f}/{usage.peak_busy_pct:.0f}%"
+
+    def to_dict(self) -> dict[str, Any]:
+        extra = {"cpu_s": self.cpu_s, "cpu_ms_per_mt": self.cpu_ms_per_mt, "rss_mb": self.rss_mb}
+        return asdict(self) | {"load": self.load.to_dict()} | extra
+
+
+def measure(
+    contender: str, rate: float, sim: Simulator, up: Running, args: argparse.Namespace
+) -> Result:
+    parties = {**up.processes, "simulator": the_process(sim.pid), "load": the_process(os.getpid())}
+    with CpuWatch(parties) as watch:
         report = asyncio.run(
             run_load(
-                sim.http_url, None, rate=args.rate, count=args.count, numbers=args.numbers, seed=1
-            )  # fmt: skip
-        )
-        service.stop()
-        sim.stop()
-        runtime.engine.dispose()
-        lat = report.latency_ms
-        print(
-            f"{backend:10s} MO={report.sent} answered={report.answered} errors={report.errors} "
-            f"MO->MT {report.mt_per_s:.1f} msg/s over {report.duration_s:.1f}s  "
-            f"latency p50={lat.get('p50')} p95={lat.get('p95')} p99={lat.get('p99')} ms  "
-            f"RSS {rss_before:.0f} -> {rss_mb():.0f} MB"
-        )
+                sim.http_url, sim.token, rate=rate, count=args.count, numbers=args.numbers,
+                timeout=REPLY_TIMEOUT, first_number=up.first_number, seed=1,
+            )
+        )  # fmt: skip
+    stats = sim.api("/api/stats")
+    mt = stats["mt"]
+    return Result(
+        contender=contender,
+        rate=rate,
+        load=report,
+        processes={name: watch.usage(name, name not in up.no_rss) for name in up.processes},
+        simulator=watch.usage("simulator"),
+        load_generator=watch.usage("load"),
+        mt_parts_per_mt=round(mt["parts"] / mt["total"], 2) if mt["total"] else None,
+        receipts=stats["receipts"]["total"],
+        submit_sm_resp=stats["submit_sm_resp"],
+        counters=up.counters(),
+    )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=500)
-    parser.add_argument("--rate", type=float, default=200.0, help="MO offered per second")
-    parser.add_argument("--numbers", type=int, default=100, help="distinct handsets")
-    parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--pg-admin-url", default=None)
-    args = parser.parse_args()
+@contextlib.contextmanager
+def workdir(keep_under: str | None, name: str) -> Iterator[Path]:
+    if keep_under is None:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+            yield Path(tmp)
+        return
+    path = Path(keep_under).resolve() / name
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+
+
+def run_one(contender: Contender, rate: float, args: argparse.Namespace, label: str) -> Result:
+    options = Options(args.numbers, args.window)
+    with (
+        workdir(args.logs, label) as tmp,
+        simulator(tmp, contender.system_id) as sim,
+        contender.start(sim, tmp, options) as up,
+    ):
+        return measure(contender.name, rate, sim, up, args)
+
+
+# -- output ----------------------------------------------------------------------------
+
+COLUMNS = (
+    ("contender", 19), ("rate", 4), ("MO", 5), ("answd", 5), ("unans", 5), ("errs", 4),
+    ("MO/s", 6), ("MT/s", 6), ("p50ms", 6), ("p95ms", 6), ("p99ms", 6), ("parts", 5),
+    ("RSS MB", 6), ("CPU s", 5), ("ms/MT", 5), ("busiest avg/peak", 21), ("sim CPU", 12),
+    ("load CPU", 12),
+)  # fmt: skip
+
+
+def row(values: list[Any]) -> str:
+    cells = [f"{v!s:>{w}}" for v, (_, w) in zip(values, COLUMNS, strict=True)]
+    cells[0] = f"{values[0]!s:<{COLUMNS[0][1]}}"
+    return " ".join(cells)
+
+
+def preamble(args: argparse.Namespace) -> str:
+    return (
+        f"{args.count} MO per run across {args.numbers} handsets, window {args.window}. "
+        "MO/s, MT/s and latency on the simulator's clock;\n"
+        "parts: submit_sm per MT; RSS: peak, contender's processes; CPU: seconds during the "
+        "load, ms/MT: the contender's CPU per reply,\navg/peak busy: % of one core over the "
+        "load / in its busiest second."
+    )
+
+
+def header() -> str:
+    return row([name for name, _ in COLUMNS])
+
+
+def cpu_cell(usage: Usage) -> str:
+    return f"{usage.cpu_s:.1f} {usage.busy_pct:.0f}/{usage.peak_busy_pct:.0f}%"
+
+
+def line(result: Result) -> str:
+    load, lat = result.load, result.load.latency_ms
+    return row([
+        result.contender, f"{result.rate:g}", load.sent, load.answered, load.unanswered,
+        load.errors, f"{load.mo_per_s:.0f}", f"{load.mt_per_s:.1f}", lat.get("p50"),
+        lat.get("p95"), lat.get("p99"), result.mt_parts_per_mt, f"{result.rss_mb:.0f}",
+        f"{result.cpu_s:.1f}", result.cpu_ms_per_mt, result.busiest, cpu_cell(result.simulator),
+        cpu_cell(result.load_generator),
+    ])  # fmt: skip
+
+
+# -- command line ----------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--count", type=int, default=2000, help="MOs per run (default 2000)")
+    parser.add_argument("--rate", type=float, default=400.0, help="MOs offered per second")
+    parser.add_argument("--rates", help="comma list of rates to sweep, e.g. 100,200,400,800")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each contender per rate")
+    parser.add_argument("--numbers", type=int, default=200, help="distinct handsets")
+    parser.add_argument("--window", type=int, default=10, help="smshall's SMPP window")
+    parser.add_argument(
+        "--contenders",
+        help=f"comma list of {', '.join(CONTENDERS)} (default: every one available here)",
+    )
+    parser.add_argument("--pg-admin-url", help="PostgreSQL server for smshall-postgresql")
+    parser.add_argument("--logs", help="keep every process's log and config under this folder")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser.parse_args(argv)
+
+
+def chosen_contenders(names: str | None) -> list[Contender]:
+    if names is None:
+        return [c for c in CONTENDERS.values() if c.available()]
+    chosen = []
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        if name not in CONTENDERS:
+            raise SystemExit(f"unknown contender {name!r}; known: {', '.join(CONTENDERS)}")
+        if not CONTENDERS[name].available():
+            raise SystemExit(f"{name} cannot run here (Kannel or PostgreSQL missing)")
+        chosen.append(CONTENDERS[name])
+    return chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.pg_admin_url:
-        os.environ["SMSHALL_TEST_PG_ADMIN_URL"] = args.pg_admin_url
-    logging.basicConfig(level=logging.WARNING)
-    for backend in args.backends.split(","):
-        run_one(backend.strip(), args)
+        databases.PG_ADMIN_URL = args.pg_admin_url
+    rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
+    contenders = chosen_contenders(args.contenders)
+    human = sys.stderr if args.json else sys.stdout
+    print(preamble(args), file=human)
+    print(header(), file=human, flush=True)
+    results, failures = [], 0
+    runs = [(rate, c) for rate in rates for _ in range(args.repeat) for c in contenders]
+    for number, (rate, contender) in enumerate(runs, start=1):
+        try:
+            result = run_one(contender, rate, args, f"{number:02d}-{contender.name}-{rate:g}")
+        except Exception as error:  # report it and go on with the others
+            failures += 1
+            print(f"{contender.name} at {rate:g}/s failed: {error}", file=human, flush=True)
+            continue
+        results.append(result)
+        print(line(result), file=human, flush=True)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -12,7 +12,9 @@ simulator): bearerbox binds to it as a transceiver and no `fake` SMSC listens.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import queue
+import signal
 import socket
 import subprocess
 import threading
@@ -34,6 +36,7 @@ SMSBOX = Path("/usr/sbin/smsbox")
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
 LOOPBACK = "127.0.0.1"
 SENDSMS_USER, SENDSMS_PASSWORD = "smshall", "sendsms-secret"
+PR_SET_PDEATHSIG = 1
 
 
 def installed() -> bool:
@@ -73,6 +76,13 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "(no log)"
 
 
+def die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when the process that started it dies, however
+    it dies (a `finally` does not run on SIGKILL). Elsewhere `stop()` remains."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def stop(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     if process.poll() is None:
         process.terminate()
@@ -103,6 +113,9 @@ class Kannel:
     fake_port: int
     token: str
     smpp: SmppSmsc | None = None  # None: the `fake` SMSC on fake_port, for fakesmsc
+    #: When set, the catch-all service answers every MO with this text itself (Kannel's
+    #: `text`), asking no application: Kannel's own MO -> MT path, for the benchmark.
+    static_reply: str | None = None
 
     @property
     def sendsms_url(self) -> str:
@@ -179,7 +192,7 @@ max-messages = 10
 group = sms-service
 keyword = default
 catch-all = true
-get-url = "{app}&from=%p&to=%P&text=%b&id=%I&time=%t&coding=%c&charset=%C"
+{self.default_answer(app)}
 accept-x-kannel-headers = true
 omit-empty = true
 concatenation = true
@@ -196,6 +209,14 @@ omit-empty = true
 concatenation = true
 max-messages = 10
 """
+
+    def default_answer(self, app: str) -> str:
+        """The catch-all service's answer: the service's reply by get-url, or static text."""
+        if self.static_reply is None:
+            return f'get-url = "{app}&from=%p&to=%P&text=%b&id=%I&time=%t&coding=%c&charset=%C"'
+        if any(c in self.static_reply for c in '"%\\\n'):
+            raise ValueError("a static reply holds no quote, %, backslash or newline")
+        return f'text = "{self.static_reply}"'
 
     def status(self) -> str:
         url = f"http://{LOOPBACK}:{self.admin_port}/status.txt?password=adminpw"
@@ -218,7 +239,11 @@ def running(box: Kannel) -> Iterator[Kannel]:
             out = (box.directory / f"{program.name}.out").open("wb")
             processes.append(
                 subprocess.Popen(
-                    [str(program), str(conf)], stdout=out, stderr=out, cwd=box.directory
+                    [str(program), str(conf)],
+                    stdout=out,
+                    stderr=out,
+                    cwd=box.directory,
+                    preexec_fn=die_with_parent,
                 )
             )
             out.close()  # the child holds its own copy
