@@ -87,10 +87,9 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
             row.last_error = None
             row.error_kind = None
             row.gateway_message_id = parts[0].message_id if parts else None
+            kept = existing.get(row.id, set())  # resent after a lost lease: keep the first ids
             for number, part in enumerate(parts, start=1):
-                if number in existing.get(
-                    row.id, ()
-                ):  # resent after a lost lease: keep the first ids
+                if number in kept:
                     continue
                 outbox.add_part(
                     OutboundPartRow(
@@ -195,8 +194,9 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
                 )
             else:
                 _apply(part, receipt.stat, receipt.state, receipt.error)
+        parts_of = outbox.parts_of_rows([row.id for row in rows])
         for row in rows:
-            _roll_up(row, outbox.parts_of(row.id))
+            _roll_up(row, parts_of.get(row.id, []))
         uow.commit()
     settled = _settle_early_receipts(uow_factory, unmatched) if unmatched else set()
     return [m in parts or m in settled for m in wanted]
@@ -232,9 +232,10 @@ def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]
             _apply(part, receipt.stat, receipt.state, receipt.error)
             touched.add(part.outbound_message_id)
             settled.add(receipt.gateway_message_id)
+    parts_of = outbox.parts_of_rows(sorted(touched))
     for row in rows:
         if row.id in touched:
-            _roll_up(row, outbox.parts_of(row.id))
+            _roll_up(row, parts_of.get(row.id, []))
     return settled
 
 

@@ -68,17 +68,22 @@ class OutboxRepository:
     def add_part(self, part: OutboundPartRow) -> None:
         self.session.add(part)
 
-    def parts_of(self, row_id: int) -> list[OutboundPartRow]:
-        return list(
-            self.session.scalars(
-                select(OutboundPartRow)
-                .where(OutboundPartRow.outbound_message_id == row_id)
-                .order_by(OutboundPartRow.part_no)
-                # Read parts a concurrent receipt committed while this
-                # transaction waited for the reply's lock, not the session's copies.
-                .execution_options(populate_existing=True)
-            )
+    def parts_of_rows(self, row_ids: Sequence[int]) -> dict[int, list[OutboundPartRow]]:
+        """The parts of each row in part order, as committed: parts a concurrent
+        receipt wrote while this transaction waited for the rows' locks are read
+        afresh, not taken from the session's copies."""
+        parts: dict[int, list[OutboundPartRow]] = {}
+        if not row_ids:
+            return parts
+        query = (
+            select(OutboundPartRow)
+            .where(OutboundPartRow.outbound_message_id.in_(list(row_ids)))
+            .order_by(OutboundPartRow.outbound_message_id, OutboundPartRow.part_no)
+            .execution_options(populate_existing=True)
         )
+        for part in self.session.scalars(query):
+            parts.setdefault(part.outbound_message_id, []).append(part)
+        return parts
 
     def parts_by_message_id(self, ids: Sequence[str]) -> list[OutboundPartRow]:
         return list(
