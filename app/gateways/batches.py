@@ -38,6 +38,9 @@ class Batches(Generic[T]):
         ]
         self._started = False
         self._lock = threading.Lock()
+        #: How many batches were handled and how many items they held (their mean size
+        #: says how much group commit is saving).
+        self.counters = {"batches": 0, "items": 0}
 
     def start(self) -> Batches[T]:
         with self._lock:
@@ -75,6 +78,9 @@ class Batches(Generic[T]):
                     stop = True
                     break
                 batch.append(item)  # type: ignore[arg-type]
+            with self._lock:
+                self.counters["batches"] += 1
+                self.counters["items"] += len(batch)
             try:
                 self.handle(batch)
             except Exception:  # a worker must outlive any batch

@@ -26,6 +26,7 @@ def test_items_put_while_a_batch_is_handled_form_the_next_batch() -> None:
     release.set()
     batches.stop()
     assert seen == [[0], [1, 2, 3], [4, 5]]
+    assert batches.counters == {"batches": 3, "items": 6}
 
 
 def test_stop_handles_everything_queued_first() -> None:

@@ -188,5 +188,8 @@ class SmppGateway:
     def window_capacity(self) -> int:
         return sum(c.config.window for c in self.connections if c.can_transmit) or 1
 
+    def batch_counters(self) -> dict[str, int]:
+        return dict(self._arrivals.counters)
+
     def view(self) -> list[dict[str, Any]]:
         return [c.view() for c in self.connections]

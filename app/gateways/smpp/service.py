@@ -28,7 +28,11 @@ class SmppService:
         self.gateway.stop()
 
     def view(self) -> dict[str, Any]:
-        return {"binds": self.gateway.view(), "outbox_sender": dict(self.sender.counters)}
+        return {
+            "binds": self.gateway.view(),
+            "deliver_sm_batches": self.gateway.batch_counters(),
+            "outbox_sender": dict(self.sender.counters),
+        }
 
     def health(self) -> dict[str, Any]:
         connections = self.gateway.connections
