@@ -12,10 +12,9 @@ import pytest
 from app.gateways.http import inbound_queue
 from app.main import create_app
 from app.runtime import Runtime
-from app.services import keyword_router
 from app.store.models import ActivationRow, InboundMessageRow
 from tests.conftest import auth
-from tests.services.messaging import count
+from tests.services.messaging import count, fail_rules_for
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -79,14 +78,7 @@ def test_a_failing_message_fails_its_own_request_only(
 ) -> None:
     add_subscriber("13800138000")
     add_subscriber("13800138001")
-    real = keyword_router.answer
-
-    def failing_for_one_number(turn, text):  # type: ignore[no-untyped-def]
-        if turn.msisdn == "13800138001":
-            raise RuntimeError("rule blew up")
-        return real(turn, text)
-
-    monkeypatch.setattr(keyword_router, "answer", failing_for_one_number)
+    fail_rules_for(monkeypatch, "13800138001")
     bodies = [body("13800138000", "CXYE", "a"), body("13800138001", "CXYE", "b")]
     bodies += [body("13800138000", "HELP", f"h{n}") for n in range(10)]
 

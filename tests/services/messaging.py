@@ -6,12 +6,15 @@ import itertools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from app.domain.replies import Language
 from app.runtime import Runtime
-from app.services.answers import ReplyContext
+from app.services import keyword_router
+from app.services.answers import Answer, ReplyContext
 from app.services.inbound import InboundMessage, InboundResult, handle_inbound
+from app.services.turn import Turn
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTEXT = ReplyContext(Language.ZH, SHANGHAI)
@@ -50,3 +53,16 @@ def count(runtime: Runtime, model: type) -> int:
     with runtime.uow_factory() as uow:
         assert uow.session is not None
         return uow.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def fail_rules_for(monkeypatch: pytest.MonkeyPatch, msisdn: str) -> None:
+    """Make the keyword router raise for one number, after its inbound row was written:
+    a rule that blows up, for tests of what one failing message takes down with it."""
+    real = keyword_router.answer
+
+    def failing(turn: Turn, text: str) -> Answer:
+        if turn.msisdn == msisdn:
+            raise RuntimeError("rule blew up")
+        return real(turn, text)
+
+    monkeypatch.setattr(keyword_router, "answer", failing)

@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from app.runtime import Runtime
-from app.services import keyword_router
 from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow
-from tests.services.messaging import CONTEXT, NOV_23, count, send
+from tests.services.messaging import CONTEXT, NOV_23, count, fail_rules_for, send
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -92,14 +91,7 @@ def test_a_failing_message_rolls_back_alone(
 ) -> None:
     add_subscriber("13800138000")
     add_subscriber("13800138001")
-    real = keyword_router.answer
-
-    def failing_for_one_number(turn, text):  # type: ignore[no-untyped-def]
-        if turn.msisdn == "13800138001":  # after its inbound row was written
-            raise RuntimeError("rule blew up")
-        return real(turn, text)
-
-    monkeypatch.setattr(keyword_router, "answer", failing_for_one_number)
+    fail_rules_for(monkeypatch, "13800138001")
     results = handle_inbound_many(
         runtime.uow_factory,
         [mo("a", "IWJZS 2"), mo("b", "IWJZS 2", "13800138001"), mo("c", "CXYE")],
@@ -117,7 +109,7 @@ def test_a_failing_message_rolls_back_alone(
         assert "13800138001" not in replies
     assert count(runtime, ActivationRow) == 1
     # The failed message can be delivered again and is then acted on.
-    monkeypatch.setattr(keyword_router, "answer", real)
+    monkeypatch.undo()
     [retried] = handle_inbound_many(
         runtime.uow_factory, [mo("b", "IWJZS 2", "13800138001")], CONTEXT, "smpp"
     )

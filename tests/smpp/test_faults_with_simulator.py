@@ -31,7 +31,6 @@ from sqlalchemy import func, select
 
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime
-from app.settings import SmppBind
 from app.store.models import (
     ActivationRow,
     InboundMessageRow,
@@ -42,6 +41,7 @@ from app.store.models import (
 from app.store.unit_of_work import UnitOfWork
 from gateway_sim.scenario import from_dict
 from gateway_sim.simulator import SimulatorThread
+from tests.smpp.quick_service import start_quick_service
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -148,16 +148,7 @@ def start_service(
             password=SecretStr("secret"), mode="rx+tx", tps=0, response_timeout=1.0,
             reconnect_base=0.05, reconnect_max=0.5, throttle_pause=0.2,
         )  # fmt: skip
-        values.update(bind)
-        settings = runtime.settings.model_copy(
-            update={
-                "smpp_binds": [SmppBind(**values)],
-                "outbox_poll_interval": 0.05,
-                "outbox_retry_base": 0.05,
-            }
-        )
-        service = SmppService(Runtime(settings, runtime.engine, runtime.sessions))
-        service.start()
+        service = start_quick_service(runtime, {**values, **bind})
         running.append(service)
         if wait_bound:
             eventually(lambda: service.health()["bound"] == 2, "receiver and transmitter bound")

@@ -29,7 +29,6 @@ from sqlalchemy import func, select
 
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime
-from app.settings import SmppBind
 from app.store.models import (
     ActivationRow,
     InboundMessageRow,
@@ -39,6 +38,7 @@ from app.store.models import (
 )
 from app.store.unit_of_work import UnitOfWork
 from tests.smpp.node_smsc import Event, NodeSmsc, node_smsc_unavailable
+from tests.smpp.quick_service import start_quick_service
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -96,16 +96,7 @@ def start_service(runtime: Runtime, smsc: NodeSmsc) -> Iterator[Callable[..., Sm
             password=SecretStr("secret"), mode="trx", window=10, tps=0, response_timeout=2.0,
             reconnect_base=0.05, reconnect_max=0.3, throttle_pause=0.2,
         )  # fmt: skip
-        values.update(bind)
-        settings = runtime.settings.model_copy(
-            update={
-                "smpp_binds": [SmppBind(**values)],
-                "outbox_poll_interval": 0.05,
-                "outbox_retry_base": 0.05,
-            }
-        )
-        service = SmppService(Runtime(settings, runtime.engine, runtime.sessions))
-        service.start()
+        service = start_quick_service(runtime, {**values, **bind})
         running.append(service)
         if wait_bound:
             everyone = len(service.gateway.connections)
