@@ -55,105 +55,58 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import csv
+import functools
 import json
 import os
 import secrets
 import subprocess
 import sys
-import tempfile
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
 
+from bench.processes import (  # noqa: E402
+    FIRST_NUMBER,
+    LOOPBACK,
+    START_TIMEOUT,
+    CpuWatch,
+    Pids,
+    Smshall,
+    Usage,
+    alive,
+    choose,
+    clean_environment,
+    postgresql_reachable,
+    postgresql_server,
+    processes_named,
+    smshall_serving,
+    spawn,
+    the_process,
+    workdir,
+)
 from gateway_sim.load import LoadReport, run_load  # noqa: E402
 from tests import databases  # noqa: E402
 from tests.kannel.real_kannel import (  # noqa: E402
     Kannel,
     SmppSmsc,
     boxes_installed,
-    die_with_parent,
     free_port,
-    log_tails,
     running,
     stop,
     wait_until,
 )
 
-LOOPBACK = "127.0.0.1"
-FIRST_NUMBER = 13900000000
 #: Kannel makes an SMPP source address of TON 1 "+<digits>": handsets of the Kannel +
 #: smshall contender carry the country code, as a real international number would.
 FIRST_NUMBER_WITH_COUNTRY_CODE = 8613900000000
 STATIC_REPLY = "Thank you, your request has been received."
 REPLY_TIMEOUT = 10.0
-START_TIMEOUT = 30.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-# -- processes -------------------------------------------------------------------------
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    """This environment without settings of the service or the simulator, plus `extra`:
-    a developer's own SMSHALL_* variables must not change what is measured."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SMSHALL_", "GATEWAY_SIM_")) and key != "DATABASE_URL"
-    }
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env | extra
-
-
-def spawn(command: list[str], log: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    """Start a process that dies with this one, its output going to `log`."""
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            command, stdout=out, stderr=out, env=env, cwd=cwd, preexec_fn=die_with_parent
-        )
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a live process, all its threads."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rsplit(")", 1)[1].split()  # fields from the 3rd (state) on
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def processes_named(*names: str, parent: int | None = None) -> dict[int, str]:
-    """Processes whose command name is one of `names` (children of `parent` if given)."""
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError):
-            text = stat.read_text()
-            name = text[text.index("(") + 1 : text.rindex(")")]
-            ppid = int(text.rsplit(")", 1)[1].split()[1])
-            if name in names and parent in (None, ppid):
-                found[int(stat.parent.name)] = name
-    return found
-
-
-def alive(process: subprocess.Popen[bytes], what: str, log: Path) -> None:
-    if process.poll() is not None:
-        raise RuntimeError(f"{what} exited with {process.returncode}\n{log_tails([log])}")
 
 
 # -- the simulator ---------------------------------------------------------------------
@@ -234,122 +187,7 @@ def simulator(workdir: Path, system_id: str) -> Iterator[Simulator]:
         sim.stop()
 
 
-# -- smshall ---------------------------------------------------------------------------
-
-
-def write_subscribers(path: Path, first_number: int, count: int) -> None:
-    """`count` subscribers from `first_number` up: brands in turn, every tenth suspended."""
-    brands = ("gotone", "mzone", "easyown")
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["msisdn", "brand", "status", "opened_on", "balance_yuan"])
-        for i in range(count):
-            status = "suspended" if i % 10 == 9 else "active"
-            opened = f"{2005 + i % 20}-{1 + i % 12:02d}-{1 + i % 28:02d}"
-            writer.writerow([first_number + i, brands[i % 3], status, opened, f"{i % 300}.50"])
-
-
-@dataclass
-class Smshall:
-    """The service as its own process (`smshall …` = `python -m app.cli …`), configured by
-    environment variables only, in a working directory of its own (so no `.env` is read)."""
-
-    workdir: Path
-    database_url: str
-    settings: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
-    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def log(self) -> Path:
-        return self.workdir / "smshall.log"
-
-    def environment(self) -> dict[str, str]:
-        settings = {
-            "SMSHALL_DATABASE_URL": self.database_url,
-            "SMSHALL_HOST": LOOPBACK,
-            "SMSHALL_PORT": str(self.port),
-            "SMSHALL_ADMIN_TOKEN": self.admin_token,  # for /v1/smpp/binds
-        }
-        return clean_environment(**settings, **self.settings)
-
-    def command(self, *argv: str) -> list[str]:
-        return [sys.executable, "-m", "app.cli", *argv]
-
-    def run(self, *argv: str) -> None:
-        with self.log.open("ab") as out:
-            done = subprocess.run(
-                self.command(*argv), stdout=out, stderr=out, env=self.environment(),
-                cwd=self.workdir, timeout=120, preexec_fn=die_with_parent,
-            )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"smshall {' '.join(argv)} failed\n{log_tails([self.log])}")
-
-    def prepare(self, subscribers: int) -> None:
-        """Migrate, load the default catalog, import `subscribers` subscriber rows."""
-        self.run("migrate")
-        self.run("catalog", "load")
-        if subscribers > 0:
-            csv_file = self.workdir / "subscribers.csv"
-            write_subscribers(csv_file, FIRST_NUMBER, subscribers)
-            self.run("import", "subscribers", str(csv_file))
-
-    def start(self) -> None:
-        self.process = spawn(self.command("serve"), self.log, self.environment(), self.workdir)
-        wait_until(self.healthy, START_TIMEOUT, "smshall serving", [self.log])
-
-    def get(self, path: str) -> Any:
-        headers = {"Authorization": f"Bearer {self.admin_token}"}
-        response = httpx.get(f"http://{LOOPBACK}:{self.port}{path}", headers=headers, timeout=5)
-        response.raise_for_status()
-        return response.json()
-
-    def healthy(self) -> bool:
-        assert self.process is not None
-        alive(self.process, "smshall serve", self.log)
-        try:
-            return self.get("/health")["status"] == "ok"
-        except httpx.HTTPError:
-            return False
-
-    def smpp_counters(self) -> dict[str, Any]:
-        """The outbox sender's counters and each bind's, from `/v1/smpp/binds`."""
-        view = self.get("/v1/smpp/binds")
-        binds = {b["name"]: b["counters"] for b in view["binds"]}
-        return {"outbox_sender": view["outbox_sender"], "binds": binds}
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop(self.process, grace=15.0)
-
-
-@contextlib.contextmanager
-def smshall_serving(service: Smshall) -> Iterator[int]:
-    """`smshall serve` running; its pid."""
-    try:
-        service.start()
-        assert service.process is not None
-        yield service.process.pid
-    finally:
-        service.stop()
-
-
 # -- contenders ------------------------------------------------------------------------
-
-#: The processes of one party, looked up when measured (a database server's may change).
-Pids = Callable[[], list[int]]
-
-
-def the_process(pid: int) -> Pids:
-    return lambda: [pid]
-
-
-def postgresql_server() -> list[int]:
-    """Every PostgreSQL server process on this machine: its backends do the contender's
-    queries. The server should otherwise be idle while this runs."""
-    return list(processes_named("postgres"))
-
 
 @dataclass
 class Running:
@@ -372,6 +210,13 @@ class Options:
 Starter = Callable[[Simulator, Path, Options], AbstractContextManager[Running]]
 
 
+def smpp_counters(service: Smshall) -> dict[str, Any]:
+    """The outbox sender's counters and each bind's, from `/v1/smpp/binds`."""
+    view = service.get("/v1/smpp/binds")
+    binds = {b["name"]: b["counters"] for b in view["binds"]}
+    return {"outbox_sender": view["outbox_sender"], "binds": binds}
+
+
 def smpp_bind(sim: Simulator, window: int) -> str:
     bind = {
         "name": "sim", "host": LOOPBACK, "port": sim.smpp_port,
@@ -386,13 +231,14 @@ def smshall_over_smpp(backend: str) -> Starter:
         with databases.throwaway_database(backend, workdir) as url:
             bind = smpp_bind(sim, options.window)
             service = Smshall(workdir, url, {"SMSHALL_SMPP_BINDS": bind})
+            counters = functools.partial(smpp_counters, service)
             service.prepare(subscribers=options.numbers // 2)
             with smshall_serving(service) as pid:
                 wait_until(sim.bound, START_TIMEOUT, "smshall bound", [service.log, sim.log])
                 processes = {"smshall": the_process(pid)}
                 if backend == "postgresql":
                     processes["postgresql"] = postgresql_server
-                yield Running(processes, counters=service.smpp_counters, no_rss=("postgresql",))
+                yield Running(processes, counters=counters, no_rss=("postgresql",))
 
     return start
 
@@ -434,14 +280,6 @@ def kannel_smshall_http(sim: Simulator, workdir: Path, options: Options) -> Iter
                 yield Running(processes, FIRST_NUMBER_WITH_COUNTRY_CODE)
 
 
-def postgresql_reachable() -> bool:
-    try:
-        psycopg.connect(databases.PG_ADMIN_URL, connect_timeout=3).close()
-        return True
-    except psycopg.Error:
-        return False
-
-
 @dataclass(frozen=True)
 class Contender:
     name: str
@@ -464,68 +302,6 @@ CONTENDERS = {
 
 
 # -- measuring -------------------------------------------------------------------------
-
-
-def cpu_by_pid(pids: list[int]) -> dict[int, float]:
-    found = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            found[pid] = cpu_seconds(pid)
-    return found
-
-
-def spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds between two looks; a process new since the first counts from zero."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
-
-
-class CpuWatch:
-    """CPU seconds of each party over a stretch of time, and its busiest second."""
-
-    def __init__(self, parties: dict[str, Pids], interval: float = 1.0) -> None:
-        self.parties, self.interval = parties, interval
-        self.peak_busy = dict.fromkeys(parties, 0.0)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, name="cpu-watch", daemon=True)
-
-    def look(self) -> dict[str, dict[int, float]]:
-        return {name: cpu_by_pid(pids()) for name, pids in self.parties.items()}
-
-    def __enter__(self) -> CpuWatch:
-        self.first, self.started = self.look(), time.monotonic()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.last, self.wall = self.look(), time.monotonic() - self.started
-
-    def _sample(self) -> None:
-        before, then = self.first, self.started
-        while not self._stop.wait(self.interval):
-            now, at = self.look(), time.monotonic()
-            for name in self.parties:
-                busy = 100 * spent(before[name], now[name]) / max(at - then, 1e-6)
-                self.peak_busy[name] = max(self.peak_busy[name], busy)
-            before, then = now, at
-
-    def usage(self, name: str, rss: bool = True) -> Usage:
-        cpu = spent(self.first[name], self.last[name])
-        return Usage(
-            cpu_s=round(cpu, 2),
-            busy_pct=round(100 * cpu / max(self.wall, 1e-6)),
-            peak_busy_pct=round(self.peak_busy[name]),
-            peak_rss_mb=round(sum(peak_rss_mb(pid) for pid in self.last[name]), 1) if rss else None,
-        )
-
-
-@dataclass
-class Usage:
-    cpu_s: float
-    busy_pct: float  # CPU over the load's wall time; 100 = one core
-    peak_busy_pct: float  # the busiest second
-    peak_rss_mb: float | None  # VmHWM
 
 
 @dataclass
@@ -590,17 +366,6 @@ def measure(
         submit_sm_resp=stats["submit_sm_resp"],
         counters=up.counters(),
     )
-
-
-@contextlib.contextmanager
-def workdir(keep_under: str | None, name: str) -> Iterator[Path]:
-    if keep_under is None:
-        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
-            yield Path(tmp)
-        return
-    path = Path(keep_under).resolve() / name
-    path.mkdir(parents=True, exist_ok=True)
-    yield path
 
 
 def run_one(contender: Contender, rate: float, args: argparse.Namespace, label: str) -> Result:
@@ -681,25 +446,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def chosen_contenders(names: str | None) -> list[Contender]:
-    if names is None:
-        return [c for c in CONTENDERS.values() if c.available()]
-    chosen = []
-    for name in (n.strip() for n in names.split(",") if n.strip()):
-        if name not in CONTENDERS:
-            raise SystemExit(f"unknown contender {name!r}; known: {', '.join(CONTENDERS)}")
-        if not CONTENDERS[name].available():
-            raise SystemExit(f"{name} cannot run here (Kannel or PostgreSQL missing)")
-        chosen.append(CONTENDERS[name])
-    return chosen
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.pg_admin_url:
         databases.PG_ADMIN_URL = args.pg_admin_url
     rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
-    contenders = chosen_contenders(args.contenders)
+    contenders = choose(args.contenders, CONTENDERS, "Kannel or PostgreSQL")
     human = sys.stderr if args.json else sys.stdout
     print(preamble(args), file=human)
     print(header(), file=human, flush=True)

@@ -22,6 +22,17 @@ T = TypeVar("T")
 _STOP = object()
 
 
+def writers_for(dialect: str, elsewhere: int) -> int:
+    """Workers for batches that write to the database.
+
+    SQLite gets one: the process holds a single connection to it
+    (`app/store/database.py`) and a second worker would only queue for it, where
+    the pool lets the worker that just gave it back take it again first, so
+    the other's batch waits several rounds (seconds at the tail).
+    """
+    return 1 if dialect == "sqlite" else elsewhere
+
+
 class Batches(Generic[T]):
     def __init__(
         self, handle: Callable[[list[T]], None], *, workers: int, size: int, name: str

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from app.gateways.batches import Batches
+from app.gateways.batches import Batches, writers_for
 
 
 def test_items_put_while_a_batch_is_handled_form_the_next_batch() -> None:
@@ -65,3 +65,8 @@ def test_sizes_below_one_are_refused() -> None:
         Batches(lambda batch: None, workers=0, size=1, name="t")
     with pytest.raises(ValueError):
         Batches(lambda batch: None, workers=1, size=0, name="t")
+
+
+def test_sqlite_gets_one_writer_other_databases_what_is_asked() -> None:
+    assert writers_for("sqlite", 4) == 1
+    assert writers_for("postgresql", 4) == 4

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from app.gateways.batches import Batches
+from app.gateways.batches import Batches, writers_for
 from app.runtime import Runtime
 from app.services.inbound import (
     InboundMessage,
@@ -29,7 +29,8 @@ from app.services.inbound import (
 )
 from app.store.messages import DuplicateInbound
 
-#: Workers writing batches, and the most messages one transaction takes.
+#: Workers writing batches (one on SQLite, see `writers_for`), and the most messages
+#: one transaction takes.
 WORKERS = 2
 BATCH = 64
 
@@ -42,8 +43,9 @@ class _Waiting:
 
 
 class InboundQueue:
-    def __init__(self, runtime: Runtime, workers: int = WORKERS, size: int = BATCH) -> None:
+    def __init__(self, runtime: Runtime, size: int = BATCH) -> None:
         self.runtime = runtime
+        workers = writers_for(runtime.engine.dialect.name, WORKERS)
         self._batches: Batches[_Waiting] = Batches(
             self._write, workers=workers, size=size, name="http-mo"
         )

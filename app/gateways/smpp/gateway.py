@@ -17,7 +17,7 @@ from typing import Any
 
 from smpplib.pdu import PDU
 
-from app.gateways.batches import Batches
+from app.gateways.batches import Batches, writers_for
 from app.gateways.smpp.deliveries import Deliveries, Handled
 from app.gateways.smpp.esme import EsmeConnection, NotBound
 from app.gateways.smpp.session import Session
@@ -32,10 +32,9 @@ ROLES = {"trx": ("trx",), "rx+tx": ("rx", "tx"), "tx": ("tx",), "rx": ("rx",)}
 #: Seconds between counter lines in the log.
 COUNTERS_EVERY = 60
 RESPONSES = {"deliver_sm": "deliver_sm_resp", "data_sm": "data_sm_resp"}
-#: Workers writing deliver_sm (SQLite has one writer: two let one answer while the
-#: other writes, and keep batches large), and the most one batch (one transaction) takes.
-MO_WORKERS = {"sqlite": 2}
-MO_WORKERS_DEFAULT = 4
+#: Workers writing deliver_sm (one on SQLite, see `writers_for`), and the most one
+#: batch (one transaction) takes.
+MO_WORKERS = 4
 MO_BATCH = 64
 
 
@@ -70,7 +69,7 @@ class SmppGateway:
                 self.connections.append(EsmeConnection(config, role, self._on_request))
         self._arrivals: Batches[Arrival] = Batches(
             self._deliver,
-            workers=MO_WORKERS.get(runtime.engine.dialect.name, MO_WORKERS_DEFAULT),
+            workers=writers_for(runtime.engine.dialect.name, MO_WORKERS),
             size=MO_BATCH,
             name="smpp-mo",
         )
