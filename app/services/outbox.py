@@ -67,44 +67,36 @@ def mark_sent(uow_factory: UowFactory, reply_id: int, parts: Sequence[SentPart])
 def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[SentPart]]]) -> None:
     """`mark_sent` for several replies in one transaction (a sender's batch).
 
-    Rows are locked in id order, so two batches never wait for each other in a cycle.
+    A statement for the rows and one for their parts, whatever the batch's
+    size; rows are updated in id order, so two batches never wait for each
+    other in a cycle.
     """
     by_reply = dict(sent)
     message_ids = [p.message_id for parts in by_reply.values() for p in parts]
     with uow_factory() as uow:
         outbox = _outbox(uow)
         now = utc_now()
-        rows = outbox.lock_rows(sorted(by_reply))
-        existing = outbox.part_numbers(sorted(r.id for r in rows))
-        for row in rows:
-            parts = by_reply[row.id]
-            row.state = "sent"
-            row.sent_at = now
-            row.updated_at = now
-            row.claimed_by = None
-            row.next_attempt_at = None
-            row.last_status = 0
-            row.last_error = None
-            row.error_kind = None
-            row.gateway_message_id = parts[0].message_id if parts else None
-            kept = existing.get(row.id, set())  # resent after a lost lease: keep the first ids
-            for number, part in enumerate(parts, start=1):
-                if number in kept:
-                    continue
-                outbox.add_part(
-                    OutboundPartRow(
-                        outbound_message_id=row.id,
-                        part_no=number,
-                        gateway=part.gateway,
-                        gateway_message_id=normalise_id(part.message_id),
-                        state="sent",
-                        submitted_at=now,
-                        updated_at=now,
-                    )
-                )
-        assert uow.session is not None
-        uow.session.flush()
+        ordered = sorted(by_reply)
+        outbox.mark_sent(
+            [(i, by_reply[i][0].message_id if by_reply[i] else None) for i in ordered], now
+        )
+        outbox.add_parts(
+            [
+                {
+                    "outbound_message_id": reply_id,
+                    "part_no": number,
+                    "gateway": part.gateway,
+                    "gateway_message_id": normalise_id(part.message_id),
+                    "state": "sent",
+                    "submitted_at": now,
+                    "updated_at": now,
+                }
+                for reply_id in ordered
+                for number, part in enumerate(by_reply[reply_id], start=1)
+            ]
+        )
         _settle_in(outbox, message_ids)
+        assert uow.session is not None
         racing = uow.session.get_bind().dialect.name != "sqlite"
         uow.commit()
     # SQLite runs one writer at a time (BEGIN IMMEDIATE), so no receipt can race this

@@ -5,10 +5,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
+from app.store.upsert import insert_new
+
+_MESSAGES = OutboundMessageRow.__table__
+_PARTS = OutboundPartRow.__table__
+#: One UPDATE for many replies (executemany): what being accepted by the SMSC resets.
+_MARK_SENT = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("row_id"))
+    .values(
+        state="sent",
+        sent_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        claimed_by=None,
+        next_attempt_at=None,
+        last_status=0,
+        last_error=None,
+        error_kind=None,
+        gateway_message_id=bindparam("first_id"),
+    )
+)
 
 
 class OutboxRepository:
@@ -53,17 +73,17 @@ class OutboxRepository:
             )
         )
 
-    def part_numbers(self, row_ids: Sequence[int]) -> dict[int, set[int]]:
-        """The part numbers already recorded for each of the rows."""
-        numbers: dict[int, set[int]] = {}
-        if not row_ids:
-            return numbers
-        query = select(OutboundPartRow.outbound_message_id, OutboundPartRow.part_no).where(
-            OutboundPartRow.outbound_message_id.in_(list(row_ids))
-        )
-        for row_id, part_no in self.session.execute(query):
-            numbers.setdefault(row_id, set()).add(part_no)
-        return numbers
+    def mark_sent(self, sent: Sequence[tuple[int, str | None]], now: datetime) -> None:
+        """Set each (row id, first part's message id) `sent`, in the order given
+        (row locks are taken in that order)."""
+        if sent:
+            params = [{"row_id": i, "first_id": first, "now": now} for i, first in sent]
+            self.session.execute(_MARK_SENT, params)
+
+    def add_parts(self, parts: Sequence[dict[str, object]]) -> None:
+        """Insert part rows; a part number a row has already keeps its first ids
+        (a resend after a lost lease)."""
+        insert_new(self.session, _PARTS, parts, ["outbound_message_id", "part_no"])
 
     def add_part(self, part: OutboundPartRow) -> None:
         self.session.add(part)
