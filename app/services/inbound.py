@@ -103,19 +103,57 @@ def handle_inbound_many(
 ) -> list[InboundResult | Exception]:
     """`handle_inbound` for several messages in one transaction (group commit).
 
-    Each message runs in a savepoint of its own, in the order given, and sees
-    what the ones before it wrote: a failure rolls back that message alone and
-    is returned in its place; the rest commit together. A gateway under load
-    thus pays one commit per batch instead of one per message, while every
-    message is still acted on at most once and its reply is committed with it.
-    If the commit itself fails, the error propagates and nothing was recorded.
+    The messages run in the order given, each seeing what the ones before it
+    wrote, and commit together: a gateway under load pays one commit per batch
+    instead of one per message, while every message is still acted on at most
+    once and its reply is committed with it.
+
+    The batch first runs as one plain transaction. Should any message fail (a
+    rule raises; another process recorded the same message id first), that
+    attempt is rolled back whole, so nothing of it is kept, and the batch runs
+    again with a savepoint per message: the failure is returned in its place
+    and the rest commit. Savepoints cost two statements a message, so they are
+    paid only when something went wrong. If the commit itself fails, the error
+    propagates and nothing was recorded.
     """
+    messages = [replace(m, text=storable(m.text)) for m in messages]
+    if len(messages) > 1:
+        try:
+            return _all_or_nothing(uow_factory, messages, context, reply_channel, sms_channel)
+        except Exception:
+            pass  # rolled back: once more, with a savepoint per message
+    return _savepoint_each(uow_factory, messages, context, reply_channel, sms_channel)
+
+
+def _all_or_nothing(
+    uow_factory: Callable[[], UnitOfWork],
+    messages: Sequence[InboundMessage],
+    context: ReplyContext,
+    reply_channel: str,
+    sms_channel: str,
+) -> list[InboundResult | Exception]:
+    with uow_factory() as uow:
+        campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
+        results: list[InboundResult | Exception] = [
+            _handle(uow, message, context, reply_channel, None, sms_channel, campaigns)
+            for message in messages
+        ]
+        uow.commit()
+        return results
+
+
+def _savepoint_each(
+    uow_factory: Callable[[], UnitOfWork],
+    messages: Sequence[InboundMessage],
+    context: ReplyContext,
+    reply_channel: str,
+    sms_channel: str,
+) -> list[InboundResult | Exception]:
     results: list[InboundResult | Exception] = []
     with uow_factory() as uow:
         assert uow.session is not None
-        campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
+        campaigns = campaigns_by_keyword(uow)
         for message in messages:
-            message = replace(message, text=storable(message.text))
             try:
                 with uow.session.begin_nested():
                     result = _handle(

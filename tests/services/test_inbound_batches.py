@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.runtime import Runtime
 from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
@@ -115,3 +115,27 @@ def test_a_failing_message_rolls_back_alone(
     )
     assert isinstance(retried, InboundResult) and retried.outcome == "activated"
     assert count(runtime, ActivationRow) == 2
+
+
+def test_a_batch_without_failures_needs_no_savepoints(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    add_subscriber("13800138000")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper())
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        results = handle_inbound_many(
+            runtime.uow_factory,
+            [mo("a", "CXYE"), mo("b", "HELP"), mo("c", "CXYE", "13800138001")],
+            CONTEXT,
+            "smpp",
+        )
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    assert all(isinstance(r, InboundResult) for r in results)
+    assert "SAVEPOINT" not in statements
+    assert statements.count("INSERT") >= 6  # three inbound rows and three replies
