@@ -47,6 +47,8 @@ log = logging.getLogger("smshall.outbox")
 CHANNEL = "smpp"
 #: Resends of one part after ESME_RTHROTTLED / ESME_RMSGQFUL before the reply is requeued.
 THROTTLED_RESENDS = 5
+#: The most claimed replies held at once (each waits on a thread of the pool).
+MAX_IN_HAND = 32
 #: The most replies marked sent in one transaction.
 MARK_BATCH = 100
 UDHI = 0x40
@@ -147,7 +149,7 @@ class OutboxSender:
         self._wake = threading.Event()
         self._in_flight = 0
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="outbox")
+        self._pool = ThreadPoolExecutor(max_workers=MAX_IN_HAND, thread_name_prefix="outbox")
         self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
         self._marks: Batches[tuple[int, list[SentPart]]] = Batches(
             self._mark_sent, workers=1, size=MARK_BATCH, name="outbox-marks"
@@ -184,7 +186,9 @@ class OutboxSender:
     def _claim(self) -> int:
         if not self.transmitters.any_transmitter:
             return 0
-        capacity = min(32, self.transmitters.window_capacity())
+        # Up to four windows' worth in hand: replies wait for a window slot in memory, and
+        # each claim (a transaction) takes several rows instead of the one slot just freed.
+        capacity = min(MAX_IN_HAND, 4 * self.transmitters.window_capacity())
         with self._lock:
             room = min(self.settings.outbox_batch_size, capacity - self._in_flight)
         if room <= 0:

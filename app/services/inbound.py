@@ -117,11 +117,10 @@ def handle_inbound_many(
     propagates and nothing was recorded.
     """
     messages = [replace(m, text=storable(m.text)) for m in messages]
-    if len(messages) > 1:
-        try:
-            return _all_or_nothing(uow_factory, messages, context, reply_channel, sms_channel)
-        except Exception:
-            pass  # rolled back: once more, with a savepoint per message
+    try:
+        return _all_or_nothing(uow_factory, messages, context, reply_channel, sms_channel)
+    except Exception:
+        pass  # rolled back: once more, with a savepoint per message
     return _savepoint_each(uow_factory, messages, context, reply_channel, sms_channel)
 
 
