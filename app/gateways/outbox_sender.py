@@ -30,6 +30,7 @@ from app.gateways.batches import Batches
 from app.gateways.smpp.esme import EsmeConnection, NotBound
 from app.gateways.smpp.status_codes import Verdict, describe, verdict
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.services.inbound import OutboxClaim
 from app.services.outbox import (
     ClaimedReply,
     SentPart,
@@ -154,7 +155,9 @@ class OutboxSender:
         self._marks: Batches[tuple[int, list[SentPart]]] = Batches(
             self._mark_sent, workers=1, size=MARK_BATCH, name="outbox-marks"
         )
-        self.counters: dict[str, int] = {"claimed": 0, "sent": 0, "retried": 0, "failed": 0}
+        self.counters: dict[str, int] = {
+            "claimed": 0, "handed": 0, "sent": 0, "retried": 0, "failed": 0
+        }  # fmt: skip
 
     def start(self) -> None:
         self._marks.start()
@@ -182,6 +185,22 @@ class OutboxSender:
             if not claimed:
                 self._wake.wait(poll)
                 self._wake.clear()
+
+    def offer_claim(self) -> OutboxClaim | None:
+        """A claim for replies about to be written, if there is room for them in hand;
+        else None, and the poll claims them once there is."""
+        with self._lock:
+            if self._in_flight >= MAX_IN_HAND or not self.transmitters.any_transmitter:
+                return None
+        return OutboxClaim(CHANNEL, self.worker, self.settings.outbox_claim_lease)
+
+    def take(self, replies: list[ClaimedReply]) -> None:
+        """Send replies claimed for this sender when they were written."""
+        self.counters["handed"] += len(replies)
+        with self._lock:
+            self._in_flight += len(replies)
+        for reply in replies:
+            self._pool.submit(self._send_guarded, reply)
 
     def _claim(self) -> int:
         if not self.transmitters.any_transmitter:

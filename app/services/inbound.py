@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.domain.campaigns import Campaign
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.catalog import campaigns_by_keyword
 from app.services.clock import local_day, utc_now
+from app.services.outbox import ClaimedReply
 from app.services.turn import Turn
 from app.store.messages import DuplicateInbound
 from app.store.models import InboundMessageRow, OutboundMessageRow
@@ -61,6 +62,20 @@ class InboundResult:
     outcome: str
     replies: tuple[Reply, ...]
     duplicate: bool = False
+    #: Replies claimed for the caller as they were written (see `OutboxClaim`).
+    claimed: tuple[ClaimedReply, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxClaim:
+    """Claim the replies of `channel` for `worker` in the transaction that writes
+    them: the gateway that took the MO sends them at once, with no claim
+    transaction of its own. Should it never do so, the lease runs out and any
+    sender claims them (`app/services/outbox.py`)."""
+
+    channel: str
+    worker: str
+    lease: float
 
 
 def storable(text: str) -> str:
@@ -83,7 +98,7 @@ def handle_inbound(
     message = replace(message, text=storable(message.text))
     try:
         with uow_factory() as uow:
-            result = _handle(uow, message, context, reply_channel, answerer, sms_channel)
+            result, _ = _handle(uow, message, context, reply_channel, answerer, sms_channel)
             uow.commit()
             return result
     except DuplicateInbound:
@@ -100,6 +115,7 @@ def handle_inbound_many(
     context: ReplyContext,
     reply_channel: str = HTTP_RESPONSE,
     sms_channel: str = "smpp",
+    claim: OutboxClaim | None = None,
 ) -> list[InboundResult | Exception]:
     """`handle_inbound` for several messages in one transaction (group commit).
 
@@ -116,60 +132,73 @@ def handle_inbound_many(
     paid only when something went wrong. If the commit itself fails, the error
     propagates and nothing was recorded.
     """
+    batch = _Batch(context, reply_channel, sms_channel, claim)
     messages = [replace(m, text=storable(m.text)) for m in messages]
     try:
-        return _all_or_nothing(uow_factory, messages, context, reply_channel, sms_channel)
+        return _all_or_nothing(uow_factory, messages, batch)
     except Exception:
         pass  # rolled back: once more, with a savepoint per message
-    return _savepoint_each(uow_factory, messages, context, reply_channel, sms_channel)
+    return _savepoint_each(uow_factory, messages, batch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    context: ReplyContext
+    reply_channel: str
+    sms_channel: str
+    claim: OutboxClaim | None
+
+
+_Written = tuple[InboundResult, list[OutboundMessageRow]]
 
 
 def _all_or_nothing(
-    uow_factory: Callable[[], UnitOfWork],
-    messages: Sequence[InboundMessage],
-    context: ReplyContext,
-    reply_channel: str,
-    sms_channel: str,
+    uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], batch: _Batch
 ) -> list[InboundResult | Exception]:
     with uow_factory() as uow:
         campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
-        results: list[InboundResult | Exception] = [
-            _handle(uow, message, context, reply_channel, None, sms_channel, campaigns)
-            for message in messages
-        ]
+        handled = [_handle_in(uow, message, batch, campaigns) for message in messages]
         uow.commit()
-        return results
+    return [_with_claimed(*h) for h in handled]
 
 
 def _savepoint_each(
-    uow_factory: Callable[[], UnitOfWork],
-    messages: Sequence[InboundMessage],
-    context: ReplyContext,
-    reply_channel: str,
-    sms_channel: str,
+    uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], batch: _Batch
 ) -> list[InboundResult | Exception]:
-    results: list[InboundResult | Exception] = []
+    handled: list[_Written | Exception] = []
     with uow_factory() as uow:
         assert uow.session is not None
         campaigns = campaigns_by_keyword(uow)
         for message in messages:
             try:
                 with uow.session.begin_nested():
-                    result = _handle(
-                        uow, message, context, reply_channel, None, sms_channel, campaigns
-                    )
+                    handled.append(_handle_in(uow, message, batch, campaigns))
             except DuplicateInbound as error:
                 # Another process committed this message id first; its savepoint is gone
                 # and the transaction usable again, so the first answer can be read here.
                 first = uow.messages.find_inbound(message.gateway, message.message_id)
-                results.append(error if first is None else _first_answer(uow, first))
-                continue
+                handled.append(error if first is None else (_first_answer(uow, first), []))
             except Exception as error:  # one message's failure must not sink the batch
-                results.append(error)
-                continue
-            results.append(result)
+                handled.append(error)
         uow.commit()
-    return results
+    return [h if isinstance(h, Exception) else _with_claimed(*h) for h in handled]
+
+
+def _handle_in(
+    uow: UnitOfWork, message: InboundMessage, batch: _Batch, campaigns: dict[str, Campaign]
+) -> _Written:
+    return _handle(
+        uow, message, batch.context, batch.reply_channel, None, batch.sms_channel, campaigns,
+        batch.claim,
+    )  # fmt: skip
+
+
+def _with_claimed(result: InboundResult, rows: list[OutboundMessageRow]) -> InboundResult:
+    """The result with its claimed replies, their ids known once committed."""
+    if not rows:
+        return result
+    claimed = tuple(ClaimedReply(r.id, r.msisdn, r.sender, r.text, r.attempts) for r in rows)
+    return replace(result, claimed=claimed)
 
 
 def _handle(
@@ -180,11 +209,13 @@ def _handle(
     answerer: Answerer | None,
     sms_channel: str,
     campaigns: dict[str, Campaign] | None = None,
-) -> InboundResult:
-    """Steps 1-6 of the module docstring, inside the caller's transaction."""
+    claim: OutboxClaim | None = None,
+) -> _Written:
+    """Steps 1-6 of the module docstring, inside the caller's transaction; the
+    outbox rows claimed by `claim`."""
     first = uow.messages.find_inbound(message.gateway, message.message_id)
     if first is not None:
-        return _first_answer(uow, first)
+        return _first_answer(uow, first), []
     inbound = uow.messages.record_inbound(
         InboundMessageRow(
             gateway=message.gateway,
@@ -202,9 +233,20 @@ def _handle(
     replies = [Reply(message.msisdn, message.short_code, answer.text, reply_channel)]
     if answer.sms:
         replies.append(Reply(message.msisdn, message.short_code, answer.sms, sms_channel))
+    claimed: list[OutboundMessageRow] = []
     for reply in replies:
-        uow.messages.add_outbound(_outbox_row(inbound.id, reply))
-    return InboundResult(message.message_id, answer.outcome, tuple(replies))
+        row = uow.messages.add_outbound(_outbox_row(inbound.id, reply))
+        if claim is not None and reply.channel == claim.channel:
+            _claim(row, claim)
+            claimed.append(row)
+    return InboundResult(message.message_id, answer.outcome, tuple(replies)), claimed
+
+
+def _claim(row: OutboundMessageRow, claim: OutboxClaim) -> None:
+    """As `claim_replies` does for a row it takes (`app/services/outbox.py`)."""
+    row.claimed_by = claim.worker
+    row.attempts = 1
+    row.next_attempt_at = row.created_at + timedelta(seconds=claim.lease)
 
 
 def _outbox_row(inbound_id: int, reply: Reply) -> OutboundMessageRow:

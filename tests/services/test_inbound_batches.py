@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import event, select
 
 from app.runtime import Runtime
-from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
+from app.services.inbound import (
+    InboundMessage,
+    InboundResult,
+    OutboxClaim,
+    handle_inbound_many,
+)
+from app.services.outbox import claim_replies
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow
 from tests.services.messaging import CONTEXT, NOV_23, count, fail_rules_for, send
 
@@ -139,3 +145,33 @@ def test_a_batch_without_failures_needs_no_savepoints(
     assert all(isinstance(r, InboundResult) for r in results)
     assert "SAVEPOINT" not in statements
     assert statements.count("INSERT") >= 6  # three inbound rows and three replies
+
+
+def test_replies_of_the_claimed_channel_are_claimed_as_they_are_written(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    add_subscriber("13800138000")
+    claim = OutboxClaim("smpp", "gateway-1", lease=120)
+    first, duplicate = handle_inbound_many(
+        runtime.uow_factory, [mo("a", "CXYE"), mo("a", "CXYE")], CONTEXT, "smpp", claim=claim
+    )
+    assert isinstance(first, InboundResult) and isinstance(duplicate, InboundResult)
+    [claimed] = first.claimed
+    assert claimed.text == first.replies[0].text and claimed.attempts == 1
+    assert duplicate.duplicate and duplicate.claimed == ()  # nothing new to send
+    with runtime.uow_factory() as uow:
+        assert uow.session is not None
+        row = uow.session.get(OutboundMessageRow, claimed.id)
+        assert row is not None and (row.state, row.claimed_by) == ("queued", "gateway-1")
+    # Held by its lease: no poller takes it meanwhile.
+    assert claim_replies(runtime.uow_factory, "smpp", "poller", limit=10, lease=60) == []
+
+
+def test_without_a_claim_replies_wait_for_the_poller(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    add_subscriber("13800138000")
+    [result] = handle_inbound_many(runtime.uow_factory, [mo("a", "CXYE")], CONTEXT, "smpp")
+    assert isinstance(result, InboundResult) and result.claimed == ()
+    [taken] = claim_replies(runtime.uow_factory, "smpp", "poller", limit=10, lease=60)
+    assert taken.text == result.replies[0].text

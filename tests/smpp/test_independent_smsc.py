@@ -268,7 +268,7 @@ def test_mo_is_answered_with_a_submit_sm_of_the_reply(
     mode: str,
 ) -> None:
     add_subscriber(SUBSCRIBER, balance_fen=8650)
-    start_service(mode=mode)
+    service = start_service(mode=mode)
     link, sequence = smsc.deliver("86" + SUBSCRIBER, SHORT_CODE, b"CXYE")
     assert smsc.deliver_resp(link, sequence)["status"] == 0
     # The deliver_sm_resp went out after the MO and its reply were committed.
@@ -290,6 +290,8 @@ def test_mo_is_answered_with_a_submit_sm_of_the_reply(
         assert submit["link"] == link
     eventually(lambda: replies_in(uow_factory, {"sent"}), "the reply marked sent")
     assert len(smsc.accepted_submits()) == 1
+    # Claimed as it was written and handed to the sender: no claim of its own.
+    assert (service.sender.counters["handed"], service.sender.counters["claimed"]) == (1, 0)
 
 
 # -- (c) unbind from the SMSC -----------------------------------------------------------

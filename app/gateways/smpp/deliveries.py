@@ -33,9 +33,14 @@ from app.gateways.smpp.dedupe import MoDedupe
 from app.gateways.smpp.ussd import UssdDialogues
 from app.services.answers import ReplyContext
 from app.services.clock import utc_now
-from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
+from app.services.inbound import (
+    InboundMessage,
+    InboundResult,
+    OutboxClaim,
+    handle_inbound_many,
+)
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.services.outbox import record_receipts
+from app.services.outbox import ClaimedReply, record_receipts
 from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.smpp.mo")
@@ -65,6 +70,8 @@ class Handled:
     assembled: tuple[str, ...] | None = None
     #: A USSD screen: submit_sm fields to send on the same bind after the response.
     ussd_reply: dict[str, Any] | None = None
+    #: Replies claimed for this process's sender as they were written.
+    claimed: tuple[ClaimedReply, ...] = ()
 
 
 def shown(text: str) -> str:
@@ -96,6 +103,8 @@ class Deliveries:
         self.context = context
         self.ussd = ussd
         self.dedupe = MoDedupe(dedupe_window, ack_grace)
+        #: Asked once per batch: claim its replies for the sender, if it has room.
+        self.claim: Callable[[], OutboxClaim | None] = lambda: None
         self.reassembler = Reassembler(concat_ttl)
 
     def handle(self, bind: str, pdu: PDU) -> Handled:
@@ -259,7 +268,11 @@ class Deliveries:
         if messages:
             try:
                 results: list[InboundResult | Exception] = handle_inbound_many(
-                    self.uow_factory, [m for _, m, _ in messages], self.context, CHANNEL
+                    self.uow_factory,
+                    [m for _, m, _ in messages],
+                    self.context,
+                    CHANNEL,
+                    claim=self.claim(),
                 )
             except Exception as error:
                 results = [error] * len(messages)
@@ -282,4 +295,4 @@ class Deliveries:
             mo.bind, key, message.msisdn, mo.destination, mo.data_coding, shown(message.text),
             result.outcome, " (duplicate)" if result.duplicate else "",
         )  # fmt: skip
-        return Handled(pdus.ROK, key, mo.assembled)
+        return Handled(pdus.ROK, key, mo.assembled, claimed=result.claimed)

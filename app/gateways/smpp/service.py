@@ -17,6 +17,9 @@ class SmppService:
         self.gateway = SmppGateway(runtime)
         self.sender = OutboxSender(runtime.uow_factory, self.gateway, runtime.settings)
         self.gateway.on_replies_queued = self.sender.wake
+        # Replies of an MO leave at once: claimed as they are written, then handed over.
+        self.gateway.deliveries.claim = self.sender.offer_claim
+        self.gateway.on_replies_claimed = self.sender.take
 
     def start(self) -> None:
         log.info("starting %d SMPP connection(s)", len(self.gateway.connections))
