@@ -166,7 +166,8 @@ class OutboxSender:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout)
         self._pool.shutdown(wait=True)
         self._marks.stop(timeout)  # after the last send, so every mark is written
 
@@ -190,12 +191,18 @@ class OutboxSender:
         """A claim for replies about to be written, if there is room for them in hand;
         else None, and the poll claims them once there is."""
         with self._lock:
-            if self._in_flight >= MAX_IN_HAND or not self.transmitters.any_transmitter:
-                return None
+            if self._stop.is_set() or self._in_flight >= MAX_IN_HAND:
+                return None  # stopping: leave them queued for the next start, unclaimed
+        if not self.transmitters.any_transmitter:
+            return None
         return OutboxClaim(CHANNEL, self.worker, self.settings.outbox_claim_lease)
 
     def take(self, replies: list[ClaimedReply]) -> None:
         """Send replies claimed for this sender when they were written."""
+        if self._stop.is_set():
+            # Claimed just as the sender stopped: the lease runs out and they go then.
+            log.warning("%d claimed replies left to their lease: the sender stopped", len(replies))
+            return
         self.counters["handed"] += len(replies)
         with self._lock:
             self._in_flight += len(replies)
