@@ -171,8 +171,8 @@ def _savepoint_each(
         campaigns = campaigns_by_keyword(uow)
         for message in messages:
             try:
-                with uow.session.begin_nested():
-                    handled.append(_handle_in(uow, message, batch, campaigns))
+                with uow.session.begin_nested():  # released (and flushed) on the way out
+                    written = _handle_in(uow, message, batch, campaigns)
             except DuplicateInbound as error:
                 # Another process committed this message id first; its savepoint is gone
                 # and the transaction usable again, so the first answer can be read here.
@@ -180,6 +180,8 @@ def _savepoint_each(
                 handled.append(error if first is None else (_first_answer(uow, first), []))
             except Exception as error:  # one message's failure must not sink the batch
                 handled.append(error)
+            else:
+                handled.append(written)
         uow.commit()
     return [h if isinstance(h, Exception) else _with_claimed(*h) for h in handled]
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.runtime import Runtime
+from app.services import inbound
 from app.services.inbound import (
     InboundMessage,
     InboundResult,
@@ -175,3 +176,34 @@ def test_without_a_claim_replies_wait_for_the_poller(
     assert isinstance(result, InboundResult) and result.claimed == ()
     [taken] = claim_replies(runtime.uow_factory, "smpp", "poller", limit=10, lease=60)
     assert taken.text == result.replies[0].text
+
+
+def test_a_message_failing_only_when_its_rows_are_flushed_fails_alone(
+    runtime: Runtime, add_subscriber: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reply row is written when the message's savepoint is released: a failure
+    there belongs to that message too, and the others still commit."""
+    add_subscriber("13800138000")
+    add_subscriber("13800138001")
+    real = inbound._outbox_row
+
+    def unstorable_for_one_number(inbound_id, reply):  # type: ignore[no-untyped-def]
+        row = real(inbound_id, reply)
+        if reply.to == "13800138001":
+            row.sender = None  # NOT NULL: refused by the database at flush
+        return row
+
+    monkeypatch.setattr(inbound, "_outbox_row", unstorable_for_one_number)
+    results = handle_inbound_many(
+        runtime.uow_factory,
+        [mo("a", "CXYE"), mo("b", "CXYE", "13800138001"), mo("c", "HELP")],
+        CONTEXT,
+        "smpp",
+    )
+    assert len(results) == 3
+    assert isinstance(results[0], InboundResult) and isinstance(results[2], InboundResult)
+    assert isinstance(results[1], Exception)
+    with runtime.uow_factory() as uow:
+        assert uow.session is not None
+        recorded = uow.session.scalars(select(InboundMessageRow.gateway_message_id)).all()
+        assert sorted(recorded) == ["a", "c"]
