@@ -17,6 +17,7 @@ Every wait is a polling loop with a deadline; nothing asserts on elapsed time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -31,6 +32,7 @@ from sqlalchemy import func, select
 
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime
+from app.store.database import make_engine
 from app.store.models import (
     ActivationRow,
     InboundMessageRow,
@@ -497,14 +499,30 @@ def test_replies_end_delivered_when_receipts_beat_the_resp(
 # -- 7. the SMSC killed and restarted mid-load ------------------------------------------
 
 
+@contextlib.contextmanager
+def inbound_writes_held(database_url: str) -> Iterator[None]:
+    """Hold back every write of inbound messages from a connection of the test's own:
+    the service's MO transactions wait (SQLite's write lock; on PostgreSQL a table
+    lock that still lets reads through) until the block ends and the lock goes."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection, connection.begin():  # SQLite: BEGIN IMMEDIATE
+            if engine.dialect.name != "sqlite":
+                connection.exec_driver_sql("LOCK TABLE inbound_messages IN EXCLUSIVE MODE")
+            yield
+    finally:
+        engine.dispose()
+
+
 def test_smsc_killed_and_restarted_mid_load_answers_every_mo_once(
     start_sim: Callable[..., Sim],
     start_service: Callable[..., SmppService],
     add_subscriber: Callable[..., int],
     uow_factory: Callable[[], UnitOfWork],
+    database_url: str,
 ) -> None:
-    first, later = handsets(12, block=1), handsets(6, block=2)
-    for number in first + later:
+    first, stuck, later = handsets(12, block=1), handsets(3, block=3), handsets(6, block=2)
+    for number in first + stuck + later:
         add_subscriber(number)
     old = start_sim()
     port = old.port
@@ -516,16 +534,22 @@ def test_smsc_killed_and_restarted_mid_load_answers_every_mo_once(
         lambda: any(m["acked"] for m in old.mo_records()), "the ESME answering the first MO",
         every=0.005,
     )  # fmt: skip
-    # Killed: the SMPP side goes at once (no unbind; what is in flight either way is cut
-    # off), then the thread. `SimulatorThread.stop()` alone first shuts its HTTP server
-    # down gracefully while SMPP carries on, which is not a crash.
-    old.thread.call(old.thread.sim.smsc.stop())
-    old.thread.stop()
+    with inbound_writes_held(database_url):
+        # These reach the ESME but cannot be committed, so none is answered: whatever
+        # else is acknowledged by now, they are in flight when the SMSC dies.
+        for number in stuck:
+            old.mo(number)
+        time.sleep(0.2)  # let the ESME read them and start their batch
+        # Killed: the SMPP side goes at once (no unbind; what is in flight either way is
+        # cut off), then the thread. `SimulatorThread.stop()` alone first shuts its HTTP
+        # server down gracefully while SMPP carries on, which is not a crash.
+        old.thread.call(old.thread.sim.smsc.stop())
+        old.thread.stop()
     assert not old.thread._thread.is_alive(), "the simulator thread did not stop"
     # Its state is frozen now; read it directly (its HTTP API is gone with it).
     unanswered = [m for m in old.thread.sim.traffic.mo if any(a != 0 for a in m.acks)]
     old_mt = [m.view() for m in old.thread.sim.traffic.mt if m.complete]
-    assert unanswered, "every MO was acknowledged before the kill; nothing was in flight"
+    assert set(stuck) <= {m.source for m in unanswered}, "the held-back MOs were answered"
 
     new = start_sim(smpp_port=port)
     # A real SMSC redelivers what was never acknowledged: the same deliver_sm again.
@@ -535,7 +559,7 @@ def test_smsc_killed_and_restarted_mid_load_answers_every_mo_once(
         new.mo(number)
     eventually(lambda: service.health()["bound"] == 2, "bound to the restarted SMSC")
 
-    everyone = first + later
+    everyone = first + stuck + later
     eventually(
         lambda: set(everyone) <= set(mt_per_handset(old_mt, new.mt_records())),
         "an MT at every handset, before or after the restart",
