@@ -121,24 +121,17 @@ class Deliveries:
         receipts: list[tuple[int, str, Receipt]] = []
         mos: list[tuple[int, PendingMo]] = []
         for index, (bind, pdu) in enumerate(arrivals):
-            esm_class = pdus.field(pdu, "esm_class") or 0
-            body = pdus.field(pdu, "short_message") or pdus.field(pdu, "message_payload") or b""
-            if is_receipt(esm_class) or pdus.field(pdu, "receipted_message_id"):
-                receipt = self._read_receipt(bind, pdu, body)
-                if receipt is None:
-                    handled[index] = Handled(pdus.ROK)
-                else:
-                    receipts.append((index, bind, receipt))
-            elif self.ussd is not None and self.ussd.applies(pdu):
-                text = sms_coding.decode(body, pdus.field(pdu, "data_coding") or 0)
-                answer = self.ussd.handle(bind, pdu, text)
-                handled[index] = Handled(answer.status, ussd_reply=answer.reply)
+            try:
+                sorted_out = self._sort_out(bind, pdu)
+            except Exception:  # this deliver_sm alone is asked for again, not its batch
+                log.exception("%s: deliver_sm #%d not handled", bind, pdu.sequence)
+                sorted_out = Handled(pdus.RX_T_APPN)
+            if isinstance(sorted_out, Handled):
+                handled[index] = sorted_out
+            elif isinstance(sorted_out, PendingMo):
+                mos.append((index, sorted_out))
             else:
-                outcome = self._mo(bind, pdu, esm_class, body)
-                if isinstance(outcome, Handled):
-                    handled[index] = outcome
-                else:
-                    mos.append((index, outcome))
+                receipts.append((index, bind, sorted_out))
         if receipts:
             for index, status in zip(
                 (i for i, _, _ in receipts), self._record_receipts(receipts), strict=True
@@ -149,6 +142,20 @@ class Deliveries:
                 handled[index] = result
         assert all(h is not None for h in handled)
         return handled  # type: ignore[return-value]
+
+    def _sort_out(self, bind: str, pdu: PDU) -> Handled | PendingMo | Receipt:
+        """A receipt to record, an MO to act on, or what to answer now (a USSD step,
+        a part held for the rest of its message, something to drop)."""
+        esm_class = pdus.field(pdu, "esm_class") or 0
+        body = pdus.field(pdu, "short_message") or pdus.field(pdu, "message_payload") or b""
+        if is_receipt(esm_class) or pdus.field(pdu, "receipted_message_id"):
+            receipt = self._read_receipt(bind, pdu, body)
+            return Handled(pdus.ROK) if receipt is None else receipt
+        if self.ussd is not None and self.ussd.applies(pdu):
+            text = sms_coding.decode(body, pdus.field(pdu, "data_coding") or 0)
+            answer = self.ussd.handle(bind, pdu, text)
+            return Handled(answer.status, ussd_reply=answer.reply)
+        return self._mo(bind, pdu, esm_class, body)
 
     # -- receipts -----------------------------------------------------------------
 

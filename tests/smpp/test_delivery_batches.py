@@ -1,0 +1,43 @@
+"""A batch of deliver_sm: each gets its own deliver_sm_resp status, whatever the others do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.gateways.smpp import pdus
+from app.gateways.smpp.gateway import SmppGateway
+from app.runtime import Runtime
+from app.settings import SmppBind
+
+pytestmark = pytest.mark.usefixtures("catalog")
+
+
+def deliver_sm(sequence: int, source: str, text: str, **fields: Any) -> Any:
+    frame = pdus.build(
+        "deliver_sm", sequence, source_addr=source, destination_addr="10086",
+        short_message=text.encode(), data_coding=0, **fields,
+    )  # fmt: skip
+    return pdus.parse(frame)
+
+
+def test_a_deliver_sm_that_fails_to_be_sorted_out_is_asked_for_again_alone(
+    runtime: Runtime, add_subscriber: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_subscriber("13800138000")
+    bind = SmppBind(name="main", host="127.0.0.1", system_id="smshall")
+    deliveries = SmppGateway(runtime, [bind]).deliveries
+    assert deliveries.ussd is not None
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("USSD store unavailable")
+
+    monkeypatch.setattr(deliveries.ussd, "handle", broken)
+    batch = [
+        ("main", deliver_sm(1, "13800138000", "CXYE")),
+        ("main", deliver_sm(2, "13800138000", "*10086#", service_type="USSD", ussd_service_op=1)),
+        ("main", deliver_sm(3, "13800138000", "HELP")),
+    ]
+    statuses = [h.status for h in deliveries.handle_many(batch)]
+    assert statuses == [pdus.ROK, pdus.RX_T_APPN, pdus.ROK]
