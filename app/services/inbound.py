@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from app.domain.campaigns import Campaign
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.catalog import campaigns_by_keyword
 from app.services.clock import local_day, utc_now
-from app.services.outbox import ClaimedReply
+from app.services.outbox import ClaimedReply, claim, claimed_reply
 from app.services.turn import Turn
 from app.store.messages import DuplicateInbound
 from app.store.models import InboundMessageRow, OutboundMessageRow
@@ -96,9 +96,10 @@ def handle_inbound(
     keyword router for SMS, the menu walker for USSD), `sms_channel` carries
     any further SMS an answer sends."""
     message = replace(message, text=storable(message.text))
+    batch = _Batch(context, reply_channel, sms_channel, answerer=answerer)
     try:
         with uow_factory() as uow:
-            result, _ = _handle(uow, message, context, reply_channel, answerer, sms_channel)
+            result, _ = _handle(uow, message, batch, campaigns_by_keyword(uow))
             uow.commit()
             return result
     except DuplicateInbound:
@@ -132,7 +133,7 @@ def handle_inbound_many(
     paid only when something went wrong. If the commit itself fails, the error
     propagates and nothing was recorded.
     """
-    batch = _Batch(context, reply_channel, sms_channel, claim)
+    batch = _Batch(context, reply_channel, sms_channel, claim=claim)
     messages = [replace(m, text=storable(m.text)) for m in messages]
     try:
         return _all_or_nothing(uow_factory, messages, batch)
@@ -143,10 +144,13 @@ def handle_inbound_many(
 
 @dataclass(frozen=True, slots=True)
 class _Batch:
+    """What every message of a call shares."""
+
     context: ReplyContext
     reply_channel: str
     sms_channel: str
-    claim: OutboxClaim | None
+    answerer: Answerer | None = None
+    claim: OutboxClaim | None = None
 
 
 _Written = tuple[InboundResult, list[OutboundMessageRow]]
@@ -157,7 +161,7 @@ def _all_or_nothing(
 ) -> list[InboundResult | Exception]:
     with uow_factory() as uow:
         campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
-        handled = [_handle_in(uow, message, batch, campaigns) for message in messages]
+        handled = [_handle(uow, message, batch, campaigns) for message in messages]
         uow.commit()
     return [_with_claimed(*h) for h in handled]
 
@@ -172,7 +176,7 @@ def _savepoint_each(
         for message in messages:
             try:
                 with uow.session.begin_nested():  # released (and flushed) on the way out
-                    written = _handle_in(uow, message, batch, campaigns)
+                    written = _handle(uow, message, batch, campaigns)
             except DuplicateInbound as error:
                 # Another process committed this message id first; its savepoint is gone
                 # and the transaction usable again, so the first answer can be read here.
@@ -186,35 +190,18 @@ def _savepoint_each(
     return [h if isinstance(h, Exception) else _with_claimed(*h) for h in handled]
 
 
-def _handle_in(
-    uow: UnitOfWork, message: InboundMessage, batch: _Batch, campaigns: dict[str, Campaign]
-) -> _Written:
-    return _handle(
-        uow, message, batch.context, batch.reply_channel, None, batch.sms_channel, campaigns,
-        batch.claim,
-    )  # fmt: skip
-
-
 def _with_claimed(result: InboundResult, rows: list[OutboundMessageRow]) -> InboundResult:
     """The result with its claimed replies, their ids known once committed."""
     if not rows:
         return result
-    claimed = tuple(ClaimedReply(r.id, r.msisdn, r.sender, r.text, r.attempts) for r in rows)
-    return replace(result, claimed=claimed)
+    return replace(result, claimed=tuple(claimed_reply(r) for r in rows))
 
 
 def _handle(
-    uow: UnitOfWork,
-    message: InboundMessage,
-    context: ReplyContext,
-    reply_channel: str,
-    answerer: Answerer | None,
-    sms_channel: str,
-    campaigns: dict[str, Campaign] | None = None,
-    claim: OutboxClaim | None = None,
+    uow: UnitOfWork, message: InboundMessage, batch: _Batch, campaigns: dict[str, Campaign]
 ) -> _Written:
     """Steps 1-6 of the module docstring, inside the caller's transaction; the
-    outbox rows claimed by `claim`."""
+    outbox rows claimed by `batch.claim`."""
     first = uow.messages.find_inbound(message.gateway, message.message_id)
     if first is not None:
         return _first_answer(uow, first), []
@@ -228,27 +215,20 @@ def _handle(
             received_at=message.received_at,
         )
     )
-    turn = _turn(uow, message, inbound.id, context, campaigns)
-    answer = (answerer or _answer)(turn, message)
+    turn = _turn(uow, message, inbound.id, batch.context, campaigns)
+    answer = (batch.answerer or _answer)(turn, message)
     inbound.outcome = answer.outcome
     inbound.detail = answer.detail or None
-    replies = [Reply(message.msisdn, message.short_code, answer.text, reply_channel)]
+    replies = [Reply(message.msisdn, message.short_code, answer.text, batch.reply_channel)]
     if answer.sms:
-        replies.append(Reply(message.msisdn, message.short_code, answer.sms, sms_channel))
+        replies.append(Reply(message.msisdn, message.short_code, answer.sms, batch.sms_channel))
     claimed: list[OutboundMessageRow] = []
     for reply in replies:
         row = uow.messages.add_outbound(_outbox_row(inbound.id, reply))
-        if claim is not None and reply.channel == claim.channel:
-            _claim(row, claim)
+        if batch.claim is not None and reply.channel == batch.claim.channel:
+            claim(row, batch.claim.worker, batch.claim.lease, row.created_at)
             claimed.append(row)
     return InboundResult(message.message_id, answer.outcome, tuple(replies)), claimed
-
-
-def _claim(row: OutboundMessageRow, claim: OutboxClaim) -> None:
-    """As `claim_replies` does for a row it takes (`app/services/outbox.py`)."""
-    row.claimed_by = claim.worker
-    row.attempts = 1
-    row.next_attempt_at = row.created_at + timedelta(seconds=claim.lease)
 
 
 def _outbox_row(inbound_id: int, reply: Reply) -> OutboundMessageRow:
@@ -282,7 +262,7 @@ def _turn(
     message: InboundMessage,
     inbound_id: int,
     context: ReplyContext,
-    campaigns: dict[str, Campaign] | None = None,
+    campaigns: dict[str, Campaign],
 ) -> Turn:
     return Turn(
         uow=uow,
@@ -292,7 +272,7 @@ def _turn(
         on=local_day(message.received_at, context.zone),
         inbound_id=inbound_id,
         context=context,
-        campaigns=campaigns_by_keyword(uow) if campaigns is None else campaigns,
+        campaigns=campaigns,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.domain.delivery_receipts import Receipt, normalise_id
 from app.services.clock import utc_now
@@ -50,13 +50,29 @@ def claim_replies(
         now = utc_now()
         rows = _outbox(uow).due(channel, now, limit)
         for row in rows:
-            row.claimed_by = worker
-            row.attempts = (row.attempts or 0) + 1
-            row.next_attempt_at = now + timedelta(seconds=lease)
-            row.updated_at = now
-        claimed = [ClaimedReply(r.id, r.msisdn, r.sender, r.text, r.attempts) for r in rows]
+            claim(row, worker, lease, now)
+        claimed = [claimed_reply(r) for r in rows]
         uow.commit()
         return claimed
+
+
+def claim(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
+    """Take a row for `worker`: another attempt, held for `lease` seconds."""
+    row.claimed_by = worker
+    row.attempts = (row.attempts or 0) + 1
+    row.next_attempt_at = now + timedelta(seconds=lease)
+    row.updated_at = now
+
+
+def claimed_reply(row: OutboundMessageRow) -> ClaimedReply:
+    return ClaimedReply(row.id, row.msisdn, row.sender, row.text, row.attempts)
+
+
+def _racing(uow: UnitOfWork) -> bool:
+    """Whether another transaction can commit between this one's statements: not on
+    SQLite, where every transaction holds the one write lock (BEGIN IMMEDIATE)."""
+    assert uow.session is not None
+    return uow.session.get_bind().dialect.name != "sqlite"
 
 
 def mark_sent(uow_factory: UowFactory, reply_id: int, parts: Sequence[SentPart]) -> None:
@@ -96,11 +112,10 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
             ]
         )
         _settle_in(outbox, message_ids)
-        assert uow.session is not None
-        racing = uow.session.get_bind().dialect.name != "sqlite"
+        racing = _racing(uow)
         uow.commit()
-    # SQLite runs one writer at a time (BEGIN IMMEDIATE), so no receipt can race this
-    # transaction; elsewhere look again once committed (see `_settle_early_receipts`).
+    # Elsewhere than SQLite a receipt may have been stored meanwhile: look again once
+    # committed (see `_settle_early_receipts`).
     if racing:
         _settle_early_receipts(uow_factory, message_ids)
 
@@ -189,8 +204,11 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
         parts_of = outbox.parts_of_rows([row.id for row in rows])
         for row in rows:
             _roll_up(row, parts_of.get(row.id, []))
+        racing = _racing(uow)
         uow.commit()
-    settled = _settle_early_receipts(uow_factory, unmatched) if unmatched else set()
+    # A part recorded meanwhile (only possible where transactions interleave) meets its
+    # early receipt here; on SQLite the sent mark, committing later, settles it.
+    settled = _settle_early_receipts(uow_factory, unmatched) if unmatched and racing else set()
     return [m in parts or m in settled for m in wanted]
 
 

@@ -85,9 +85,6 @@ class OutboxRepository:
         (a resend after a lost lease)."""
         insert_new(self.session, _PARTS, parts, ["outbound_message_id", "part_no"])
 
-    def add_part(self, part: OutboundPartRow) -> None:
-        self.session.add(part)
-
     def parts_of_rows(self, row_ids: Sequence[int]) -> dict[int, list[OutboundPartRow]]:
         """The parts of each row in part order, as committed: parts a concurrent
         receipt wrote while this transaction waited for the rows' locks are read

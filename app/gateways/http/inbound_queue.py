@@ -3,10 +3,10 @@
 A request puts its message on the queue and awaits a future; a worker takes
 whatever is waiting (`app/gateways/batches.py`) and hands it to
 `handle_inbound_many`: one transaction per batch instead of one per request,
-and no threadpool hop for the request itself. Every message keeps its own
-savepoint, so one failure answers one request with 500 and the rest with
-their replies; a message id another process recorded first is answered from
-that first copy, as `handle_inbound` does.
+and no threadpool hop for the request itself. A message that fails answers
+its own request with 500 and the rest get their replies; a message id another
+process recorded first is answered from that first copy, as `handle_inbound`
+does.
 """
 
 from __future__ import annotations

@@ -107,10 +107,6 @@ class Deliveries:
         self.claim: Callable[[], OutboxClaim | None] = lambda: None
         self.reassembler = Reassembler(concat_ttl)
 
-    def handle(self, bind: str, pdu: PDU) -> Handled:
-        """The command_status for the deliver_sm_resp."""
-        return self.handle_many([(bind, pdu)])[0]
-
     def handle_many(self, arrivals: Sequence[tuple[str, PDU]]) -> list[Handled]:
         """The command_status for each deliver_sm_resp of a batch (bind, pdu).
 
