@@ -9,6 +9,8 @@ import pytest
 from app.gateways.smpp import pdus
 from app.gateways.smpp.gateway import SmppGateway
 from app.runtime import Runtime
+from app.services.inbound import OutboxClaim
+from app.services.outbox import claim_replies
 from app.settings import SmppBind
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -41,3 +43,25 @@ def test_a_deliver_sm_that_fails_to_be_sorted_out_is_asked_for_again_alone(
     ]
     statuses = [h.status for h in deliveries.handle_many(batch)]
     assert statuses == [pdus.ROK, pdus.RX_T_APPN, pdus.ROK]
+
+
+def test_a_long_mo_answered_at_its_ttl_leaves_its_reply_to_the_poll(
+    runtime: Runtime, add_subscriber: Any
+) -> None:
+    """No deliver_sm batch hands that reply to the sender, so it must not be claimed
+    for it (it would wait out the lease): it stays queued for the poll."""
+    add_subscriber("13800138000")
+    fast = Runtime(
+        runtime.settings.model_copy(update={"smpp_concat_ttl": 0.0}),
+        runtime.engine,
+        runtime.sessions,
+    )
+    bind = SmppBind(name="main", host="127.0.0.1", system_id="smshall")
+    deliveries = SmppGateway(fast, [bind]).deliveries
+    deliveries.claim = lambda: OutboxClaim("smpp", "gateway-1", lease=120)
+    part = deliver_sm(1, "13800138000", "CX", esm_class=0x40)
+    part.short_message = bytes([5, 0, 3, 7, 2, 1]) + b"CX"  # part 1 of 2; part 2 never comes
+    assert [h.status for h in deliveries.handle_many([("main", part)])] == [pdus.ROK]
+    deliveries.expire_parts()
+    [taken] = claim_replies(runtime.uow_factory, "smpp", "poller", limit=10, lease=60)
+    assert taken.msisdn == "13800138000"

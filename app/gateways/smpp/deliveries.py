@@ -134,7 +134,8 @@ class Deliveries:
             ):
                 handled[index] = Handled(status)
         if mos:
-            for (index, _), result in zip(mos, self._act([m for _, m in mos]), strict=True):
+            acted = self._act([m for _, m in mos], self.claim())
+            for (index, _), result in zip(mos, acted, strict=True):
                 handled[index] = result
         assert all(h is not None for h in handled)
         return handled  # type: ignore[return-value]
@@ -240,12 +241,14 @@ class Deliveries:
         bind, source, destination = partial.key[:3]
         log.warning("%s: long MO from %s incomplete after TTL; answering its parts", bind, source)
         pending = PendingMo(bind, source, destination, partial.data_coding, partial.payload, None)
-        [handled] = self._act([pending])
+        # Not from a deliver_sm batch, so nobody hands its reply over: the poll sends it.
+        [handled] = self._act([pending], claim=None)
         # No deliver_sm_resp belongs to it: count it as answered, so a late part is a new message.
         self.answered(handled, handled.status == pdus.ROK, lambda: None)
 
-    def _act(self, pending: Sequence[PendingMo]) -> list[Handled]:
-        """Hand the MOs to `handle_inbound_many` in one transaction; each one's status."""
+    def _act(self, pending: Sequence[PendingMo], claim: OutboxClaim | None) -> list[Handled]:
+        """Hand the MOs to `handle_inbound_many` in one transaction, their replies
+        claimed by `claim`; each one's status."""
         handled: list[Handled | None] = [None] * len(pending)
         messages: list[tuple[int, InboundMessage, PendingMo]] = []
         for index, mo in enumerate(pending):
@@ -275,7 +278,7 @@ class Deliveries:
                     [m for _, m, _ in messages],
                     self.context,
                     CHANNEL,
-                    claim=self.claim(),
+                    claim=claim,
                 )
             except Exception as error:
                 results = [error] * len(messages)
