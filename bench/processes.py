@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -342,3 +342,11 @@ def choose(names: str | None, known: Mapping[str, C], needs: str) -> list[C]:
             raise SystemExit(f"{name} cannot run here ({needs} missing)")
         chosen.append(known[name])
     return chosen
+
+
+def table_row(values: Sequence[Any], columns: Sequence[tuple[str, int]]) -> str:
+    """One line of a report: the first cell left-aligned, the rest right-aligned,
+    each as wide as its (name, width) column says."""
+    cells = [f"{v!s:>{w}}" for v, (_, w) in zip(values, columns, strict=True)]
+    cells[0] = f"{values[0]!s:<{columns[0][1]}}"
+    return " ".join(cells)

@@ -87,6 +87,7 @@ from bench.processes import (  # noqa: E402
     processes_named,
     smshall_serving,
     spawn,
+    table_row,
     the_process,
     workdir,
 )
@@ -389,9 +390,7 @@ COLUMNS = (
 
 
 def row(values: list[Any]) -> str:
-    cells = [f"{v!s:>{w}}" for v, (_, w) in zip(values, COLUMNS, strict=True)]
-    cells[0] = f"{values[0]!s:<{COLUMNS[0][1]}}"
-    return " ".join(cells)
+    return table_row(values, COLUMNS)
 
 
 def preamble(args: argparse.Namespace) -> str:
