@@ -57,6 +57,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import math
 import os
 import secrets
 import subprocess
@@ -190,6 +191,7 @@ def simulator(workdir: Path, system_id: str) -> Iterator[Simulator]:
 
 # -- contenders ------------------------------------------------------------------------
 
+
 @dataclass
 class Running:
     """A contender up and bound: its processes (name -> pids), where its handsets
@@ -309,6 +311,7 @@ CONTENDERS = {
 class Result:
     contender: str
     rate: float
+    numbers: int
     load: LoadReport
     processes: dict[str, Usage]
     simulator: Usage
@@ -331,6 +334,17 @@ class Result:
         """The contender's CPU per reply delivered: what one round trip costs it."""
         mt = self.load.mt_received
         return round(1000 * self.cpu_s / mt, 2) if mt else None
+
+    @property
+    def db_ms_per_mt(self) -> float | None:
+        """The database server's share of `cpu_ms_per_mt` (PostgreSQL only)."""
+        db, mt = self.processes.get("postgresql"), self.load.mt_received
+        return round(1000 * db.cpu_s / mt, 2) if db is not None and mt else None
+
+    @property
+    def offered(self) -> str:
+        """The offered load: a rate, or W for a closed loop."""
+        return f"{self.rate:g}/s" if math.isfinite(self.rate) else f"W={self.numbers}"
 
     @property
     def busiest(self) -> str:
@@ -358,6 +372,7 @@ def measure(
     return Result(
         contender=contender,
         rate=rate,
+        numbers=args.numbers,
         load=report,
         processes={name: watch.usage(name, name not in up.no_rss) for name in up.processes},
         simulator=watch.usage("simulator"),
@@ -382,9 +397,9 @@ def run_one(contender: Contender, rate: float, args: argparse.Namespace, label: 
 # -- output ----------------------------------------------------------------------------
 
 COLUMNS = (
-    ("contender", 19), ("rate", 4), ("MO", 5), ("answd", 5), ("unans", 5), ("errs", 4),
+    ("contender", 19), ("load", 6), ("MO", 5), ("answd", 5), ("unans", 5), ("errs", 4),
     ("MO/s", 6), ("MT/s", 6), ("p50ms", 6), ("p95ms", 6), ("p99ms", 6), ("parts", 5),
-    ("RSS MB", 6), ("CPU s", 5), ("ms/MT", 5), ("busiest avg/peak", 21), ("sim CPU", 12),
+    ("RSS MB", 6), ("CPU s", 5), ("ms/MT", 5), ("db ms", 5), ("busiest avg/peak", 21), ("sim CPU", 12),
     ("load CPU", 12),
 )  # fmt: skip
 
@@ -414,12 +429,32 @@ def cpu_cell(usage: Usage) -> str:
 def line(result: Result) -> str:
     load, lat = result.load, result.load.latency_ms
     return row([
-        result.contender, f"{result.rate:g}", load.sent, load.answered, load.unanswered,
+        result.contender, result.offered, load.sent, load.answered, load.unanswered,
         load.errors, f"{load.mo_per_s:.0f}", f"{load.mt_per_s:.1f}", lat.get("p50"),
         lat.get("p95"), lat.get("p99"), result.mt_parts_per_mt, f"{result.rss_mb:.0f}",
-        f"{result.cpu_s:.1f}", result.cpu_ms_per_mt, result.busiest, cpu_cell(result.simulator),
+        f"{result.cpu_s:.1f}", result.cpu_ms_per_mt, result.db_ms_per_mt or "–", result.busiest, cpu_cell(result.simulator),
         cpu_cell(result.load_generator),
     ])  # fmt: skip
+
+
+def ratios(results: list[Result], yardstick: str = "kannel-static") -> str:
+    """Each contender's MT/s and p50 beside the yardstick's under the same load, this run."""
+    lines = [f"Against {yardstick} under the same load, this run (MT/s ratio, p50 ratio):"]
+    for result in results:
+        if result.contender == yardstick:
+            continue
+        same = [r for r in results if r.contender == yardstick and r.offered == result.offered]
+        if not same:
+            continue
+        mt = sum(r.load.mt_per_s for r in same) / len(same)
+        p50s = [r.load.latency_ms.get("p50") for r in same]
+        p50 = sum(p for p in p50s if p) / max(1, len([p for p in p50s if p]))
+        own = result.load.latency_ms.get("p50")
+        lines.append(
+            f"  {result.contender:<19} {result.offered:<7} MT/s {result.load.mt_per_s / mt:.2f}x"
+            + (f", p50 {own / p50:.2f}x ({own:.0f} vs {p50:.0f} ms)" if own and p50 else "")
+        )
+    return "\n".join(lines)
 
 
 # -- command line ----------------------------------------------------------------------
@@ -436,6 +471,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--numbers", type=int, default=200, help="distinct handsets")
     parser.add_argument("--window", type=int, default=10, help="smshall's SMPP window")
     parser.add_argument(
+        "--closed-loop",
+        help="comma list of W: closed loop, at most W MOs awaiting their reply (W handsets, "
+        "each texting again as soon as its reply arrived); replaces --rate(s) and --numbers",
+    )
+    parser.add_argument(
         "--contenders",
         help=f"comma list of {', '.join(CONTENDERS)} (default: every one available here)",
     )
@@ -449,22 +489,33 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.pg_admin_url:
         databases.PG_ADMIN_URL = args.pg_admin_url
-    rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
+    if args.closed_loop:
+        # A closed loop: W handsets, none with more than one MO awaiting its reply, each
+        # texting again at once; the offered rate is whatever the contender answers.
+        loads = [(math.inf, int(w)) for w in args.closed_loop.split(",")]
+    else:
+        rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
+        loads = [(rate, args.numbers) for rate in rates]
     contenders = choose(args.contenders, CONTENDERS, "Kannel or PostgreSQL")
     human = sys.stderr if args.json else sys.stdout
     print(preamble(args), file=human)
     print(header(), file=human, flush=True)
     results, failures = [], 0
-    runs = [(rate, c) for rate in rates for _ in range(args.repeat) for c in contenders]
-    for number, (rate, contender) in enumerate(runs, start=1):
+    runs = [(load, c) for load in loads for _ in range(args.repeat) for c in contenders]
+    for number, ((rate, numbers), contender) in enumerate(runs, start=1):
+        label = f"{number:02d}-{contender.name}-{rate:g}-{numbers}"
         try:
-            result = run_one(contender, rate, args, f"{number:02d}-{contender.name}-{rate:g}")
+            result = run_one(
+                contender, rate, argparse.Namespace(**{**vars(args), "numbers": numbers}), label
+            )
         except Exception as error:  # report it and go on with the others
             failures += 1
             print(f"{contender.name} at {rate:g}/s failed: {error}", file=human, flush=True)
             continue
         results.append(result)
         print(line(result), file=human, flush=True)
+    print(file=human)
+    print(ratios(results), file=human)
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     return 1 if failures else 0

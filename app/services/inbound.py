@@ -14,12 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from app.catalog.schema import CatalogError
 from app.domain.campaigns import Campaign
+from app.domain.segments import PhotoWindow
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
-from app.services.catalog import campaigns_by_keyword
+from app.services.catalog import campaigns_by_keyword, photo_window
 from app.services.clock import local_day, utc_now
 from app.services.outbox import ClaimedReply, claim, claimed_reply
+from app.services.segmentation import usage_from
 from app.services.turn import Turn
 from app.store.messages import DuplicateInbound
 from app.store.models import InboundMessageRow, OutboundMessageRow
@@ -94,20 +97,14 @@ def handle_inbound(
 ) -> InboundResult:
     """Record, decide and reply in one transaction; `answerer` decides (the
     keyword router for SMS, the menu walker for USSD), `sms_channel` carries
-    any further SMS an answer sends."""
-    message = replace(message, text=storable(message.text))
-    batch = _Batch(context, reply_channel, sms_channel, answerer=answerer)
-    try:
-        with uow_factory() as uow:
-            result, _ = _handle(uow, message, batch, campaigns_by_keyword(uow))
-            uow.commit()
-            return result
-    except DuplicateInbound:
-        # A concurrent copy of this message committed first: answer as it did.
-        with uow_factory() as uow:
-            first = uow.messages.find_inbound(message.gateway, message.message_id)
-            assert first is not None
-            return _first_answer(uow, first)
+    any further SMS an answer sends. A batch of one: the same path as
+    `handle_inbound_many`, its failure raised."""
+    [result] = handle_inbound_many(
+        uow_factory, [message], context, reply_channel, sms_channel, answerer=answerer
+    )
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def handle_inbound_many(
@@ -117,6 +114,7 @@ def handle_inbound_many(
     reply_channel: str = HTTP_RESPONSE,
     sms_channel: str = "smpp",
     claim: OutboxClaim | None = None,
+    answerer: Answerer | None = None,
 ) -> list[InboundResult | Exception]:
     """`handle_inbound` for several messages in one transaction (group commit).
 
@@ -133,7 +131,7 @@ def handle_inbound_many(
     paid only when something went wrong. If the commit itself fails, the error
     propagates and nothing was recorded.
     """
-    batch = _Batch(context, reply_channel, sms_channel, claim=claim)
+    batch = _Batch(context, reply_channel, sms_channel, answerer, claim)
     messages = [replace(m, text=storable(m.text)) for m in messages]
     try:
         return _all_or_nothing(uow_factory, messages, batch)
@@ -159,11 +157,29 @@ _Written = tuple[InboundResult, list[OutboundMessageRow]]
 def _all_or_nothing(
     uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], batch: _Batch
 ) -> list[InboundResult | Exception]:
+    """The batch in a fixed number of statements, whatever its size: what it
+    reads is prefetched, the rules decide in memory, and what they write goes
+    out with the commit (multi-row statements)."""
     with uow_factory() as uow:
         campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
-        handled = [_handle(uow, message, batch, campaigns) for message in messages]
+        photo = _photo_window(uow)
+        uow.prefetch(
+            [(m.gateway, m.message_id) for m in messages],
+            [m.msisdn for m in messages],
+            min(usage_from(photo, local_day(m.received_at, batch.context.zone)) for m in messages),
+        )
+        handled = [_handle(uow, message, batch, campaigns, photo) for message in messages]
         uow.commit()
     return [_with_claimed(*h) for h in handled]
+
+
+def _photo_window(uow: UnitOfWork) -> PhotoWindow | None:
+    """The catalog's photo window; None if there is none yet (a message that needs
+    it then fails as it reads it, the others are answered)."""
+    try:
+        return photo_window(uow)
+    except CatalogError:
+        return None
 
 
 def _savepoint_each(
@@ -198,7 +214,11 @@ def _with_claimed(result: InboundResult, rows: list[OutboundMessageRow]) -> Inbo
 
 
 def _handle(
-    uow: UnitOfWork, message: InboundMessage, batch: _Batch, campaigns: dict[str, Campaign]
+    uow: UnitOfWork,
+    message: InboundMessage,
+    batch: _Batch,
+    campaigns: dict[str, Campaign],
+    photo: PhotoWindow | None = None,
 ) -> _Written:
     """Steps 1-6 of the module docstring, inside the caller's transaction; the
     outbox rows claimed by `batch.claim`."""
@@ -215,7 +235,7 @@ def _handle(
             received_at=message.received_at,
         )
     )
-    turn = _turn(uow, message, inbound.id, batch.context, campaigns)
+    turn = _turn(uow, message, inbound, batch.context, campaigns, photo)
     answer = (batch.answerer or _answer)(turn, message)
     inbound.outcome = answer.outcome
     inbound.detail = answer.detail or None
@@ -224,18 +244,18 @@ def _handle(
         replies.append(Reply(message.msisdn, message.short_code, answer.sms, batch.sms_channel))
     claimed: list[OutboundMessageRow] = []
     for reply in replies:
-        row = uow.messages.add_outbound(_outbox_row(inbound.id, reply))
+        row = uow.messages.add_outbound(_outbox_row(inbound, reply))
         if batch.claim is not None and reply.channel == batch.claim.channel:
             claim(row, batch.claim.worker, batch.claim.lease, row.created_at)
             claimed.append(row)
     return InboundResult(message.message_id, answer.outcome, tuple(replies)), claimed
 
 
-def _outbox_row(inbound_id: int, reply: Reply) -> OutboundMessageRow:
+def _outbox_row(inbound: InboundMessageRow, reply: Reply) -> OutboundMessageRow:
     now = utc_now()
     carried = reply.channel in IN_ANSWER
     return OutboundMessageRow(
-        inbound_message_id=inbound_id,
+        inbound=inbound,
         msisdn=reply.to,
         sender=reply.sender,
         text=reply.text,
@@ -260,9 +280,10 @@ def _first_answer(uow: UnitOfWork, first: InboundMessageRow) -> InboundResult:
 def _turn(
     uow: UnitOfWork,
     message: InboundMessage,
-    inbound_id: int,
+    inbound: InboundMessageRow,
     context: ReplyContext,
     campaigns: dict[str, Campaign],
+    photo: PhotoWindow | None,
 ) -> Turn:
     return Turn(
         uow=uow,
@@ -270,9 +291,10 @@ def _turn(
         short_code=message.short_code,
         now=message.received_at,
         on=local_day(message.received_at, context.zone),
-        inbound_id=inbound_id,
+        inbound=inbound,
         context=context,
         campaigns=campaigns,
+        photo=photo,
     )
 
 

@@ -62,7 +62,7 @@ def write_grant(turn: Turn, campaign: Campaign, grant: Grant) -> bool:
             ends_on=grant.ends_on,
             state="active",
             details=dict(grant.details),
-            inbound_message_id=turn.inbound_id,
+            inbound=turn.inbound,
             created_at=utc_now(),
         )
     )

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from functools import cached_property
 
 from app.domain.campaigns import Campaign, Held
-from app.domain.segments import Segment
+from app.domain.segments import PhotoWindow, Segment
 from app.domain.subscriber import Subscriber
 from app.services.answers import ReplyContext
 from app.services.segmentation import segments_on
-from app.store.models import ActivationRow, SubscriberRow
+from app.store.models import ActivationRow, InboundMessageRow, SubscriberRow
 from app.store.subscribers import subscriber_from_row
 from app.store.unit_of_work import UnitOfWork
 
@@ -23,9 +23,10 @@ class Turn:
     short_code: str
     now: datetime
     on: date  # the operator-local day of `now`: every decision is taken as of it
-    inbound_id: int | None
+    inbound: InboundMessageRow | None  # the MO being answered, written with it
     context: ReplyContext
     campaigns: dict[str, Campaign] = field(default_factory=dict)  # by keyword
+    photo: PhotoWindow | None = None  # the catalog's, read once per batch; else when needed
 
     @cached_property
     def row(self) -> SubscriberRow | None:
@@ -39,7 +40,7 @@ class Turn:
     @cached_property
     def segments(self) -> frozenset[Segment]:
         assert self.row is not None
-        return segments_on(self.uow, self.row, self.subscriber, self.on)
+        return segments_on(self.uow, self.row, self.subscriber, self.on, self.photo)
 
     @property
     def chinese(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import and_, or_, select
@@ -11,11 +12,42 @@ from sqlalchemy.orm import Session
 from app.store.models import ActivationRow
 
 
+def _in_force(row: ActivationRow, on: date) -> bool:
+    """`active_of`'s condition, for rows held in memory."""
+    return (row.state == "active" and row.ends_on >= on) or row.state == "kept"
+
+
+def _held_order(row: ActivationRow) -> tuple[date, float]:
+    return row.activated_on, float("inf") if row.id is None else row.id
+
+
 class ActivationRepository:
+    """Activations by subscriber. After `prefetch`, those subscribers' activations
+    are answered from memory and new ones are written with the batch's flush: a
+    racing message that took the same exclusivity key then fails the whole
+    transaction on the unique constraint, and the caller runs the batch again
+    message by message (`app/services/inbound.py`), where `add_unless_held`
+    settles the race."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._held: dict[int, list[ActivationRow]] = {}
+
+    def prefetch(self, subscriber_ids: Sequence[int]) -> None:
+        self._held.update({subscriber_id: [] for subscriber_id in subscriber_ids})
+        if subscriber_ids:
+            query = (
+                select(ActivationRow)
+                .where(ActivationRow.subscriber_id.in_(list(subscriber_ids)))
+                .order_by(ActivationRow.activated_on, ActivationRow.id)
+            )
+            for row in self.session.scalars(query):
+                self._held[row.subscriber_id].append(row)
 
     def find(self, subscriber_id: int, exclusivity_key: str) -> ActivationRow | None:
+        held = self._held.get(subscriber_id)
+        if held is not None:
+            return next((r for r in held if r.exclusivity_key == exclusivity_key), None)
         return self.session.scalar(
             select(ActivationRow)
             .where(ActivationRow.subscriber_id == subscriber_id)
@@ -30,6 +62,11 @@ class ActivationRepository:
         record its answer. On PostgreSQL the loser's insert waits for the
         winner to commit and then fails on the unique constraint.
         """
+        held = self._held.get(row.subscriber_id)
+        if held is not None:  # prefetched: written with the batch (see the class)
+            self.session.add(row)
+            held.append(row)
+            return row
         try:
             with self.session.begin_nested():
                 self.session.add(row)
@@ -41,6 +78,13 @@ class ActivationRepository:
     def active_of(self, subscriber_id: int, on: date) -> list[ActivationRow]:
         """Services in force on `on`: active and not past their end, or kept
         at the normal fee after the free period (no end)."""
+        held = self._held.get(subscriber_id)
+        if held is not None:
+            rows = sorted((r for r in held if _in_force(r, on)), key=_held_order)
+            if any(r.id is None for r in rows):
+                # Taken earlier in this batch: its id is needed (a `0000` list names it).
+                self.session.flush()
+            return rows
         in_force = or_(
             and_(ActivationRow.state == "active", ActivationRow.ends_on >= on),
             ActivationRow.state == "kept",
@@ -58,6 +102,9 @@ class ActivationRepository:
         return self.session.get(ActivationRow, activation_id)
 
     def of_subscriber(self, subscriber_id: int) -> list[ActivationRow]:
+        held = self._held.get(subscriber_id)
+        if held is not None:
+            return sorted(held, key=_held_order)
         return list(
             self.session.scalars(
                 select(ActivationRow)

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.store.row_ids import number_new_rows
+
 
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here, the driver this project installs."""
@@ -61,4 +63,6 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", number_new_rows)
+    return factory

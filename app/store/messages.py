@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.store.models import InboundMessageRow, OutboundMessageRow
+
+InboundKey = tuple[str, str]  # (gateway, gateway message id)
 
 
 class DuplicateInbound(Exception):
@@ -14,10 +19,50 @@ class DuplicateInbound(Exception):
 
 
 class MessageRepository:
+    """After `prefetch`, whether a message id was seen is answered from memory and
+    new MOs are written with the batch's flush: a copy another transaction
+    recorded meanwhile then fails the whole transaction on the unique
+    constraint, and the caller runs the batch again message by message
+    (`app/services/inbound.py`), where `record_inbound` raises `DuplicateInbound`."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        #: Prefetched message ids: the row recorded under each, or None.
+        self._seen: dict[InboundKey, InboundMessageRow | None] = {}
+        self._replies: dict[int, list[OutboundMessageRow]] = {}
+
+    def prefetch(self, keys: Sequence[InboundKey]) -> None:
+        """Look the message ids up, a statement per gateway, and the replies to those found."""
+        self._seen.update(dict.fromkeys(keys))
+        ids_by_gateway: dict[str, set[str]] = defaultdict(set)
+        for gateway, message_id in keys:
+            ids_by_gateway[gateway].add(message_id)
+        for gateway, message_ids in ids_by_gateway.items():
+            query = (
+                select(InboundMessageRow)
+                .where(InboundMessageRow.gateway == gateway)
+                .where(InboundMessageRow.gateway_message_id.in_(sorted(message_ids)))
+            )
+            for row in self.session.scalars(query):
+                self._seen[(row.gateway, row.gateway_message_id)] = row
+        found = [row.id for row in self._seen.values() if row is not None]
+        if found:
+            self._replies = {inbound_id: [] for inbound_id in found}
+            query = (
+                select(OutboundMessageRow)
+                .where(OutboundMessageRow.inbound_message_id.in_(found))
+                .order_by(OutboundMessageRow.id)
+            )
+            for reply in self.session.scalars(query):
+                self._replies[reply.inbound_message_id].append(reply)  # type: ignore[index]
 
     def find_inbound(self, gateway: str, gateway_message_id: str) -> InboundMessageRow | None:
+        key = (gateway, gateway_message_id)
+        if key in self._seen:
+            row = self._seen[key]
+            if row is not None and row.id is None:
+                self.session.flush()  # recorded earlier in this batch: its replies get ids
+            return row
         return self.session.scalar(
             select(InboundMessageRow)
             .where(InboundMessageRow.gateway == gateway)
@@ -28,9 +73,14 @@ class MessageRepository:
         """Insert the MO; raise `DuplicateInbound` if a concurrent copy got in first.
 
         After that error the transaction is unusable on PostgreSQL: the caller
-        rolls back and reads the first copy's answer in a new one.
+        rolls back and reads the first copy's answer in a new one. A prefetched
+        id is written with the batch instead (see the class).
         """
         self.session.add(row)
+        key = (row.gateway, row.gateway_message_id)
+        if key in self._seen:
+            self._seen[key] = row
+            return row
         try:
             self.session.flush()
         except IntegrityError as error:
@@ -42,6 +92,8 @@ class MessageRepository:
         return row
 
     def replies_to(self, inbound_id: int) -> list[OutboundMessageRow]:
+        if inbound_id in self._replies:
+            return list(self._replies[inbound_id])
         return list(
             self.session.scalars(
                 select(OutboundMessageRow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
@@ -59,17 +61,57 @@ def subscriber_from_row(row: SubscriberRow) -> Subscriber:
     )
 
 
+_USAGE = (MonthlyUsageRow.month, MonthlyUsageRow.spend_fen, MonthlyUsageRow.mou)
+
+
 class SubscriberRepository:
+    """Subscribers by number. After `prefetch`, the numbers and usage it loaded
+    are answered from memory: a batch reads them in two statements, not two a message."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._rows: dict[str, SubscriberRow | None] = {}
+        self._usage: dict[int, list[tuple[date, int, int]]] = {}
+        self._usage_from: date | None = None
+
+    def prefetch(self, msisdns: Sequence[str], usage_from: Month) -> list[int]:
+        """Load these numbers' rows and their usage from `usage_from` on; their ids."""
+        found = {
+            row.msisdn: row
+            for row in self.session.scalars(
+                select(SubscriberRow).where(SubscriberRow.msisdn.in_(list(set(msisdns))))
+            )
+        }
+        self._rows.update({msisdn: found.get(msisdn) for msisdn in msisdns})
+        ids = [row.id for row in found.values()]
+        self._usage_from = usage_from.first_day()
+        self._usage = {subscriber_id: [] for subscriber_id in ids}
+        if ids:
+            query = (
+                select(MonthlyUsageRow.subscriber_id, *_USAGE)
+                .where(MonthlyUsageRow.subscriber_id.in_(ids))
+                .where(MonthlyUsageRow.month >= self._usage_from)
+            )
+            for subscriber_id, month, spend, mou in self.session.execute(query):
+                self._usage[subscriber_id].append((month, spend, mou))
+        return ids
 
     def get(self, msisdn: str) -> SubscriberRow | None:
+        if msisdn in self._rows:
+            return self._rows[msisdn]
         return self.session.scalar(select(SubscriberRow).where(SubscriberRow.msisdn == msisdn))
 
     def usage_since(self, subscriber_id: int, first: Month) -> list[MonthlyUsage]:
-        rows = self.session.execute(
-            select(MonthlyUsageRow.month, MonthlyUsageRow.spend_fen, MonthlyUsageRow.mou)
-            .where(MonthlyUsageRow.subscriber_id == subscriber_id)
-            .where(MonthlyUsageRow.month >= first.first_day())
-        )
+        since = first.first_day()
+        held = self._usage.get(subscriber_id)
+        if held is not None and self._usage_from is not None and since >= self._usage_from:
+            rows: list[tuple[date, int, int]] = [r for r in held if r[0] >= since]
+        else:
+            rows = list(
+                self.session.execute(
+                    select(*_USAGE)
+                    .where(MonthlyUsageRow.subscriber_id == subscriber_id)
+                    .where(MonthlyUsageRow.month >= since)
+                )
+            )
         return [MonthlyUsage(Month.of(month), spend, mou) for month, spend, mou in rows]

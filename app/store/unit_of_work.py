@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.subscriber import Month
 from app.store.activations import ActivationRepository
 from app.store.catalog import CatalogRepository
-from app.store.messages import MessageRepository
+from app.store.messages import InboundKey, MessageRepository
 from app.store.prompts import PromptRepository
 from app.store.subscribers import SubscriberRepository
 
@@ -43,8 +45,20 @@ class UnitOfWork:
             self.session.close()
             self.session = None
 
+    def prefetch(self, keys: Sequence[InboundKey], msisdns: Sequence[str], usage_from: Month) -> None:
+        """Read what a batch of MOs needs in a fixed number of statements (DESIGN.md,
+        "Batches, not messages"): whether their message ids were seen, their
+        numbers' subscribers, usage from `usage_from`, activations and open prompts.
+        The repositories then answer for those from memory, and write what the
+        batch adds with its flush and commit."""
+        self.messages.prefetch(keys)
+        subscriber_ids = self.subscribers.prefetch(msisdns, usage_from)
+        self.activations.prefetch(subscriber_ids)
+        self.prompts.prefetch(msisdns)
+
     def commit(self) -> None:
         assert self.session is not None
+        self.prompts.write_deferred()
         self.session.commit()
 
     def rollback(self) -> None:

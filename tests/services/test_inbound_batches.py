@@ -124,28 +124,66 @@ def test_a_failing_message_rolls_back_alone(
     assert count(runtime, ActivationRow) == 2
 
 
-def test_a_batch_without_failures_needs_no_savepoints(
-    runtime: Runtime, add_subscriber: Callable
-) -> None:
-    add_subscriber("13800138000")
+#: One number's traffic in a batch: reads, a question asked (menu, did-you-mean, the
+#: `0000` list), a question answered, an activation, an opt-out, an unknown number.
+MIX = ("CXYE", "CD", "XCYE", "IWJZS 2", "0000", "T", "HELP")
+
+
+def statements_for(runtime: Runtime, messages: list[InboundMessage]) -> list[str]:
+    """The SQL statements one `handle_inbound_many` call sends, by their first words."""
     statements: list[str] = []
 
     def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement.split()[0].upper())
+        statements.append(" ".join(statement.split()[:4]).upper())
 
     event.listen(runtime.engine, "before_cursor_execute", seen)
     try:
-        results = handle_inbound_many(
-            runtime.uow_factory,
-            [mo("a", "CXYE"), mo("b", "HELP"), mo("c", "CXYE", "13800138001")],
-            CONTEXT,
-            "smpp",
-        )
+        results = handle_inbound_many(runtime.uow_factory, messages, CONTEXT, "smpp")
     finally:
         event.remove(runtime.engine, "before_cursor_execute", seen)
     assert all(isinstance(r, InboundResult) for r in results)
-    assert "SAVEPOINT" not in statements
-    assert statements.count("INSERT") >= 6  # three inbound rows and three replies
+    return statements
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    """DESIGN.md, "Batches, not messages": N MOs, a constant number of statements.
+
+    Twelve numbers, each sending one text of the mix per batch: a batch of 12
+    must send exactly the statements of a batch of 1 of the same kinds. A query
+    per message anywhere on the path makes the larger batch's count grow.
+    """
+    numbers = [f"1380013{n:04d}" for n in range(13)]
+    for number in numbers[:-1]:  # the last one is not a subscriber
+        add_subscriber(number)
+    ids = iter(range(10_000))
+    statements_for(runtime, [mo("warm-up", "HELP", numbers[0], seconds=-1)])  # catalog built
+    for step, text in enumerate(MIX):
+        def batch(of: list[str], step: int = step, text: str = text) -> list[InboundMessage]:
+            return [mo(f"m{next(ids)}", text, number, seconds=step) for number in of]
+
+        alone = statements_for(runtime, batch(numbers[:1]))
+        together = statements_for(runtime, batch(numbers[1:]))
+        assert "SAVEPOINT" not in together
+        assert sorted(together) == sorted(alone), text
+
+
+def test_a_batch_sends_no_statement_per_message_for_any_kind_of_text(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    """Every text of the mix in one batch, one number each, twice over: as many
+    statements as the mix once (seven numbers), none per message."""
+    numbers = [f"1380014{n:04d}" for n in range(len(MIX) * 3)]
+    for number in numbers:
+        add_subscriber(number)
+    small = [mo(f"s{i}", text, numbers[i]) for i, text in enumerate(MIX)]
+    large = [
+        mo(f"l{i}", MIX[i % len(MIX)], number)
+        for i, number in enumerate(numbers[len(MIX) :])
+    ]
+    statements_for(runtime, [mo("warm-up", "HELP", numbers[0], seconds=-1)])  # catalog built
+    assert len(statements_for(runtime, large)) == len(statements_for(runtime, small))
 
 
 def test_replies_of_the_claimed_channel_are_claimed_as_they_are_written(
