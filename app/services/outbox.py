@@ -236,9 +236,12 @@ def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]
     rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
     touched: set[int] = set()
     settled: set[str] = set()
+    taken = outbox.delete_pending_receipts(
+        [e.id for e in early if e.gateway_message_id in parts]
+    )
     for receipt in early:
         part = parts.get(receipt.gateway_message_id)
-        if part is not None and outbox.delete_pending_receipt(receipt.id):
+        if part is not None and receipt.id in taken:
             _apply(part, receipt.stat, receipt.state, receipt.error)
             touched.add(part.outbound_message_id)
             settled.add(receipt.gateway_message_id)

@@ -123,10 +123,13 @@ class OutboxRepository:
             )
         )
 
-    def delete_pending_receipt(self, receipt_id: int) -> bool:
-        """Delete by statement; False if a concurrent settler took it first."""
-        result = self.session.execute(
-            delete(PendingReceiptRow).where(PendingReceiptRow.id == receipt_id),
-            execution_options={"synchronize_session": False},
+    def delete_pending_receipts(self, receipt_ids: Sequence[int]) -> set[int]:
+        """Delete by one statement; the ids deleted here (one a concurrent settler
+        took first is not among them)."""
+        if not receipt_ids:
+            return set()
+        table = PendingReceiptRow.__table__
+        deleted = self.session.execute(
+            delete(table).where(table.c.id.in_(list(receipt_ids))).returning(table.c.id)
         )
-        return bool(getattr(result, "rowcount", 0))
+        return set(deleted.scalars())
