@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store.activations import ActivationRepository
 from app.store.catalog import CatalogRepository
 from app.store.messages import MessageRepository
+from app.store.notices import NoticeRepository
 from app.store.prompts import PromptRepository
 from app.store.subscribers import SubscriberRepository
 
@@ -28,6 +29,7 @@ class UnitOfWork:
         self.messages = MessageRepository(session)
         self.catalog = CatalogRepository(session)
         self.prompts = PromptRepository(session)
+        self.notices = NoticeRepository(session)
         return self
 
     def __exit__(
