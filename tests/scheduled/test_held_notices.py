@@ -8,10 +8,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import httpx
 import pytest
 from sqlalchemy import event, update
 
+import app.gateways.kannel_sender as kannel_sender
+import app.gateways.outbox_sender as outbox_sender
 import app.services.outbox as outbox_service
+from app.gateways.kannel_sender import KannelSender
+from app.gateways.outbox_sender import OutboxSender
+from app.gateways.smpp.esme import SubmitOutcome
 from app.runtime import Runtime
 from app.services.outbox import (
     ClaimedReply,
@@ -20,6 +26,7 @@ from app.services.outbox import (
     mark_sent_many,
     still_to_send,
 )
+from app.settings import SmppBind
 from app.store.models import ActivationRow, OutboundMessageRow, SubscriberRow
 from tests.scheduled.helpers import MSISDN, activation, add_activation, local, outbox, run
 from tests.services.messaging import send
@@ -83,14 +90,19 @@ def set_opted_out(runtime: Runtime, msisdn: str = MSISDN) -> None:
 # --- the issue's steps: IWJZS on 2026-08-11, reminder held from 07:30 to 08:00 --------
 
 
-@pytest.fixture
-def held_reminder(runtime: Runtime, catalog: None, add_subscriber: Callable) -> None:
+def hold_reminder(runtime: Runtime, add_subscriber: Callable, channel: str = "smpp") -> None:
     # Joined December 2025: 3 free months, September to November.
     add_subscriber(MSISDN, opened_on=date(2025, 12, 1))
     assert send(runtime, "IWJZS 2", at=local(2026, 8, 11)).outcome == "activated"
-    assert run(runtime, local(2026, 11, 23, 7, 30)).reminders == 1
+    settings = runtime.settings.model_copy(update={"notice_channel": channel})
+    assert run(runtime, local(2026, 11, 23, 7, 30), settings).reminders == 1
     row = the_notice(runtime)
     assert (row.state, row.next_attempt_at) == ("queued", local(2026, 11, 23, 8, 0))
+
+
+@pytest.fixture
+def held_reminder(runtime: Runtime, catalog: None, add_subscriber: Callable) -> None:
+    hold_reminder(runtime, add_subscriber)
 
 
 @pytest.mark.usefixtures("held_reminder")
@@ -289,6 +301,86 @@ def test_claimed_notice_moot_by_other_means_is_dropped_at_the_hand_over(
     set_opted_out(runtime)
     assert still_to_send(runtime.uow_factory, [reply]) == []
     assert dropped(runtime) == ("dropped", "opted_out")
+
+
+class FakeLink:
+    """A bound transmitter that accepts every submit_sm."""
+
+    def __init__(self) -> None:
+        self.config = SmppBind(name="fake", host="127.0.0.1", system_id="smshall")
+        self.submitted: list[dict] = []
+
+    def submit(self, fields: dict) -> SubmitOutcome:
+        self.submitted.append(fields)
+        return SubmitOutcome(0, f"m{len(self.submitted)}")
+
+
+class FakeTransmitters:
+    any_transmitter = True
+
+    def __init__(self) -> None:
+        self.link = FakeLink()
+
+    def transmitter(self) -> FakeLink:
+        return self.link
+
+    def window_capacity(self) -> int:
+        return 10
+
+
+def opt_out_after_claiming(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, module) -> None:
+    """The sender's claim commits, then the subscriber's `T` does."""
+    real = module.claim_replies
+
+    def claim_then_opt_out(*args, **kwargs):  # type: ignore[no-untyped-def]
+        claimed = real(*args, **kwargs)
+        assert send(runtime, "T", at=local(2026, 11, 23, 8, 1)).outcome == "opted_out"
+        return claimed
+
+    monkeypatch.setattr(module, "claim_replies", claim_then_opt_out)
+
+
+@pytest.mark.usefixtures("held_reminder")
+@pytest.mark.parametrize("opts_out", [False, True])
+def test_smpp_sender_does_not_submit_a_notice_dropped_after_its_claim(
+    runtime: Runtime, clock: Clock, monkeypatch: pytest.MonkeyPatch, opts_out: bool
+) -> None:
+    clock.now = local(2026, 11, 23, 8, 0)
+    if opts_out:
+        opt_out_after_claiming(runtime, monkeypatch, outbox_sender)
+    transmitters = FakeTransmitters()
+    sender = OutboxSender(runtime.uow_factory, transmitters, runtime.settings, worker="smpp")
+    sender._marks.start()
+    try:
+        assert sender._claim() == 1
+    finally:
+        sender.stop()
+    assert len(transmitters.link.submitted) == int(not opts_out)
+    assert dropped(runtime) == (("dropped", "opted_out") if opts_out else ("sent", None))
+
+
+@pytest.mark.parametrize("opts_out", [False, True])
+def test_kannel_sender_does_not_send_a_notice_dropped_after_its_claim(
+    runtime: Runtime,
+    add_subscriber: Callable,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    opts_out: bool,
+) -> None:
+    hold_reminder(runtime, add_subscriber, channel="kannel")
+    clock.now = local(2026, 11, 23, 8, 0)
+    if opts_out:
+        opt_out_after_claiming(runtime, monkeypatch, kannel_sender)
+    calls: list[httpx.Request] = []
+
+    def kannel(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(202, text="0: Accepted for delivery")
+
+    client = httpx.Client(transport=httpx.MockTransport(kannel))
+    assert KannelSender(runtime.uow_factory, runtime.settings, client).send_due() == 1
+    assert len(calls) == int(not opts_out)
+    assert dropped(runtime) == (("dropped", "opted_out") if opts_out else ("sent", None))
 
 
 # --- set-based: a statement count that does not grow with the batch -------------------
