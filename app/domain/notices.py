@@ -27,6 +27,10 @@ OPERATOR_CLOSES = time(22, 0)
 DAILY_CAP = 3
 REMINDER_DAYS_BEFORE = 7
 
+#: The kinds of notice: §4.1 the reminder and the lapse, §4.6 the birthday
+#: greeting, §4.3 a tenure-reward credit.
+REMINDER, LAPSE, BIRTHDAY, CREDIT = "reminder", "lapse", "birthday", "credit"
+
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _DAY_MINUTES = 24 * 60
 

@@ -31,6 +31,7 @@ from app.services.outbox import (
     claim_replies,
     mark_failed,
     mark_sent,
+    still_to_send,
 )
 from app.settings import Settings
 from app.store.unit_of_work import UnitOfWork
@@ -125,7 +126,8 @@ class KannelSender:
         # Each call may take the whole timeout: start none that could outlive the
         # lease, or another sender could claim that row again and send it twice.
         last_start = time.monotonic() + lease - self.settings.kannel_sendsms_timeout
-        for reply in replies:
+        # An opt-out or cancel may have committed since the claim: look once more.
+        for reply in still_to_send(self.uow_factory, replies):
             if self._stop.is_set() or time.monotonic() > last_start:
                 break  # the lease brings the rest back
             self.send(reply)

@@ -39,6 +39,7 @@ from app.services.outbox import (
     mark_sent,
     mark_sent_many,
     schedule_retry,
+    still_to_send,
 )
 from app.settings import Settings, SmppBind
 from app.store.unit_of_work import UnitOfWork
@@ -203,6 +204,7 @@ class OutboxSender:
             # Claimed just as the sender stopped: the lease runs out and they go then.
             log.warning("%d claimed replies left to their lease: the sender stopped", len(replies))
             return
+        replies = still_to_send(self.uow_factory, replies)
         self.counters["handed"] += len(replies)
         with self._lock:
             self._in_flight += len(replies)
@@ -223,7 +225,8 @@ class OutboxSender:
             self.uow_factory, CHANNEL, self.worker, room, self.settings.outbox_claim_lease
         )
         self.counters["claimed"] += len(replies)
-        for reply in replies:
+        # An opt-out or cancel may have committed since the claim: look once more.
+        for reply in still_to_send(self.uow_factory, replies):
             with self._lock:
                 self._in_flight += 1
             self._pool.submit(self._send_guarded, reply)

@@ -50,6 +50,7 @@ def _cancel(turn: Turn, rows: list[ActivationRow]) -> Answer:
     stopped = [r for r in rows if cancellable_by_sms(r.kind)]
     for row in stopped:
         row.state, row.ended_on = "cancelled", turn.on
+    turn.uow.notices.drop_on_cancel([r.id for r in stopped], utc_now())  # held reminders
     texts = []
     if stopped:
         names = ("、" if language is Language.ZH else ", ").join(_name(turn, r) for r in stopped)

@@ -5,6 +5,11 @@ keeps the row `queued` but pushes `next_attempt_at` a lease ahead and sets
 `claimed_by`; a sender that dies mid-send therefore leaves the row to be
 claimed again when the lease runs out (answered at least once). Claims, marks
 and receipts are short transactions, each taking a gateway's whole batch at once.
+
+A notice held for its window (DOMAIN.md §7a) may no longer apply when it is due:
+the claim checks the batch's notices again, and a sender checks those it holds
+once more as it hands them to its link (`still_to_send`). One that no longer
+applies is `dropped` with its reason (app/domain/held_notices.py), never sent.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.delivery_receipts import Receipt, normalise_id
+from app.domain.held_notices import DROPPED, drop_reason
 from app.services.clock import utc_now
 from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
 from app.store.outbox import OutboxRepository
@@ -29,6 +35,9 @@ class ClaimedReply:
     sender: str
     text: str
     attempts: int
+    #: A message the service started itself (no inbound message): checked again
+    #: before it is submitted.
+    notice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +54,13 @@ def _outbox(uow: UnitOfWork) -> OutboxRepository:
 def claim_replies(
     uow_factory: UowFactory, channel: str, worker: str, limit: int, lease: float
 ) -> list[ClaimedReply]:
-    """Take up to `limit` due rows of `channel` for `worker` for `lease` seconds."""
+    """Take up to `limit` due rows of `channel` for `worker` for `lease` seconds;
+    held notices that no longer apply are dropped instead."""
     with uow_factory() as uow:
         now = utc_now()
         rows = _outbox(uow).due(channel, now, limit)
+        dropped = _drop_moot(uow, [r.id for r in rows if _is_notice(r)], now)
+        rows = [r for r in rows if r.id not in dropped]
         for row in rows:
             claim(row, worker, lease, now)
         claimed = [claimed_reply(r) for r in rows]
@@ -65,7 +77,42 @@ def claim(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> 
 
 
 def claimed_reply(row: OutboundMessageRow) -> ClaimedReply:
-    return ClaimedReply(row.id, row.msisdn, row.sender, row.text, row.attempts)
+    return ClaimedReply(row.id, row.msisdn, row.sender, row.text, row.attempts, _is_notice(row))
+
+
+def still_to_send(uow_factory: UowFactory, replies: Sequence[ClaimedReply]) -> list[ClaimedReply]:
+    """The claimed `replies` a sender may still submit, in order.
+
+    An opt-out or a cancel committed since the claim has dropped what it made
+    moot, claimed or not; anything else that no longer applies is dropped here.
+    Answers pass unread; the notices take one query (and one update if any is
+    dropped) for the whole batch.
+    """
+    notices = [r.id for r in replies if r.notice]
+    if not notices:
+        return list(replies)
+    with uow_factory() as uow:
+        dropped = _drop_moot(uow, notices, utc_now())
+        uow.commit()
+    return [r for r in replies if r.id not in dropped]
+
+
+def _is_notice(row: OutboundMessageRow) -> bool:
+    return row.inbound_message_id is None
+
+
+def _drop_moot(uow: UnitOfWork, notice_ids: Sequence[int], now: datetime) -> set[int]:
+    """Drop the held notices among `notice_ids` that no longer apply at `now`;
+    the ids not to send (dropped now, or no longer queued)."""
+    held = uow.notices.held(notice_ids)
+    gone = {i for i, h in held.items() if h.state != "queued"}
+    reasons = {
+        i: reason
+        for i, h in held.items()
+        if i not in gone and (reason := drop_reason(h.notice, now)) is not None
+    }
+    uow.notices.drop(reasons, now)
+    return gone | set(reasons)
 
 
 def _racing(uow: UnitOfWork) -> bool:
@@ -133,6 +180,8 @@ def schedule_retry(
         row = _outbox(uow).get(reply_id, lock=True)
         if row is None:
             return "missing"
+        if row.state == DROPPED:  # dropped while in a sender's hands: stays so
+            return row.state
         now = utc_now()
         row.last_error = error[:200]
         row.last_status = status
@@ -153,7 +202,7 @@ def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int 
     """A permanent failure: the SMSC will never take this message."""
     with uow_factory() as uow:
         row = _outbox(uow).get(reply_id, lock=True)
-        if row is None:
+        if row is None or row.state == DROPPED:
             return
         now = utc_now()
         row.state = "failed"

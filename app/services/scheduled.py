@@ -11,7 +11,8 @@ item is one short transaction that first locks the subscriber's row (PostgreSQL
 FOR UPDATE; SQLite transactions are exclusive anyway), then checks and writes
 the `NoticeRow` / `TenureCreditRow` whose unique constraint is the final guard.
 Notices go to the outbox, `queued` until the time `domain.notices.schedule`
-allows. Opted-out subscribers get no notice; the lapse and the credit still happen.
+allows, and are checked again when they leave (`domain.held_notices`): one that
+no longer applies is dropped, never sent. Opted-out subscribers get no notice; the lapse and the credit still happen.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from app.catalog.schema import campaign_from_terms
-from app.domain import notices
+from app.domain import held_notices, notices
 from app.domain.birthday import BirthdayCampaign, benefit
 from app.domain.campaigns import Campaign
+from app.domain.notices import BIRTHDAY, CREDIT, LAPSE, REMINDER
 from app.domain.replies import Language, day, render, with_opt_out_hint, yuan
 from app.domain.sign_up_replies import service_name
 from app.domain.subscriber import Month
@@ -53,7 +55,6 @@ from app.store.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 UowFactory = Callable[[], UnitOfWork]
 
-REMINDER, LAPSE, BIRTHDAY, CREDIT = "reminder", "lapse", "birthday", "credit"
 FREE_EXPERIENCE, TENURE_REWARD = "free_experience", "tenure_reward"
 
 
@@ -204,11 +205,14 @@ def _notice(
     subject: str,
     text: str | None,
     latest_day: date | None = None,
+    about: ActivationRow | None = None,
 ) -> date | None:
     """Record the notice and queue its text (None: record only, nothing sent).
 
     Returns the local day it goes out, or None when it was already recorded
-    or cannot go out by `latest_day`.
+    or cannot go out by `latest_day`. A notice held past `latest_day` (by a
+    sender down, say) stops applying then; one `about` a service is checked
+    against it when it leaves (app/domain/held_notices.py).
     """
     if _noticed(session, subscriber.msisdn, kind, subject):
         return None
@@ -221,6 +225,9 @@ def _notice(
             return None
     assert at is not None
     created = utc_now()
+    until = None
+    if latest_day is not None:
+        until = held_notices.valid_until(latest_day, run.local.tzinfo).astimezone(UTC)
     try:
         with session.begin_nested():
             outbound = None
@@ -247,6 +254,8 @@ def _notice(
                     local_day=at.date(),
                     outbound_message_id=outbound.id if outbound else None,
                     created_at=created,
+                    activation_id=about.id if about else None,
+                    valid_until=until,
                 )
             )
             session.flush()
@@ -300,7 +309,7 @@ def _remind(uow: UnitOfWork, run: _Run, activation_id: int, report: ScheduledRep
     )
     # A reminder arriving after the last free day could no longer be answered.
     sent_on = _notice(
-        session, run, subscriber, REMINDER, str(activation.id), text, activation.ends_on
+        session, run, subscriber, REMINDER, str(activation.id), text, activation.ends_on, activation
     )
     if sent_on is not None:
         activation.details = {**activation.details, REMINDED: sent_on.isoformat()}
@@ -336,7 +345,10 @@ def _lapse(uow: UnitOfWork, run: _Run, activation_id: int, report: ScheduledRepo
             **_names(run, activation),
             ends_on=day(activation.ends_on, run.language),
         )
-    if _notice(session, run, subscriber, LAPSE, str(activation.id), text) and text:
+    if (
+        _notice(session, run, subscriber, LAPSE, str(activation.id), text, about=activation)
+        and text
+    ):
         report.lapse_notices += 1
 
 
@@ -467,7 +479,7 @@ def _credit(uow: UnitOfWork, run: _Run, activation_id: int, report: ScheduledRep
             minutes=decision.minutes,
         )
         subject = f"{activation.id}:{month.year}-{month.month:02d}"
-        if _notice(session, run, subscriber, CREDIT, subject, text):
+        if _notice(session, run, subscriber, CREDIT, subject, text, about=activation):
             report.credit_notices += 1
 
 

@@ -184,8 +184,16 @@ class NoticeRow(Base):
     kind: Mapped[str] = mapped_column(String(32))  # reminder, birthday, lapse, credit
     subject: Mapped[str] = mapped_column(String(64))  # e.g. the activation id, the year
     local_day: Mapped[date] = mapped_column(Date, index=True)  # the day it goes out
-    outbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_messages.id"))
+    outbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_messages.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # What a held notice is checked against when it leaves (app/domain/held_notices.py):
+    # the service it speaks of (reminder, lapse, credit), and when it stops applying.
+    activation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("activations.id", ondelete="SET NULL"), index=True
+    )
+    valid_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class TenureCreditRow(Base):
@@ -238,7 +246,8 @@ class OutboundMessageRow(Base):
     sender: Mapped[str] = mapped_column(String(21))
     text: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16))  # queued, sent, delivered, failed, expired
+    # queued, sent, delivered, failed, expired; dropped: a held notice that no longer applied
+    state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     gateway_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
@@ -252,6 +261,8 @@ class OutboundMessageRow(Base):
     error_kind: Mapped[str | None] = mapped_column(String(16))  # temporary, permanent
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why a `dropped` notice was not sent (app/domain/held_notices.py: opted_out, ...).
+    drop_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class OutboundPartRow(Base):

@@ -27,6 +27,7 @@ _MARK_SENT = (
         last_error=None,
         error_kind=None,
         gateway_message_id=bindparam("first_id"),
+        drop_reason=None,  # dropped while already submitted: it went all the same
     )
 )
 

@@ -11,6 +11,7 @@ from app.domain.subscriber import Month
 from app.store.activations import ActivationRepository
 from app.store.catalog import CatalogRepository
 from app.store.messages import InboundKey, MessageRepository
+from app.store.notices import NoticeRepository
 from app.store.prompts import PromptRepository
 from app.store.subscribers import SubscriberRepository
 
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.messages = MessageRepository(session)
         self.catalog = CatalogRepository(session)
         self.prompts = PromptRepository(session)
+        self.notices = NoticeRepository(session)
         return self
 
     def __exit__(
@@ -59,6 +61,7 @@ class UnitOfWork:
     def commit(self) -> None:
         assert self.session is not None
         self.prompts.write_deferred()
+        self.notices.write_deferred()
         self.session.commit()
 
     def rollback(self) -> None:
