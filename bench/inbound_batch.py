@@ -77,7 +77,9 @@ def seed(session_factory: Any, subscribers: int) -> None:
         session.commit()
 
 
-def batches_of(size: int, count: int, numbers: int, rng: random.Random) -> list[list[InboundMessage]]:
+def batches_of(
+    size: int, count: int, numbers: int, rng: random.Random
+) -> list[list[InboundMessage]]:
     """`count` MOs in batches of `size`, no number twice in a batch."""
     ids = itertools.count()
     out = []
@@ -96,9 +98,10 @@ def batches_of(size: int, count: int, numbers: int, rng: random.Random) -> list[
 
 
 def run(backend: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
-    with workdir(None, f"inbound-{backend}-{size}") as tmp, databases.throwaway_database(
-        backend, tmp
-    ) as url:
+    with (
+        workdir(None, f"inbound-{backend}-{size}") as tmp,
+        databases.throwaway_database(backend, tmp) as url,
+    ):
         settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
         migrate(settings)
         engine = make_engine(url)

@@ -409,12 +409,17 @@ def row(values: list[Any]) -> str:
 
 
 def preamble(args: argparse.Namespace) -> str:
+    handsets = (
+        f"closed loop (W handsets, each texting again as its reply arrives: W={args.closed_loop})"
+        if args.closed_loop
+        else f"across {args.numbers} handsets"
+    )
     return (
-        f"{args.count} MO per run across {args.numbers} handsets, window {args.window}. "
+        f"{args.count} MO per run {handsets}, window {args.window}. "
         "MO/s, MT/s and latency on the simulator's clock;\n"
         "parts: submit_sm per MT; RSS: peak, contender's processes; CPU: seconds during the "
-        "load, ms/MT: the contender's CPU per reply,\navg/peak busy: % of one core over the "
-        "load / in its busiest second."
+        "load, ms/MT: the contender's CPU per reply (db ms: PostgreSQL's share of it),\n"
+        "avg/peak busy: % of one core over the load / in its busiest second."
     )
 
 

@@ -47,7 +47,9 @@ class UnitOfWork:
             self.session.close()
             self.session = None
 
-    def prefetch(self, keys: Sequence[InboundKey], msisdns: Sequence[str], usage_from: Month) -> None:
+    def prefetch(
+        self, keys: Sequence[InboundKey], msisdns: Sequence[str], usage_from: Month
+    ) -> None:
         """Read what a batch of MOs needs in a fixed number of statements (DESIGN.md,
         "Batches, not messages"): whether their message ids were seen, their
         numbers' subscribers, usage from `usage_from`, activations and open prompts.

@@ -160,6 +160,7 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
     ids = iter(range(10_000))
     statements_for(runtime, [mo("warm-up", "HELP", numbers[0], seconds=-1)])  # catalog built
     for step, text in enumerate(MIX):
+
         def batch(of: list[str], step: int = step, text: str = text) -> list[InboundMessage]:
             return [mo(f"m{next(ids)}", text, number, seconds=step) for number in of]
 
