@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.store.activations import ActivationRepository
 from app.store.catalog import CatalogRepository
+from app.store.catalog_revisions import CatalogRevisionRepository
 from app.store.messages import MessageRepository
 from app.store.prompts import PromptRepository
 from app.store.subscribers import SubscriberRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
         self.activations = ActivationRepository(session)
         self.messages = MessageRepository(session)
         self.catalog = CatalogRepository(session)
+        self.catalog_revisions = CatalogRevisionRepository(session)
         self.prompts = PromptRepository(session)
         return self
 
