@@ -3,7 +3,8 @@ empty store, and an explicit load refuses to overwrite an edit unless told."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,58 @@ def test_seed_of_a_full_store_does_not_read_the_file(runtime: Runtime, tmp_path:
     broken = tmp_path / "broken.yaml"
     broken.write_text("campaigns: [unclosed", encoding="utf-8")
     assert seed_catalog(runtime.uow_factory, broken).campaigns == []
+
+
+def race(runtime: Runtime, job: Callable[[], Any], threads: int = 4) -> list[Any]:
+    """Run `job` in several threads at once; return the results, raise the first error."""
+    barrier = threading.Barrier(threads)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(job())
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    started = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    assert len(results) == threads
+    return results
+
+
+def test_replicas_starting_at_once_seed_once(runtime: Runtime) -> None:
+    reports = race(runtime, lambda: seed_catalog(runtime.uow_factory))
+    assert sorted(bool(r.campaigns) for r in reports) == [False, False, False, True]
+    with runtime.uow_factory() as uow:
+        assert [len(uow.catalog_revisions.history(code)) for code in SHIPPED_CODES] == [1] * 6
+
+
+def test_concurrent_edits_each_keep_a_revision(runtime: Runtime) -> None:
+    load_catalog(runtime.uow_factory)
+    fees = iter(["15", "16", "17", "18"])
+    lock = threading.Lock()
+
+    def edit() -> None:
+        with lock:
+            fee = next(fees)
+        body = shipped_entry("IWJZS")
+        body["packages"][0]["monthly_fee_yuan"] = fee
+        catalog_admin.replace_campaign(runtime.uow_factory, "IWJZS", body)
+
+    race(runtime, edit)
+    with runtime.uow_factory() as uow:
+        revisions = [(r.number, r.previous, r.body) for r in uow.catalog_revisions.history("IWJZS")]
+    assert [number for number, _, _ in revisions] == [5, 4, 3, 2, 1]
+    # Each edit saw the one before it: the chain of bodies has no gap.
+    for (_, previous, _), (_, _, body) in zip(revisions, revisions[1:], strict=False):
+        assert previous == body
 
 
 def shipped_entry(code: str) -> dict[str, Any]:
