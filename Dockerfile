@@ -9,4 +9,4 @@ RUN pip install --no-cache-dir -e .
 # Listen on every interface inside the container; publish the port explicitly.
 ENV SMSHALL_HOST=0.0.0.0
 EXPOSE 8000
-CMD ["sh", "-c", "smshall migrate && smshall catalog load && smshall serve"]
+CMD ["sh", "-c", "smshall migrate && smshall catalog load --seed && smshall serve"]

@@ -14,7 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.catalog import DEFAULT_CATALOG
 from app.catalog.schema import CatalogError
 from app.runtime import Runtime
-from app.services.catalog import load_catalog
+from app.services.catalog_load import (
+    LoadRefused,
+    describe_load,
+    describe_seed,
+    load_catalog,
+    seed_catalog,
+)
 from app.services.importing import ImportFailed, ImportReport, import_subscribers, import_usage
 from app.settings import Settings, get_settings
 
@@ -83,7 +89,7 @@ def demo(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"smpp_binds": [bind], "notice_channel": "smpp"})
     try:
         runtime = Runtime.from_settings(settings)
-        load_catalog(runtime.uow_factory)
+        print(describe_seed(seed_catalog(runtime.uow_factory)))
         _import("subscribers", DEMO_DIR / "subscribers.csv", runtime)
         _import("usage", DEMO_DIR / "usage.csv", runtime)
         gateway = tokens["SMSHALL_GATEWAY_TOKEN"]
@@ -129,9 +135,21 @@ def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
 
 def _catalog_load(args: argparse.Namespace) -> int:
     runtime = Runtime.from_settings(get_settings())
-    codes = load_catalog(runtime.uow_factory, Path(args.file))
-    print(f"catalog loaded: {', '.join(codes)}")
-    return 0
+    path = Path(args.file)
+    if args.seed and args.dry_run:
+        console.print("[red]error:[/red] --seed writes only to an empty store; no dry run")
+        return 2
+    if args.seed:
+        print(describe_seed(seed_catalog(runtime.uow_factory, path)))
+        return 0
+    try:
+        report = load_catalog(runtime.uow_factory, path, replace=args.replace, dry_run=args.dry_run)
+    except LoadRefused as refused:
+        print("\n".join(describe_load(refused.report)))
+        console.print(f"[red]error:[/red] {refused}", highlight=False, soft_wrap=True)
+        return 2
+    print("\n".join(describe_load(report, dry_run=args.dry_run)))
+    return 2 if report.refused else 0  # a dry run says whether the load would pass
 
 
 def _import_command(args: argparse.Namespace) -> int:
@@ -212,8 +230,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     catalog = commands.add_parser("catalog", help="the campaign catalog")
     catalog_commands = catalog.add_subparsers(dest="action", required=True)
-    load = catalog_commands.add_parser("load", help="validate a catalog file and store it")
+    load = catalog_commands.add_parser(
+        "load",
+        help="validate a catalog file, show how it differs from the store and store it",
+        description="Compare the file with the stored catalog and store it. Stored data "
+        "changed through the admin API since the last load is kept: the load is refused "
+        "unless --replace.",
+    )
     load.add_argument("file", nargs="?", default=str(DEFAULT_CATALOG))
+    mode = load.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--seed",
+        action="store_true",
+        help="only fill an empty store (what the service runs at start); else change nothing",
+    )
+    mode.add_argument(
+        "--replace", action="store_true", help="overwrite changes made through the admin API"
+    )
+    load.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
     load.set_defaults(handler=_catalog_load)
 
     data = commands.add_parser("import", help="import subscribers or usage from CSV")

@@ -33,7 +33,7 @@ from sqlalchemy import event, insert  # noqa: E402
 
 from app.cli import migrate  # noqa: E402
 from app.services.answers import ReplyContext  # noqa: E402
-from app.services.catalog import load_catalog  # noqa: E402
+from app.services.catalog_load import load_catalog  # noqa: E402
 from app.services.inbound import InboundMessage, OutboxClaim, handle_inbound_many  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.store.database import make_engine, make_session_factory  # noqa: E402

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from app.cli import migrate
 from app.main import create_app
 from app.runtime import Runtime
-from app.services.catalog import load_catalog
+from app.services.catalog_load import load_catalog
 from app.settings import Settings
 from app.store.database import make_engine, make_session_factory
 from app.store.models import Base, MonthlyUsageRow, SubscriberRow

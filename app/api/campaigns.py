@@ -1,5 +1,6 @@
 """The campaign catalog over the admin API: list, read, create, replace, close,
-reopen, and the photo window. Bodies use the catalog file's shape (money in yuan)."""
+reopen, and the photo window, each with its history of revisions and rollback.
+Bodies use the catalog file's shape (money in yuan)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.runtime import Runtime
 from app.security import require_token
 from app.services import catalog_admin
 from app.services.catalog_admin import CampaignNotFound, CatalogConflict
+from app.services.catalog_revisions import RevisionNotFound, RevisionView
 from app.store.unit_of_work import UnitOfWork
 
 
@@ -30,6 +32,8 @@ admin_auth = require_token(lambda r: _runtime(r).settings.admin_token, "admin")
 router = APIRouter(prefix="/v1", tags=["admin"], dependencies=[Depends(admin_auth)])
 Uow = Annotated[Callable[[], UnitOfWork], Depends(_uow_factory)]
 JsonBody = Annotated[dict[str, Any], Body()]
+#: `{"revision": N}`: the revision whose body a rollback restores.
+RevisionNumber = Annotated[int, Body(embed=True, alias="revision", ge=1)]
 
 
 @contextmanager
@@ -37,7 +41,7 @@ def _http_errors() -> Iterator[None]:
     """Service errors as HTTP: invalid 422, unknown 404, clash 409; the detail names the field."""
     try:
         yield
-    except CampaignNotFound as error:
+    except (CampaignNotFound, RevisionNotFound) as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     except CatalogConflict as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
@@ -81,6 +85,22 @@ def open_campaign(code: str, uow: Uow) -> dict[str, Any]:
         return asdict(catalog_admin.open_campaign(uow, code))
 
 
+@router.get("/campaigns/{code}/history")
+def campaign_history(code: str, uow: Uow) -> dict[str, Any]:
+    with _http_errors():
+        return {"code": code, "revisions": _revisions(catalog_admin.campaign_history(uow, code))}
+
+
+@router.post("/campaigns/{code}/rollback")
+def rollback_campaign(code: str, revision: RevisionNumber, uow: Uow) -> dict[str, Any]:
+    with _http_errors():
+        return asdict(catalog_admin.rollback_campaign(uow, code, revision))
+
+
+def _revisions(views: list[RevisionView]) -> list[dict[str, Any]]:
+    return [asdict(view) for view in views]
+
+
 @router.get("/catalog/photo-window")
 def get_photo_window(uow: Uow) -> dict[str, str]:
     window = catalog_admin.get_photo_window(uow)
@@ -93,3 +113,14 @@ def get_photo_window(uow: Uow) -> dict[str, str]:
 def put_photo_window(body: JsonBody, uow: Uow) -> dict[str, str]:
     with _http_errors():
         return catalog_admin.set_photo_window(uow, body)
+
+
+@router.get("/catalog/photo-window/history")
+def photo_window_history(uow: Uow) -> dict[str, Any]:
+    return {"revisions": _revisions(catalog_admin.photo_window_history(uow))}
+
+
+@router.post("/catalog/photo-window/rollback")
+def rollback_photo_window(revision: RevisionNumber, uow: Uow) -> dict[str, str]:
+    with _http_errors():
+        return catalog_admin.rollback_photo_window(uow, revision)

@@ -1,26 +1,24 @@
-"""Load a catalog file into the store; read the stored catalog as domain objects."""
+"""Read the stored catalog as domain objects; what loading a catalog file shares.
+
+Loading itself (seed, compare, refuse, replace) is in `catalog_load`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from app.catalog import DEFAULT_CATALOG
 from app.catalog.schema import (
     AnyCampaignSpec,
     CatalogError,
     PhotoWindowSpec,
     campaign_from_terms,
-    parse_catalog,
 )
 from app.domain.campaigns import Campaign
 from app.domain.segments import PhotoWindow
-from app.services.clock import utc_now
-from app.store.models import CampaignRow
 from app.store.unit_of_work import UnitOfWork
 
 PHOTO_WINDOW = "photo_window"
@@ -48,42 +46,6 @@ def campaign_row_values(spec: AnyCampaignSpec, now: datetime) -> dict[str, Any]:
         terms=spec.model_dump(mode="json"),
         updated_at=now,
     )
-
-
-def load_catalog(uow_factory: Callable[[], UnitOfWork], path: Path = DEFAULT_CATALOG) -> list[str]:
-    """Validate the file, then upsert every campaign and the photo window in
-    one transaction: an invalid file changes nothing. Returns the codes loaded.
-
-    A campaign closed through the admin API stays closed (the file says
-    nothing about that), and a keyword may not clash with an open campaign
-    that the file does not hold (one created through the API).
-    """
-    spec = parse_catalog(read_catalog_file(path))
-    now = utc_now()
-    in_file = {c.code for c in spec.campaigns}
-    with uow_factory() as uow:
-        for other in uow.catalog.campaigns():
-            if other.code in in_file:
-                continue
-            for campaign in spec.campaigns:
-                clash = set(campaign.keywords) & set(other.keywords)
-                if clash:
-                    raise CatalogError(
-                        f"campaigns.{campaign.code}.keywords: {', '.join(sorted(clash))} "
-                        f"is used by open campaign {other.code}"
-                    )
-        uow.catalog.put_setting(PHOTO_WINDOW, spec.photo_window.model_dump(mode="json"))
-        for campaign in spec.campaigns:
-            values = campaign_row_values(campaign, now)
-            row = uow.catalog.campaign(campaign.code)
-            if row is None:
-                assert uow.session is not None
-                uow.session.add(CampaignRow(code=campaign.code, closed=False, **values))
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-        uow.commit()
-    return [c.code for c in spec.campaigns]
 
 
 #: Built campaigns by (row id, updated_at). Every message reads the catalog

@@ -2,6 +2,8 @@
 
 One use case per function, one transaction each. Entries are validated by the
 same specs as the catalog file, so an edit can store nothing a file could not.
+Every change keeps a revision (who: `admin`) in the same transaction, and an
+earlier revision can be restored; a restore is itself a new revision.
 `campaigns_by_keyword` reads the open campaigns on every message, so a change
 here takes effect on the next message without a restart.
 """
@@ -23,6 +25,14 @@ from app.catalog.schema import (
     parse_campaign,
 )
 from app.services.catalog import PHOTO_WINDOW, campaign_row_values
+from app.services.catalog_revisions import (
+    ADMIN,
+    RevisionView,
+    campaign_body,
+    history,
+    record,
+    revision_body,
+)
 from app.services.clock import utc_now
 from app.store.models import CampaignRow
 from app.store.unit_of_work import UnitOfWork
@@ -102,13 +112,15 @@ def create_campaign(uow_factory: UowFactory, data: Any) -> CampaignView:
     (the code exists, or a keyword is taken)."""
     spec = _validated(data)
     with uow_factory() as uow:
-        uow.catalog.lock_setting(PHOTO_WINDOW)
+        uow.catalog_revisions.lock()
         if uow.catalog.campaign(spec.code) is not None:
             raise CatalogConflict(f"campaign {spec.code} already exists")
         _check_keywords(uow, spec.code, spec.keywords)
-        row = CampaignRow(code=spec.code, closed=False, **campaign_row_values(spec, utc_now()))
+        now = utc_now()
+        row = CampaignRow(code=spec.code, closed=False, **campaign_row_values(spec, now))
         assert uow.session is not None
         uow.session.add(row)
+        record(uow, spec.code, "create", ADMIN, None, campaign_body(row), now)
         _commit(uow, spec.code)
         return _view(row)
 
@@ -122,28 +134,46 @@ def replace_campaign(uow_factory: UowFactory, code: str, data: Any) -> CampaignV
     if spec.code != code:
         raise CatalogError(f"code: {spec.code} does not match the campaign in the path ({code})")
     with uow_factory() as uow:
-        uow.catalog.lock_setting(PHOTO_WINDOW)
+        uow.catalog_revisions.lock()
         row = _found(uow, code)
-        if spec.kind != row.kind:
-            raise CatalogConflict(
-                f"kind: campaign {code} is {row.kind}; close it and create a new campaign"
-            )
-        if not row.closed:  # a closed campaign's keywords are checked when it reopens
-            _check_keywords(uow, code, spec.keywords)
-        for name, value in campaign_row_values(spec, utc_now()).items():
-            setattr(row, name, value)
+        _put_terms(uow, row, spec, row.closed, "replace")
         _commit(uow, code)
         return _view(row)
+
+
+def _put_terms(
+    uow: UnitOfWork,
+    row: CampaignRow,
+    spec: AnyCampaignSpec,
+    closed: bool,
+    action: str,
+    restored: int | None = None,
+) -> None:
+    """Store validated terms (and the open/closed state) and keep the revision."""
+    if spec.kind != row.kind:
+        raise CatalogConflict(
+            f"kind: campaign {row.code} is {row.kind}; close it and create a new campaign"
+        )
+    if not closed:  # a closed campaign's keywords are checked when it reopens
+        _check_keywords(uow, row.code, spec.keywords)
+    previous, now = campaign_body(row), utc_now()
+    for name, value in campaign_row_values(spec, now).items():
+        setattr(row, name, value)
+    row.closed = closed
+    record(uow, row.code, action, ADMIN, previous, campaign_body(row), now, restored)
 
 
 def close_campaign(uow_factory: UowFactory, code: str) -> CampaignView:
     """Stop answering the campaign's keywords and drop it from menus. Services
     already granted run their course (the scheduled jobs read closed campaigns too)."""
     with uow_factory() as uow:
+        uow.catalog_revisions.lock()
         row = _found(uow, code)
         if not row.closed:
+            previous = campaign_body(row)
             row.closed = True
             row.updated_at = utc_now()
+            record(uow, code, "close", ADMIN, previous, campaign_body(row), row.updated_at)
         _commit(uow, code)
         return _view(row)
 
@@ -151,12 +181,33 @@ def close_campaign(uow_factory: UowFactory, code: str) -> CampaignView:
 def open_campaign(uow_factory: UowFactory, code: str) -> CampaignView:
     """Reopen a closed campaign, unless another open campaign took a keyword meanwhile."""
     with uow_factory() as uow:
-        uow.catalog.lock_setting(PHOTO_WINDOW)
+        uow.catalog_revisions.lock()
         row = _found(uow, code)
         if row.closed:
             _check_keywords(uow, code, list(row.keywords))
+            previous = campaign_body(row)
             row.closed = False
             row.updated_at = utc_now()
+            record(uow, code, "reopen", ADMIN, previous, campaign_body(row), row.updated_at)
+        _commit(uow, code)
+        return _view(row)
+
+
+def campaign_history(uow_factory: UowFactory, code: str) -> list[RevisionView]:
+    """The campaign's revisions, newest first."""
+    get_campaign(uow_factory, code)  # 404 for a code never stored
+    return history(uow_factory, code)
+
+
+def rollback_campaign(uow_factory: UowFactory, code: str, revision: int) -> CampaignView:
+    """Restore the campaign as revision `revision` left it (terms and open or
+    closed), through the same checks as a replace; recorded as a new revision."""
+    with uow_factory() as uow:
+        uow.catalog_revisions.lock()
+        row = _found(uow, code)
+        body = revision_body(uow, code, revision)
+        spec = _validated(body["campaign"])  # what was valid then must still be
+        _put_terms(uow, row, spec, bool(body["closed"]), "rollback", revision)
         _commit(uow, code)
         return _view(row)
 
@@ -179,8 +230,28 @@ def set_photo_window(uow_factory: UowFactory, data: Any) -> dict[str, str]:
                 for p in error.errors()
             )
         ) from error
-    value = spec.model_dump(mode="json")
+    return _put_photo_window(uow_factory, spec.model_dump(mode="json"), "replace")
+
+
+def _put_photo_window(
+    uow_factory: UowFactory, value: dict[str, str], action: str, restored: int | None = None
+) -> dict[str, str]:
     with uow_factory() as uow:
+        uow.catalog_revisions.lock()
+        previous = uow.catalog.setting(PHOTO_WINDOW)
         uow.catalog.put_setting(PHOTO_WINDOW, value)
+        record(uow, PHOTO_WINDOW, action, ADMIN, previous, value, utc_now(), restored)
         uow.commit()
     return value
+
+
+def photo_window_history(uow_factory: UowFactory) -> list[RevisionView]:
+    return history(uow_factory, PHOTO_WINDOW)
+
+
+def rollback_photo_window(uow_factory: UowFactory, revision: int) -> dict[str, str]:
+    """Put back the photo window revision `revision` set; recorded as a new revision."""
+    with uow_factory() as uow:
+        body = revision_body(uow, PHOTO_WINDOW, revision)
+    value = PhotoWindowSpec.model_validate(body).model_dump(mode="json")
+    return _put_photo_window(uow_factory, value, "rollback", revision)

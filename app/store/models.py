@@ -116,6 +116,28 @@ class CatalogSettingRow(Base):
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class CatalogRevisionRow(Base):
+    """One change to a catalog entry: who made it, when, its body before and after.
+
+    `subject` is a campaign code or `photo_window` (codes are upper case, so
+    they never clash); `number` counts per subject from 1, and the unique
+    constraint stops two writers from taking the same one.
+    """
+
+    __tablename__ = "catalog_revisions"
+    __table_args__ = (UniqueConstraint("subject", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # create, replace, load, close, ...
+    actor: Mapped[str] = mapped_column(String(16))  # admin (the API), load (the CLI)
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # None: it was new
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    restored: Mapped[int | None] = mapped_column(Integer)  # a rollback: the number restored
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class ActivationRow(Base):
     """A service a subscriber holds through a campaign.
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.domain.subscriber import Month
 from app.store.activations import ActivationRepository
 from app.store.catalog import CatalogRepository
+from app.store.catalog_revisions import CatalogRevisionRepository
 from app.store.messages import InboundKey, MessageRepository
 from app.store.notices import NoticeRepository
 from app.store.prompts import PromptRepository
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.activations = ActivationRepository(session)
         self.messages = MessageRepository(session)
         self.catalog = CatalogRepository(session)
+        self.catalog_revisions = CatalogRevisionRepository(session)
         self.prompts = PromptRepository(session)
         self.notices = NoticeRepository(session)
         return self

@@ -2,7 +2,7 @@
 each notice the service it speaks of and when it stops applying.
 
 Revision ID: 0005_notice_drops
-Revises: 0003
+Revises: 0004_catalog_revisions
 Create Date: 2026-12-02 06:30:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_notice_drops"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_catalog_revisions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

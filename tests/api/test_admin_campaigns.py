@@ -54,6 +54,10 @@ ENDPOINTS = [
     ("POST", "/v1/campaigns/IWJZS/open", None),
     ("GET", "/v1/catalog/photo-window", None),
     ("PUT", "/v1/catalog/photo-window", {"first": "2026-02", "last": "2026-07"}),
+    ("GET", "/v1/campaigns/IWJZS/history", None),
+    ("POST", "/v1/campaigns/IWJZS/rollback", {"revision": 1}),
+    ("GET", "/v1/catalog/photo-window/history", None),
+    ("POST", "/v1/catalog/photo-window/rollback", {"revision": 1}),
 ]
 
 

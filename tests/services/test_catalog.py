@@ -12,7 +12,8 @@ from app.catalog.schema import CatalogError
 from app.domain.free_experience import FreeExperienceCampaign
 from app.domain.subscriber import Month
 from app.runtime import Runtime
-from app.services.catalog import load_catalog, open_campaigns, photo_window
+from app.services.catalog import open_campaigns, photo_window
+from app.services.catalog_load import load_catalog
 
 
 def shipped() -> dict:
@@ -26,7 +27,7 @@ def write(tmp_path: Path, data: dict) -> Path:
 
 
 def test_shipped_catalog_loads(runtime: Runtime) -> None:
-    assert load_catalog(runtime.uow_factory) == ["IWJZS", "TY", "YC", "GABX", "WLYH", "SRMF"]
+    assert load_catalog(runtime.uow_factory).codes == ["IWJZS", "TY", "YC", "GABX", "WLYH", "SRMF"]
     with runtime.uow_factory() as uow:
         campaign = next(c for c in open_campaigns(uow) if c.code == "IWJZS")
         window = photo_window(uow)
