@@ -14,6 +14,7 @@ from app.domain.commands import DEFAULT_VOCABULARY, Command, Vocabulary, parse
 from app.domain.did_you_mean import suggest
 from app.domain.outcomes import Outcome
 from app.domain.replies import help_text, render
+from app.domain.text import is_digits
 from app.services import cancellation, keeping, menus, preferences, queries, sign_up
 from app.services.answers import Answer
 from app.services.clock import utc_now
@@ -75,10 +76,10 @@ def _keyword(turn: Turn, command: Command) -> Answer:
 
 def _choice(command: Command) -> tuple[str, ...] | None:
     """A reply made of numbers only (`1`, `1，3`, `0`, `00`), not a keyword."""
-    if command.known or not command.keyword.isdigit():
+    if command.known or not is_digits(command.keyword):
         return None
     words = (command.keyword, *command.args)
-    return words if all(word.isdigit() for word in words) else None
+    return words if all(is_digits(word) for word in words) else None
 
 
 def _digits(
