@@ -7,11 +7,12 @@ returns the first answer and acts on nothing twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.domain.text import clean
 from app.gateways.http.inbound_queue import inbound_queue
 from app.runtime import Runtime
 from app.security import require_token
@@ -40,6 +41,15 @@ class MoIn(BaseModel):
     received_at: datetime | None = Field(
         default=None, description="when the SMSC received it; naive = operator time; default now"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        """A lone surrogate is legal JSON but no text: it becomes U+FFFD and the MO is
+        answered, like garbage bytes on any other channel."""
+        if isinstance(data, dict):
+            return {k: clean(v) if isinstance(v, str) else v for k, v in data.items()}
+        return data
 
     @field_validator("sender")
     @classmethod
