@@ -32,6 +32,7 @@ class SmppBind(BaseModel):
         if len(value.get_secret_value().encode()) > 8:
             raise ValueError("an SMPP password holds at most 8 characters")
         return value
+
     mode: Literal["trx", "rx+tx", "tx", "rx"] = "trx"
     window: int = Field(10, ge=1, le=1000)
     tps: float = Field(50.0, ge=0, description="submit_sm per second; 0 = unlimited")
@@ -63,7 +64,11 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     language: Language = Language.ZH
     timezone: str = "Asia/Shanghai"
-    short_code: str = "10086"
+    #: The short code subscribers text and every reply is sent from.
+    short_code: str = Field("10086", pattern=r"^[0-9]{3,21}$")
+    #: The most SMS parts a reply quoting the subscriber's text may take; only the
+    #: quote is cut to fit (one 2,999-character MO once drew 45 submit_sm).
+    max_reply_parts: int = Field(3, ge=1, le=255)
     host: str = "127.0.0.1"
     port: int = 8000
     #: One log line per HTTP request (uvicorn's access log); off for high volume.

@@ -13,7 +13,7 @@ from app.domain.birthday import BirthdayCampaign
 from app.domain.commands import DEFAULT_VOCABULARY, Command, Vocabulary, parse
 from app.domain.did_you_mean import suggest
 from app.domain.outcomes import Outcome
-from app.domain.replies import help_text, render
+from app.domain.replies import help_text, render, with_echo
 from app.domain.text import is_digits
 from app.services import cancellation, keeping, menus, preferences, queries, sign_up
 from app.services.answers import Answer
@@ -121,11 +121,10 @@ def _unknown(turn: Turn, command: Command) -> Answer:
         suggestion = " ".join((guess, *command.args))
         expires = turn.now + timedelta(minutes=turn.context.menu_minutes)
         turn.uow.prompts.put(turn.msisdn, DID_YOU_MEAN, {"text": suggestion}, expires, utc_now())
-        return Answer(
-            Outcome.DID_YOU_MEAN, render("did_you_mean", language, suggestion=suggestion), guess
-        )
-    help_text = _help(turn)
-    shown = command.text[:20]
-    return Answer(
-        Outcome.UNKNOWN_KEYWORD, render("unknown_keyword", language, text=shown, help=help_text)
+        parts = turn.context.max_reply_parts
+        text = with_echo("did_you_mean", language, suggestion, parts)
+        return Answer(Outcome.DID_YOU_MEAN, text, guess)
+    text = with_echo(
+        "unknown_keyword", language, command.text, turn.context.max_reply_parts, help=_help(turn)
     )
+    return Answer(Outcome.UNKNOWN_KEYWORD, text)
