@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     max_reply_parts: int = Field(3, ge=1, le=255)
     host: str = "127.0.0.1"
     port: int = 8000
+    #: The largest HTTP request body any route reads (413 above it).
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    #: The longest MO text taken over JSON or Kannel HTTP (an SMS reassembled from
+    #: 255 parts is about 39,000 characters; real ones are far shorter), and the
+    #: longest USSD input string (every input of a session, joined by `*`).
+    max_mo_chars: int = Field(2000, ge=160)
+    max_ussd_chars: int = Field(500, ge=32)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
 

@@ -85,7 +85,7 @@ def _message_id(params: Mapping[str, bytes], msisdn: str, to: str, text: bytes) 
     return f"hash-{digest.hexdigest()[:40]}"
 
 
-def _inbound(params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
+def _inbound(params: Mapping[str, bytes], body: bytes | None, max_chars: int) -> InboundMessage:
     """One MO from the query (get-url) or the query, headers and body (post-url)."""
     raw = body if body is not None else params.get("text")
     if raw is None:
@@ -99,6 +99,8 @@ def _inbound(params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
         raise KannelRequestError(f"to: expected a short code of 3-21 digits, got {to!r}")
     coding = parse_coding(_text(params, "coding"))
     text = decode_text(raw, coding, _text(params, "charset"))
+    if len(text) > max_chars:
+        raise KannelRequestError(f"text: longer than {max_chars} characters (SMSHALL_MAX_MO_CHARS)")
     time = _text(params, "time")
     received_at: datetime = parse_time(time) if time and time.strip() else utc_now()
     return InboundMessage(
@@ -120,9 +122,9 @@ def _answer(request: Request, runtime: Runtime, result: InboundResult) -> Respon
     return Response(text, media_type="text/plain; charset=UTF-8", headers=headers)
 
 
-def _parse(params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
+def _parse(runtime: Runtime, params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
     try:
-        return _inbound(params, body)
+        return _inbound(params, body, runtime.settings.max_mo_chars)
     except KannelRequestError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
 
@@ -136,7 +138,7 @@ async def mo_by_get_url(
     request: Request, runtime: Annotated[Runtime, Depends(_runtime)]
 ) -> Response:
     """Query: `from=%p&to=%P&text=%b&id=%I&time=%t&coding=%c&charset=%C` (`token=` too)."""
-    message = _parse(query_bytes(request.scope["query_string"]), None)
+    message = _parse(runtime, query_bytes(request.scope["query_string"]), None)
     result = await inbound_queue(request).handle(message, _channel(runtime))
     return _answer(request, runtime, result)
 
@@ -158,7 +160,7 @@ async def mo_by_post_url(
     }
     params = {k: v.encode("utf-8") for k, v in from_headers.items() if v is not None}
     params.update(query_bytes(request.scope["query_string"]))
-    message = _parse(params, await request.body())
+    message = _parse(runtime, params, await request.body())
     result = await inbound_queue(request).handle(message, _channel(runtime))
     return _answer(request, runtime, result)
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.domain.text import clean
@@ -36,7 +37,7 @@ class MoIn(BaseModel):
 
     sender: str = Field(alias="from", description="the subscriber's number, any common form")
     to: str = Field(pattern=r"^[0-9]{3,21}$", description="the short code texted")
-    text: str = Field(max_length=2000)
+    text: str = Field(description="what the subscriber typed; at most SMSHALL_MAX_MO_CHARS")
     message_id: str = Field(min_length=1, max_length=128, description="the gateway's id")
     received_at: datetime | None = Field(
         default=None, description="when the SMSC received it; naive = operator time; default now"
@@ -76,6 +77,12 @@ class MoOut(BaseModel):
 async def receive_mo(
     body: MoIn, request: Request, runtime: Annotated[Runtime, Depends(_runtime)]
 ) -> MoOut:
+    limit = runtime.settings.max_mo_chars
+    if len(body.text) > limit:
+        too_long = f"longer than {limit} characters (SMSHALL_MAX_MO_CHARS)"
+        raise RequestValidationError(
+            [{"loc": ("body", "text"), "msg": too_long, "type": "string_too_long"}]
+        )
     received_at = body.received_at or utc_now()
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=runtime.settings.zone)
