@@ -139,6 +139,19 @@ class KannelSender:
         except httpx.HTTPError as error:
             self._retry(reply, f"sendsms unreachable: {error!r}", None)
             return
+        except (httpx.InvalidURL, ValueError) as error:
+            # This reply can never become a request (a text past httpx's 64 KiB URL
+            # limit, say): fail it alone. Left to the lease it would be claimed again
+            # every lease, forever, and hold up the rest of its batch each time.
+            self.counters["failed"] += 1
+            log.warning("reply %d cannot be sent through sendsms: %s", reply.id, error)
+            mark_failed(self.uow_factory, reply.id, f"sendsms: {str(error)[:80]}", None)
+            return
+        except (
+            Exception
+        ) as error:  # anything else: this row retries with backoff, the batch goes on
+            self._retry(reply, f"sendsms call failed: {type(error).__name__}", None)
+            return
         answer = response.text.strip()[:120]
         if response.status_code == ACCEPTED:
             mark_sent(self.uow_factory, reply.id, [SentPart(CHANNEL, receipt_key(reply.id))])
