@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.runtime import Runtime
 from app.store.models import OutboundMessageRow
 from tests.kannel.test_mo import mo
-from tests.kannel.test_outbound import client, sendsms_runtime, sender  # noqa: F401
+from tests.kannel.test_outbound import client, sender, sendsms_runtime  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
