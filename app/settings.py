@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
     #: longest USSD input string (every input of a session, joined by `*`).
     max_mo_chars: int = Field(2000, ge=160)
     max_ussd_chars: int = Field(500, ge=32)
+    #: A gateway's time for an MO (JSON `received_at`, Kannel `time`) is taken only from
+    #: this long before the service clock (an SMSC holds an MO for a few days at most)
+    #: to this long after it (clock skew): every decision is taken as of it.
+    received_at_max_age_days: float = Field(7.0, gt=0)
+    received_at_max_ahead_minutes: float = Field(10.0, ge=0)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
 
@@ -137,6 +143,14 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def received_at_window(self) -> tuple[timedelta, timedelta]:
+        """How far before and after the service clock a gateway's time may be."""
+        return (
+            timedelta(days=self.received_at_max_age_days),
+            timedelta(minutes=self.received_at_max_ahead_minutes),
+        )
 
 
 @lru_cache(maxsize=1)

@@ -11,6 +11,7 @@ handle_inbound decides everything; this module only translates.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -34,10 +35,13 @@ from app.gateways.http.kannel_wire import (
     receipt_key,
 )
 from app.runtime import Runtime
-from app.services.clock import utc_now
+from app.services.clock import utc_now, within
 from app.services.inbound import HTTP_RESPONSE, InboundMessage, InboundResult
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.services.outbox import record_receipt
+from app.settings import Settings
+
+log = logging.getLogger("smshall.kannel")
 
 GATEWAY = "kannel"
 #: Outbox channel of replies that go out through Kannel's sendsms.
@@ -85,7 +89,26 @@ def _message_id(params: Mapping[str, bytes], msisdn: str, to: str, text: bytes) 
     return f"hash-{digest.hexdigest()[:40]}"
 
 
-def _inbound(params: Mapping[str, bytes], body: bytes | None, max_chars: int) -> InboundMessage:
+def _received_at(time: str | None, settings: Settings) -> datetime:
+    """Kannel's `%t`/`%T`, or now.
+
+    A malformed time is Kannel misconfigured: 400 naming it. A well-formed time
+    far from our clock is an SMSC with a wrong clock (or a year-9999 default):
+    refusing it would make Kannel send its reply-requestfailed text for every MO
+    from that SMSC, and Kannel integrators expect every MO to be answered. So
+    it is taken as the time of arrival, as when `time` is absent, and logged.
+    """
+    now = utc_now()
+    if not time or not time.strip():
+        return now
+    given = parse_time(time)
+    if within(given, now, *settings.received_at_window):
+        return given
+    log.warning("time %s is far from the service clock; the MO is taken as of now", given)
+    return now
+
+
+def _inbound(params: Mapping[str, bytes], body: bytes | None, settings: Settings) -> InboundMessage:
     """One MO from the query (get-url) or the query, headers and body (post-url)."""
     raw = body if body is not None else params.get("text")
     if raw is None:
@@ -99,10 +122,10 @@ def _inbound(params: Mapping[str, bytes], body: bytes | None, max_chars: int) ->
         raise KannelRequestError(f"to: expected a short code of 3-21 digits, got {to!r}")
     coding = parse_coding(_text(params, "coding"))
     text = decode_text(raw, coding, _text(params, "charset"))
+    max_chars = settings.max_mo_chars
     if len(text) > max_chars:
         raise KannelRequestError(f"text: longer than {max_chars} characters (SMSHALL_MAX_MO_CHARS)")
-    time = _text(params, "time")
-    received_at: datetime = parse_time(time) if time and time.strip() else utc_now()
+    received_at = _received_at(_text(params, "time"), settings)
     return InboundMessage(
         GATEWAY, _message_id(params, msisdn, to, raw), msisdn, to, text, received_at
     )
@@ -124,7 +147,7 @@ def _answer(request: Request, runtime: Runtime, result: InboundResult) -> Respon
 
 def _parse(runtime: Runtime, params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
     try:
-        return _inbound(params, body, runtime.settings.max_mo_chars)
+        return _inbound(params, body, runtime.settings)
     except KannelRequestError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
 

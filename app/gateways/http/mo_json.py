@@ -17,7 +17,7 @@ from app.domain.text import clean
 from app.gateways.http.inbound_queue import inbound_queue
 from app.runtime import Runtime
 from app.security import require_token
-from app.services.clock import utc_now
+from app.services.clock import utc_now, within
 from app.services.inbound import HTTP_RESPONSE, InboundMessage
 from app.services.msisdn import normalise_msisdn
 
@@ -83,9 +83,16 @@ async def receive_mo(
         raise RequestValidationError(
             [{"loc": ("body", "text"), "msg": too_long, "type": "string_too_long"}]
         )
-    received_at = body.received_at or utc_now()
+    now = utc_now()
+    received_at = body.received_at or now
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=runtime.settings.zone)
+    if not within(received_at, now, *runtime.settings.received_at_window):
+        behind, ahead = runtime.settings.received_at_window
+        far = f"more than {behind} before or {ahead} after the service clock"
+        raise RequestValidationError(
+            [{"loc": ("body", "received_at"), "msg": far, "type": "datetime_out_of_window"}]
+        )
     message = InboundMessage(GATEWAY, body.message_id, body.sender, body.to, body.text, received_at)
     result = await inbound_queue(request).handle(message, HTTP_RESPONSE)
     return MoOut(
