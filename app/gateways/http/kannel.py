@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from app.domain.delivery_receipts import Receipt
 from app.domain.sms_coding import fits_gsm7
+from app.domain.text import is_digits
 from app.gateways.http.inbound_queue import inbound_queue
 from app.gateways.http.kannel_auth import check_kannel_caller
 from app.gateways.http.kannel_wire import (
@@ -33,6 +34,7 @@ from app.gateways.http.kannel_wire import (
     parse_time,
     query_bytes,
     receipt_key,
+    shown,
 )
 from app.runtime import Runtime
 from app.services.clock import utc_now, within
@@ -118,8 +120,8 @@ def _inbound(params: Mapping[str, bytes], body: bytes | None, settings: Settings
     except InvalidMsisdn as error:
         raise KannelRequestError(f"from: {error}") from None
     to = _required(params, "to", "%P")
-    if not to.isdigit() or len(to) not in SHORT_CODE_DIGITS:
-        raise KannelRequestError(f"to: expected a short code of 3-21 digits, got {to!r}")
+    if not is_digits(to) or len(to) not in SHORT_CODE_DIGITS:
+        raise KannelRequestError(f"to: expected a short code of 3-21 digits, got {shown(to)}")
     coding = parse_coding(_text(params, "coding"))
     text = decode_text(raw, coding, _text(params, "charset"))
     max_chars = settings.max_mo_chars
@@ -196,8 +198,8 @@ def delivery_report(request: Request, runtime: Annotated[Runtime, Depends(_runti
     params = query_bytes(request.scope["query_string"])
     try:
         reply = _required(params, "reply", "outbox id in the dlr-url")
-        if not reply.isdigit():
-            raise KannelRequestError(f"reply: expected the outbox id, got {reply!r}")
+        if not is_digits(reply) or len(reply) > 18:  # an outbox id, a BIGINT at most
+            raise KannelRequestError(f"reply: expected the outbox id, got {shown(reply)}")
         stat, state = dlr_type(_text(params, "type"))
     except KannelRequestError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
