@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -241,6 +242,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (CatalogError, ImportFailed) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
+        return 2
+    except ValidationError as error:  # settings: say which and why, never the value
+        for problem in error.errors(include_input=False, include_url=False):
+            console.print(f"[red]settings:[/red] {problem['msg']}", highlight=False)
         return 2
 
 

@@ -7,7 +7,14 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.domain.replies import Language
@@ -48,6 +55,10 @@ class SmppBind(BaseModel):
     source_addr_npi: int = 0
     dest_addr_ton: int = 0
     dest_addr_npi: int = 1
+
+
+#: The shortest token a gateway or the admin API may be given: a guessable one is none.
+MIN_TOKEN_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -139,6 +150,23 @@ class Settings(BaseSettings):
     #: USSD over SMPP (app/gateways/smpp/ussd.py): seconds of silence after which a
     #: dialogue's inputs are forgotten; the next step starts again from the top.
     ussd_session_timeout: float = Field(180.0, gt=0)
+
+    @field_validator("gateway_token", "admin_token", "kannel_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Refuse to start with a token anyone could guess: `SMSHALL_GATEWAY_TOKEN=' '`
+        once let `?token=%20` in. Unset (None) stays allowed: that endpoint refuses all."""
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        name = f"SMSHALL_{(info.field_name or '').upper()}"
+        if not token.strip():
+            raise ValueError(f"{name} is empty or blank; unset it, or set a random token")
+        if token != token.strip():
+            raise ValueError(f"{name} starts or ends with whitespace")
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(f"{name} is shorter than {MIN_TOKEN_CHARS} characters")
+        return value
 
     @property
     def zone(self) -> ZoneInfo:
