@@ -128,9 +128,9 @@ def _inbound(params: Mapping[str, bytes], body: bytes | None, settings: Settings
     if len(text) > max_chars:
         raise KannelRequestError(f"text: longer than {max_chars} characters (SMSHALL_MAX_MO_CHARS)")
     received_at = _received_at(_text(params, "time"), settings)
-    return InboundMessage(
-        GATEWAY, _message_id(params, msisdn, to, raw), msisdn, to, text, received_at
-    )
+    # Replies go out from our short code, whatever `to` says.
+    message_id = _message_id(params, msisdn, to, raw)
+    return InboundMessage(GATEWAY, message_id, msisdn, settings.short_code, text, received_at)
 
 
 def _answer(request: Request, runtime: Runtime, result: InboundResult) -> Response:

@@ -93,7 +93,11 @@ async def receive_mo(
         raise RequestValidationError(
             [{"loc": ("body", "received_at"), "msg": far, "type": "datetime_out_of_window"}]
         )
-    message = InboundMessage(GATEWAY, body.message_id, body.sender, body.to, body.text, received_at)
+    # Replies go out from our short code, whatever `to` says (a number, any text).
+    short_code = runtime.settings.short_code
+    message = InboundMessage(
+        GATEWAY, body.message_id, body.sender, short_code, body.text, received_at
+    )
     result = await inbound_queue(request).handle(message, HTTP_RESPONSE)
     return MoOut(
         message_id=result.message_id,

@@ -266,7 +266,7 @@ class Deliveries:
                 gateway=f"smpp:{mo.bind}",
                 message_id=self.dedupe.key(digest),
                 msisdn=msisdn,
-                short_code=mo.destination,
+                short_code=self.context.short_code,  # never the MO's destination_addr
                 text=sms_coding.decode(mo.payload, mo.data_coding),
                 received_at=utc_now(),
             )
