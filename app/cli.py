@@ -110,7 +110,7 @@ def demo(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
     import uvicorn
 
-    from app.access_log import log_config
+    from app.logs import logging_config
     from app.main import create_app
 
     settings = get_settings()
@@ -122,7 +122,7 @@ def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
         host=host,
         port=port,
         log_level="info",
-        log_config=log_config(),
+        log_config=logging_config(settings.log_format, settings.secret_values()),
         access_log=runtime.settings.access_log,
     )
     return 0

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     received_at_max_ahead_minutes: float = Field(10.0, ge=0)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
+    #: The `smshall.*` log lines: `text` or `json` (one object per line).
+    log_format: Literal["text", "json"] = "text"
 
     #: SMPP binds, as JSON in SMSHALL_SMPP_BINDS; none by default (HTTP gateway only).
     smpp_binds: list[SmppBind] = Field(default_factory=list)
@@ -167,6 +169,12 @@ class Settings(BaseSettings):
         if len(token) < MIN_TOKEN_CHARS:
             raise ValueError(f"{name} is shorter than {MIN_TOKEN_CHARS} characters")
         return value
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so that the logs can blank any that slips in."""
+        secrets = [self.gateway_token, self.admin_token, self.kannel_token]
+        secrets += [self.kannel_sendsms_password, *(b.password for b in self.smpp_binds)]
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     @property
     def zone(self) -> ZoneInfo:

@@ -52,3 +52,9 @@ def choice_number(word: str) -> int | None:
 def excerpt(text: str, limit: int = ECHO_CHARS) -> str:
     """At most `limit` characters of `text`, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def mask_msisdn(number: str) -> str:
+    """`13800138000` → `138****8000` for a log line: enough for support to
+    match a complaint, not enough to dial (DOMAIN.md §1: personal data)."""
+    return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"

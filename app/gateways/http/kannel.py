@@ -206,4 +206,5 @@ def delivery_report(request: Request, runtime: Annotated[Runtime, Depends(_runti
     error = dlr_error(_text(params, "answer") or "") if state == "failed" else ""
     receipt = Receipt(receipt_key(int(reply)), stat, state, error, None)
     record_receipt(runtime.uow_factory, receipt)
+    log.info("reply %d: Kannel report %s%s", int(reply), stat, f" -> {state}" if state else "")
     return Response("ok", media_type="text/plain")

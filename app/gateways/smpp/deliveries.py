@@ -81,7 +81,8 @@ def shown(text: str) -> str:
     an address); the keyword is what tells a decoding problem apart.
     """
     head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    head = head[:12]
+    # A first word that is no keyword may be a name (`王建国 …`, `LIMING`): left out.
+    head = head if head.isascii() and head.isalnum() and len(head) <= 5 else ""
     rest = len(text.strip()) - len(head)
     return f"{head}…(+{rest} chars)" if rest > 0 else head
 
