@@ -51,13 +51,13 @@ ZH: Mapping[str, str] = {
         "【{campaign}】您已成功办理{offer}：预存{prestore}元，月费{fee}元，"
         "合约{months}个月（{starts_on}至{ends_on}），{given}。"
     ),
-    "rebate.summary": "{offer}：预存{prestore}元，月费{fee}元，合约{months}个月，{given}",
+    "rebate.summary": "{offer}：预存{prestore}元，月费{fee}元，合约{months}个月，{given}，合约期内退订请致电10086",
     "rebate.credit": "合约期内返还话费{credit}元",
     "rebate.device": "赠送{device}（价值{worth}元）",
     "rebate.extra": "办理需回复Y确认。",
     # Care insurance (§4.5).
-    "care.activated": "【{campaign}】您已为{insured}办理关爱保险，保障期{starts_on}至{ends_on}。",
-    "care.summary": "为{insured}办理关爱保险，保障期{starts_on}至{ends_on}",
+    "care.activated": "【{campaign}】您已为{insured}免费办理关爱保险，不收取任何费用，保障期{starts_on}至{ends_on}。",
+    "care.summary": "为{insured}免费办理关爱保险（不收费），保障期{starts_on}至{ends_on}",
     "care.menu": "【{campaign}】请回复{keyword}+被保险人姓名办理，如{keyword}张三。",
     "care.invalid_argument": "【{campaign}】姓名有误，请回复{keyword}+被保险人姓名（2至20个汉字或字母）。",
     # Tenure reward (§4.3).
@@ -65,7 +65,7 @@ ZH: Mapping[str, str] = {
         "【{campaign}】您已签订{months}个月网龄优惠合约（保底消费0元，{starts_on}至{ends_on}）："
         "当月消费满{spend}元，次月赠送国内通话{minutes}分钟。"
     ),
-    "reward.summary": "签订{months}个月网龄优惠合约（保底消费0元），当月消费满{spend}元次月赠送国内通话{minutes}分钟",
+    "reward.summary": "签订{months}个月网龄优惠合约（保底消费0元），当月消费满{spend}元次月赠送国内通话{minutes}分钟，合约期内退订请致电10086",
     # Queries (§6).
     "balance": "【余额查询】截至{today}，您的账户余额为{balance}元。",
     "packages": "【套餐查询】您办理的业务：{items}。",
@@ -143,19 +143,19 @@ EN: Mapping[str, str] = {
         "{campaign}: {offer} ordered: pre-store {prestore} yuan, {fee} yuan/month, "
         "{months}-month contract ({starts_on} to {ends_on}), {given}."
     ),
-    "rebate.summary": "{offer}: pre-store {prestore} yuan, {fee} yuan/month, {months}-month contract, {given}",
+    "rebate.summary": "{offer}: pre-store {prestore} yuan, {fee} yuan/month, {months}-month contract, {given}; to cancel, call 10086",
     "rebate.credit": "{credit} yuan of call credit back",
     "rebate.device": "a {device} (worth {worth} yuan) given",
     "rebate.extra": "Each order asks you to reply Y.",
-    "care.activated": "{campaign}: care insurance for {insured} is ordered; cover runs {starts_on} to {ends_on}.",
-    "care.summary": "care insurance for {insured}, cover {starts_on} to {ends_on}",
+    "care.activated": "{campaign}: free care insurance for {insured} is ordered, nothing is charged; cover runs {starts_on} to {ends_on}.",
+    "care.summary": "free care insurance for {insured} (no charge), cover {starts_on} to {ends_on}",
     "care.menu": "{campaign}: reply {keyword} + the insured person's name, e.g. {keyword} Zhang San.",
     "care.invalid_argument": "{campaign}: reply {keyword} + the insured person's name (2 to 20 letters).",
     "reward.activated": (
         "{campaign}: your {months}-month tenure contract (0 yuan minimum, {starts_on} to {ends_on}) "
         "is signed: each month with {spend} yuan of spend earns {minutes} free minutes the next month."
     ),
-    "reward.summary": "a {months}-month tenure contract (0 yuan minimum): {minutes} free minutes after each month with {spend} yuan of spend",
+    "reward.summary": "a {months}-month tenure contract (0 yuan minimum): {minutes} free minutes after each month with {spend} yuan of spend; to cancel, call 10086",
     "balance": "Balance: as of {today} your balance is {balance} yuan.",
     "packages": "Your services: {items}.",
     "packages.none": "You have no offers ordered through the SMS business hall.",
