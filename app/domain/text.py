@@ -58,3 +58,9 @@ def mask_msisdn(number: str) -> str:
     """`13800138000` → `138****8000` for a log line: enough for support to
     match a complaint, not enough to dial (DOMAIN.md §1: personal data)."""
     return f"{number[:3]}****{number[-4:]}" if len(number) >= 8 else "****"
+
+
+def has_control(text: str) -> bool:
+    """Control characters or lone surrogates: never part of an id a gateway means
+    (and NUL cannot even be stored in PostgreSQL text)."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)

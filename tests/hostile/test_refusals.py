@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+from pydantic import SecretStr
 
 from app.runtime import Runtime
 from app.store.models import InboundMessageRow
@@ -58,3 +59,21 @@ def test_a_surrogate_in_an_unknown_key_is_refused_cleanly(runtime: Runtime) -> N
     body = '{"from": "13800138000", "to": "10086", "text": "x", "message_id": "s", "\\udc00": 1}'
     response = raw_json(raw_client(runtime), body)
     assert response.status_code == 422 and "\ufffd" in response.text
+
+
+def test_ids_with_control_characters_are_refused_naming_them(runtime: Runtime) -> None:
+    """NUL cannot be stored in PostgreSQL text: an id holding it was a 500 there."""
+    runtime.settings = runtime.settings.model_copy(
+        update={"kannel_token": SecretStr("hostile-kannel-token")}
+    )
+    client = raw_client(runtime)
+    form = {"sessionId": "a\x00b", "serviceCode": "*10086#", "phoneNumber": "13800138000"}
+    ussd = client.post("/v1/ussd", data=form, headers=auth())
+    assert ussd.status_code == 422 and ussd.json()["detail"].startswith("sessionId:")
+    query = "token=hostile-kannel-token&from=13800138000&to=10086&id=a%00b&text=CXYE"
+    kannel = client.get(f"/v1/kannel/mo?{query}")
+    assert kannel.status_code == 400 and kannel.json()["detail"].startswith("id:")
+    body = {"from": "13800138000", "to": "10086", "text": "CXYE", "message_id": "a\x01b"}
+    mo = client.post("/v1/mo", json=body, headers=auth())
+    assert mo.status_code == 422 and mo.json()["detail"][0]["loc"][-1] == "message_id"
+    assert count(runtime, InboundMessageRow) == 0

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from app.domain.delivery_receipts import Receipt
 from app.domain.sms_coding import fits_gsm7
-from app.domain.text import is_digits
+from app.domain.text import has_control, is_digits
 from app.gateways.http.inbound_queue import inbound_queue
 from app.gateways.http.kannel_auth import check_kannel_caller
 from app.gateways.http.kannel_wire import (
@@ -83,6 +83,8 @@ def _message_id(params: Mapping[str, bytes], msisdn: str, to: str, text: bytes) 
     if given:
         if len(given) > 128:
             raise KannelRequestError("id: longer than 128 characters")
+        if has_control(given):
+            raise KannelRequestError("id: holds control characters")
         return given
     time = (_text(params, "time") or "").strip()
     if not time:

@@ -38,7 +38,9 @@ class MoIn(BaseModel):
     sender: str = Field(alias="from", description="the subscriber's number, any common form")
     to: str = Field(pattern=r"^[0-9]{3,21}$", description="the short code texted")
     text: str = Field(description="what the subscriber typed; at most SMSHALL_MAX_MO_CHARS")
-    message_id: str = Field(min_length=1, max_length=128, description="the gateway's id")
+    message_id: str = Field(
+        min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$", description="the gateway's id"
+    )
     received_at: datetime | None = Field(
         default=None, description="when the SMSC received it; naive = operator time; default now"
     )

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse
 
+from app.domain.text import has_control
 from app.runtime import Runtime
 from app.security import require_token
 from app.services.clock import utc_now
@@ -46,6 +47,10 @@ def ussd_step(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"phoneNumber: {error}"
         ) from error
+    if has_control(session_id):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "sessionId: holds control characters"
+        )
     limit = runtime.settings.max_ussd_chars
     if len(text) > limit:
         raise HTTPException(
