@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -115,7 +116,7 @@ def demo(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
     import uvicorn
 
-    from app.access_log import log_config
+    from app.logs import logging_config
     from app.main import create_app
 
     settings = get_settings()
@@ -127,7 +128,7 @@ def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
         host=host,
         port=port,
         log_level="info",
-        log_config=log_config(),
+        log_config=logging_config(settings.log_format, settings.secret_values()),
         access_log=runtime.settings.access_log,
     )
     return 0
@@ -275,6 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (CatalogError, ImportFailed) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
+        return 2
+    except ValidationError as error:  # settings: say which and why, never the value
+        for problem in error.errors(include_input=False, include_url=False):
+            console.print(f"[red]settings:[/red] {problem['msg']}", highlight=False)
         return 2
 
 

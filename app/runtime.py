@@ -31,4 +31,10 @@ class Runtime:
 
     @property
     def reply_context(self) -> ReplyContext:
-        return ReplyContext(self.settings.language, self.settings.zone)
+        settings = self.settings
+        return ReplyContext(
+            settings.language,
+            settings.zone,
+            max_reply_parts=settings.max_reply_parts,
+            short_code=settings.short_code,
+        )

@@ -32,7 +32,7 @@ def require_token(
         configured = expected(request)
         given = bearer_token(request)
         if given is None and allow_query:
-            given = request.query_params.get("token") or None
+            given = request.query_params.get("token", "").strip() or None
         challenge = {"WWW-Authenticate": f'Bearer realm="{realm}"'}
         if configured is None or not configured.get_secret_value():
             raise HTTPException(

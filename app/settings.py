@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.domain.replies import Language
@@ -32,6 +40,7 @@ class SmppBind(BaseModel):
         if len(value.get_secret_value().encode()) > 8:
             raise ValueError("an SMPP password holds at most 8 characters")
         return value
+
     mode: Literal["trx", "rx+tx", "tx", "rx"] = "trx"
     window: int = Field(10, ge=1, le=1000)
     tps: float = Field(50.0, ge=0, description="submit_sm per second; 0 = unlimited")
@@ -46,6 +55,10 @@ class SmppBind(BaseModel):
     source_addr_npi: int = 0
     dest_addr_ton: int = 0
     dest_addr_npi: int = 1
+
+
+#: The shortest token a gateway or the admin API may be given: a guessable one is none.
+MIN_TOKEN_CHARS = 16
 
 
 class Settings(BaseSettings):
@@ -63,11 +76,29 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     language: Language = Language.ZH
     timezone: str = "Asia/Shanghai"
-    short_code: str = "10086"
+    #: The short code subscribers text and every reply is sent from.
+    short_code: str = Field("10086", pattern=r"^[0-9]{3,21}$")
+    #: The most SMS parts a reply quoting the subscriber's text may take; only the
+    #: quote is cut to fit (one 2,999-character MO once drew 45 submit_sm).
+    max_reply_parts: int = Field(3, ge=1, le=255)
     host: str = "127.0.0.1"
     port: int = 8000
+    #: The largest HTTP request body any route reads (413 above it).
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    #: The longest MO text taken over JSON or Kannel HTTP (an SMS reassembled from
+    #: 255 parts is about 39,000 characters; real ones are far shorter), and the
+    #: longest USSD input string (every input of a session, joined by `*`).
+    max_mo_chars: int = Field(2000, ge=160)
+    max_ussd_chars: int = Field(500, ge=32)
+    #: A gateway's time for an MO (JSON `received_at`, Kannel `time`) is taken only from
+    #: this long before the service clock (an SMSC holds an MO for a few days at most)
+    #: to this long after it (clock skew): every decision is taken as of it.
+    received_at_max_age_days: float = Field(7.0, gt=0)
+    received_at_max_ahead_minutes: float = Field(10.0, ge=0)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
+    #: The `smshall.*` log lines: `text` or `json` (one object per line).
+    log_format: Literal["text", "json"] = "text"
 
     #: SMPP binds, as JSON in SMSHALL_SMPP_BINDS; none by default (HTTP gateway only).
     smpp_binds: list[SmppBind] = Field(default_factory=list)
@@ -122,9 +153,40 @@ class Settings(BaseSettings):
     #: dialogue's inputs are forgotten; the next step starts again from the top.
     ussd_session_timeout: float = Field(180.0, gt=0)
 
+    @field_validator("gateway_token", "admin_token", "kannel_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Refuse to start with a token anyone could guess: `SMSHALL_GATEWAY_TOKEN=' '`
+        once let `?token=%20` in. Unset (None) stays allowed: that endpoint refuses all."""
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        name = f"SMSHALL_{(info.field_name or '').upper()}"
+        if not token.strip():
+            raise ValueError(f"{name} is empty or blank; unset it, or set a random token")
+        if token != token.strip():
+            raise ValueError(f"{name} starts or ends with whitespace")
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(f"{name} is shorter than {MIN_TOKEN_CHARS} characters")
+        return value
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so that the logs can blank any that slips in."""
+        secrets = [self.gateway_token, self.admin_token, self.kannel_token]
+        secrets += [self.kannel_sendsms_password, *(b.password for b in self.smpp_binds)]
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def received_at_window(self) -> tuple[timedelta, timedelta]:
+        """How far before and after the service clock a gateway's time may be."""
+        return (
+            timedelta(days=self.received_at_max_age_days),
+            timedelta(minutes=self.received_at_max_ahead_minutes),
+        )
 
 
 @lru_cache(maxsize=1)

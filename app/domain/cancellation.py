@@ -8,6 +8,8 @@ There is deliberately no one-message cancel-all (`00000` lists, like `0000`).
 
 from __future__ import annotations
 
+from app.domain.text import choice_number
+
 CONTRACT_KINDS = frozenset({"prestore_rebate", "tenure_reward"})
 
 
@@ -20,8 +22,9 @@ def chosen_numbers(words: tuple[str, ...], listed: int) -> list[int] | None:
     order and without repeats; None when any is not a listed number."""
     chosen: list[int] = []
     for word in words:
-        if not word.isdigit() or not 1 <= int(word) <= listed:
+        number = choice_number(word)
+        if number is None or not 1 <= number <= listed:
             return None
-        if int(word) not in chosen:
-            chosen.append(int(word))
+        if number not in chosen:
+            chosen.append(number)
     return chosen or None

@@ -10,9 +10,10 @@ separators, look up aliases.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from app.domain.text import fold
 
 #: Separators §7 accepts between keyword and argument, after NFKC (which
 #: already turns `＋ ， ； ：` and U+3000 into their ASCII forms; `、` stays).
@@ -83,7 +84,7 @@ class Command:
 
 def normalise(text: str) -> str:
     """NFKC, trim, upper-case (DOMAIN.md §7 steps 1–3)."""
-    return unicodedata.normalize("NFKC", text).strip().upper()
+    return fold(text).strip().upper()
 
 
 def split_args(text: str) -> tuple[str, ...]:

@@ -14,6 +14,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import StrEnum
 
+from app.domain.sms_coding import split
+from app.domain.text import excerpt
+
 
 class Language(StrEnum):
     ZH = "zh"
@@ -48,13 +51,13 @@ ZH: Mapping[str, str] = {
         "【{campaign}】您已成功办理{offer}：预存{prestore}元，月费{fee}元，"
         "合约{months}个月（{starts_on}至{ends_on}），{given}。"
     ),
-    "rebate.summary": "{offer}：预存{prestore}元，月费{fee}元，合约{months}个月，{given}",
+    "rebate.summary": "{offer}：预存{prestore}元，月费{fee}元，合约{months}个月，{given}，合约期内退订请致电10086",
     "rebate.credit": "合约期内返还话费{credit}元",
     "rebate.device": "赠送{device}（价值{worth}元）",
     "rebate.extra": "办理需回复Y确认。",
     # Care insurance (§4.5).
-    "care.activated": "【{campaign}】您已为{insured}办理关爱保险，保障期{starts_on}至{ends_on}。",
-    "care.summary": "为{insured}办理关爱保险，保障期{starts_on}至{ends_on}",
+    "care.activated": "【{campaign}】您已为{insured}免费办理关爱保险，不收取任何费用，保障期{starts_on}至{ends_on}。",
+    "care.summary": "为{insured}免费办理关爱保险（不收费），保障期{starts_on}至{ends_on}",
     "care.menu": "【{campaign}】请回复{keyword}+被保险人姓名办理，如{keyword}张三。",
     "care.invalid_argument": "【{campaign}】姓名有误，请回复{keyword}+被保险人姓名（2至20个汉字或字母）。",
     # Tenure reward (§4.3).
@@ -62,7 +65,7 @@ ZH: Mapping[str, str] = {
         "【{campaign}】您已签订{months}个月网龄优惠合约（保底消费0元，{starts_on}至{ends_on}）："
         "当月消费满{spend}元，次月赠送国内通话{minutes}分钟。"
     ),
-    "reward.summary": "签订{months}个月网龄优惠合约（保底消费0元），当月消费满{spend}元次月赠送国内通话{minutes}分钟",
+    "reward.summary": "签订{months}个月网龄优惠合约（保底消费0元），当月消费满{spend}元次月赠送国内通话{minutes}分钟，合约期内退订请致电10086",
     # Queries (§6).
     "balance": "【余额查询】截至{today}，您的账户余额为{balance}元。",
     "packages": "【套餐查询】您办理的业务：{items}。",
@@ -87,7 +90,7 @@ ZH: Mapping[str, str] = {
     "service_list.item": "{number}.{name}",
     "cancelled": "【退订】已为您取消：{services}，即日生效，不再收费。",
     "not_cancellable": "【退订】{service}为合约业务，合约期内不能短信退订，详询10086。",
-    "no_such_service": "【退订】未找到业务{code}，发送0000查询已订业务。",
+    "no_such_service": "【退订】未找到业务{echo}，发送0000查询已订业务。",
     "cancel.invalid_numbers": "【退订】序号有误，请回复列表中的序号，多个用逗号隔开。",
     "opted_out": "您已退订营销短信，提醒和问候将不再发送。回复START恢复。",
     "opted_in": "您已恢复接收提醒和问候短信。回复T退订。",
@@ -95,14 +98,14 @@ ZH: Mapping[str, str] = {
     "order_closed": "您申请的业务已停止办理，本次未为您办理，未产生费用。",
     "ussd.declined": "已取消，未为您办理任何业务。",
     "ussd.see_sms": "办理结果已短信发送给您，请查收。",
-    "did_you_mean": "您是否要发送“{suggestion}”？回复Y确认。",
+    "did_you_mean": "您是否要发送“{echo}”？回复Y确认。",
     "menu.main": "短信营业厅为您服务，请回复序号：{entries}",
     "menu.sub": "【{title}】请回复序号：{entries} 0.返回",
     "menu.entry": "{number}.{label}",
     "help": "指令：CXYE余额 CXTC套餐 CXVIP VIP {campaigns} 0000退订 CD菜单 T退订营销",
     "help.campaign": "{keyword}{name}",
     "unknown_subscriber": "抱歉，未查到您的号码资料，本服务仅限本网客户使用。",
-    "unknown_keyword": "未能识别“{text}”。{help}",
+    "unknown_keyword": "未能识别“{echo}”。{help}",
     # Messages the service starts (§4.1, §4.6, §7a); each ends with the opt-out hint.
     "notice.reminder": (
         "【{campaign}】您的{package}免费期将于{ends_on}结束。回复Y以{fee}元/月继续使用；"
@@ -140,19 +143,19 @@ EN: Mapping[str, str] = {
         "{campaign}: {offer} ordered: pre-store {prestore} yuan, {fee} yuan/month, "
         "{months}-month contract ({starts_on} to {ends_on}), {given}."
     ),
-    "rebate.summary": "{offer}: pre-store {prestore} yuan, {fee} yuan/month, {months}-month contract, {given}",
+    "rebate.summary": "{offer}: pre-store {prestore} yuan, {fee} yuan/month, {months}-month contract, {given}; to cancel, call 10086",
     "rebate.credit": "{credit} yuan of call credit back",
     "rebate.device": "a {device} (worth {worth} yuan) given",
     "rebate.extra": "Each order asks you to reply Y.",
-    "care.activated": "{campaign}: care insurance for {insured} is ordered; cover runs {starts_on} to {ends_on}.",
-    "care.summary": "care insurance for {insured}, cover {starts_on} to {ends_on}",
+    "care.activated": "{campaign}: free care insurance for {insured} is ordered, nothing is charged; cover runs {starts_on} to {ends_on}.",
+    "care.summary": "free care insurance for {insured} (no charge), cover {starts_on} to {ends_on}",
     "care.menu": "{campaign}: reply {keyword} + the insured person's name, e.g. {keyword} Zhang San.",
     "care.invalid_argument": "{campaign}: reply {keyword} + the insured person's name (2 to 20 letters).",
     "reward.activated": (
         "{campaign}: your {months}-month tenure contract (0 yuan minimum, {starts_on} to {ends_on}) "
         "is signed: each month with {spend} yuan of spend earns {minutes} free minutes the next month."
     ),
-    "reward.summary": "a {months}-month tenure contract (0 yuan minimum): {minutes} free minutes after each month with {spend} yuan of spend",
+    "reward.summary": "a {months}-month tenure contract (0 yuan minimum): {minutes} free minutes after each month with {spend} yuan of spend; to cancel, call 10086",
     "balance": "Balance: as of {today} your balance is {balance} yuan.",
     "packages": "Your services: {items}.",
     "packages.none": "You have no offers ordered through the SMS business hall.",
@@ -176,7 +179,7 @@ EN: Mapping[str, str] = {
     "service_list.item": "{number} {name}",
     "cancelled": "Cancelled from today: {services}. Nothing more is charged.",
     "not_cancellable": "{service} is a contract and cannot be cancelled by SMS; call 10086.",
-    "no_such_service": "No service {code}; send 0000 to list yours.",
+    "no_such_service": "No service {echo}; send 0000 to list yours.",
     "cancel.invalid_numbers": "No such numbers; reply with numbers from the list, e.g. 1,3.",
     "opted_out": "You will get no more reminders or greetings. Reply START to opt back in.",
     "opted_in": "Reminders and greetings are back on. Reply T to opt out.",
@@ -184,14 +187,14 @@ EN: Mapping[str, str] = {
     "order_closed": "That offer has closed; nothing was ordered or charged.",
     "ussd.declined": "Cancelled; nothing was ordered.",
     "ussd.see_sms": "Done. The details are on their way by SMS.",
-    "did_you_mean": 'Did you mean "{suggestion}"? Reply Y to send it.',
+    "did_you_mean": 'Did you mean "{echo}"? Reply Y to send it.',
     "menu.main": "SMS business hall, reply with a number: {entries}",
     "menu.sub": "{title}, reply with a number: {entries} 0 back",
     "menu.entry": "{number} {label}",
     "help": "Commands: CXYE balance, CXTC services, CXVIP VIP, {campaigns}0000 cancel, CD menu, T opt out.",
     "help.campaign": "{keyword} {name}, ",
     "unknown_subscriber": "Sorry, we have no record of your number; this service is for our customers.",
-    "unknown_keyword": 'Sorry, "{text}" is not a command. {help}',
+    "unknown_keyword": 'Sorry, "{echo}" is not a command. {help}',
     "notice.reminder": (
         "{campaign}: your {package} is free until {ends_on}. Reply Y to keep it at {fee} yuan/month; "
         "otherwise it ends then and nothing is charged."
@@ -243,3 +246,18 @@ def help_text(campaigns: Iterable[tuple[str, str, str]], language: Language) -> 
 
 def joined(items: list[str], language: Language) -> str:
     return ("；" if language is Language.ZH else "; ").join(items)
+
+
+def with_echo(key: str, language: Language, echo: str, max_parts: int, **values: object) -> str:
+    """`render` for a template that quotes the subscriber (`{echo}`), kept to
+    `max_parts` SMS parts by cutting only the quote, with an ellipsis.
+
+    A quote is first cut to a few dozen characters: one long MO must never
+    become many MT (a 2,999-character typo once drew 45 submit_sm). Should the
+    facts alone need more parts, they go whole and the quote goes empty."""
+    shown = excerpt(echo)
+    while True:
+        text = render(key, language, echo=shown, **values)
+        if len(split(text).parts) <= max_parts or not shown:
+            return text
+        shown = excerpt(shown, len(shown) - 1) if len(shown) > 1 else ""

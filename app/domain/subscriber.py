@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from app.domain.text import is_digits
+
 
 class Brand(StrEnum):
     GOTONE = "gotone"  # 全球通
@@ -64,7 +66,7 @@ class Month:
     def parse(cls, text: str) -> Month:
         """Parse `YYYY-MM`."""
         year, _, month = text.strip().partition("-")
-        if len(year) != 4 or len(month) != 2 or not (year.isdigit() and month.isdigit()):
+        if len(year) != 4 or len(month) != 2 or not (is_digits(year) and is_digits(month)):
             raise ValueError(f"expected YYYY-MM, got {text!r}")
         return cls(int(year), int(month))
 

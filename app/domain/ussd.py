@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.domain.sms_coding import fits_gsm7
+from app.domain.text import choice_number, fold
 
 #: A USSD string holds 182 GSM 7-bit characters, or 80 UCS-2 ones (Chinese).
 GSM_SCREEN_LIMIT, UCS2_SCREEN_LIMIT = 182, 80
@@ -118,7 +119,7 @@ def walk(root: Node, inputs: Sequence[str], chinese: bool = True) -> Screen | Ru
     awaiting_confirm: Run | None = None
     note = ""
     for raw in inputs:
-        choice = raw.strip()
+        choice = fold(raw).strip()  # `０`, `²` from a handset's input method are `0`, `2`
         note = ""
         if awaiting_confirm is not None:
             if choice == "1":
@@ -144,8 +145,8 @@ def walk(root: Node, inputs: Sequence[str], chinese: bool = True) -> Screen | Ru
             position = _Position(position.path[:-1])
         elif choice == MORE:
             position.page += 1
-        elif choice.isdigit() and 1 <= int(choice) <= len(node.children):
-            child = node.children[int(choice) - 1]
+        elif (number := choice_number(choice)) is not None and 1 <= number <= len(node.children):
+            child = node.children[number - 1]
             if child.asks_zh is not None:
                 awaiting_text = child
             elif child.children:

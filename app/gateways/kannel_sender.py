@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import httpx
 
 from app.domain.sms_coding import fits_gsm7
+from app.domain.text import mask_msisdn
 from app.gateways.http.kannel_wire import receipt_key
 from app.gateways.outbox_sender import retry_later
 from app.services.outbox import (
@@ -141,14 +142,27 @@ class KannelSender:
         except httpx.HTTPError as error:
             self._retry(reply, f"sendsms unreachable: {error!r}", None)
             return
+        except (httpx.InvalidURL, ValueError) as error:
+            # This reply can never become a request (a text past httpx's 64 KiB URL
+            # limit, say): fail it alone. Left to the lease it would be claimed again
+            # every lease, forever, and hold up the rest of its batch each time.
+            self.counters["failed"] += 1
+            log.warning("reply %d cannot be sent through sendsms: %s", reply.id, error)
+            mark_failed(self.uow_factory, reply.id, f"sendsms: {str(error)[:80]}", None)
+            return
+        except (
+            Exception
+        ) as error:  # anything else: this row retries with backoff, the batch goes on
+            self._retry(reply, f"sendsms call failed: {type(error).__name__}", None)
+            return
         answer = response.text.strip()[:120]
         if response.status_code == ACCEPTED:
             mark_sent(self.uow_factory, reply.id, [SentPart(CHANNEL, receipt_key(reply.id))])
             self.counters["sent"] += 1
-            log.info("reply %d to %s: sendsms %r", reply.id, reply.msisdn, answer)
+            log.info("reply %d to %s: sendsms %r", reply.id, mask_msisdn(reply.msisdn), answer)
         elif 400 <= response.status_code < 500 and response.status_code not in RETRIED_4XX:
             self.counters["failed"] += 1
-            log.warning("reply %d to %s refused: %r", reply.id, reply.msisdn, answer)
+            log.warning("reply %d to %s refused: %r", reply.id, mask_msisdn(reply.msisdn), answer)
             mark_failed(self.uow_factory, reply.id, f"sendsms: {answer}", response.status_code)
         else:
             self._retry(reply, f"sendsms {response.status_code}: {answer}", response.status_code)

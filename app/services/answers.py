@@ -29,3 +29,8 @@ class ReplyContext:
     confirm_hours: int = 24
     menu_minutes: int = 10
     cancel_list_hours: int = 2
+    #: The most SMS parts a reply that quotes the subscriber may take: the quote is
+    #: cut to fit, never the facts (app/domain/replies.py `with_echo`).
+    max_reply_parts: int = 3
+    #: The short code every reply is sent from, whatever destination the MO named.
+    short_code: str = "10086"

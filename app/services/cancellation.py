@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from app.domain.cancellation import cancellable_by_sms, chosen_numbers
 from app.domain.outcomes import Outcome
-from app.domain.replies import Language, joined, render
+from app.domain.replies import Language, joined, render, with_echo
 from app.domain.sign_up_replies import service_name
 from app.services.answers import Answer
 from app.services.clock import utc_now
@@ -83,7 +83,7 @@ def cancel_code(turn: Turn, code: str) -> Answer:
         r for r in turn.uow.activations.active_of(turn.row.id, turn.on) if r.service_code == wanted
     ]
     if not rows:
-        return Answer(
-            Outcome.INVALID_ARGUMENT, render("no_such_service", turn.context.language, code=wanted)
-        )
+        context = turn.context
+        text = with_echo("no_such_service", context.language, wanted, context.max_reply_parts)
+        return Answer(Outcome.INVALID_ARGUMENT, text)
     return _cancel(turn, rows)

@@ -5,6 +5,7 @@ and nothing of that file is imported.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from app.domain.subscriber import (
     VipSource,
     VipType,
 )
+from app.domain.text import excerpt, is_digits
 from app.services.clock import utc_now
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.store.models import MonthlyUsageRow, SubscriberRow
@@ -68,14 +70,33 @@ class _BadCell(ValueError):
         self.column = column
 
 
+#: The largest amount a cell may hold, in yuan: far above any real balance or
+#: spend, far below what a BIGINT of fen holds (`1e30` once overflowed it).
+MAX_YUAN = Decimal(10) ** 10
+#: Whole minutes of use in a month: a month has 44,640; an INTEGER holds more.
+MAX_MOU = 10_000_000
+#: A line longer than this is not a subscriber record (and `csv` refuses fields
+#: past 131,072 characters with an error that names no column).
+MAX_LINE_CHARS = 4096
+
+
+def _shown(text: str) -> str:
+    return repr(excerpt(text, 40))
+
+
 def _yuan_to_fen(column: str, text: str) -> int:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise _BadCell(column, f"not an amount in yuan: {text!r}") from None
+        raise _BadCell(column, f"not an amount in yuan: {_shown(text)}") from None
+    # Checked before any arithmetic: `sNaN` raises on touch, `1e999999999` overflows.
+    if not value.is_finite():
+        raise _BadCell(column, f"not an amount in yuan: {_shown(text)}")
+    if value.copy_abs() > MAX_YUAN:  # copy_abs: no context, so no Overflow
+        raise _BadCell(column, f"more than {MAX_YUAN:,} yuan: {_shown(text)}")
     fen = value * 100
-    if not value.is_finite() or fen != fen.to_integral_value():
-        raise _BadCell(column, f"at most two decimals: {text!r}")
+    if fen != fen.to_integral_value():
+        raise _BadCell(column, f"at most two decimals: {_shown(text)}")
     return int(fen)
 
 
@@ -83,13 +104,13 @@ def _date(column: str, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _BadCell(column, f"not an ISO date (YYYY-MM-DD): {text!r}") from None
+        raise _BadCell(column, f"not an ISO date (YYYY-MM-DD): {_shown(text)}") from None
 
 
 def _choice(column: str, text: str, kind: type) -> str:
     allowed = [member.value for member in kind]
     if text.lower() not in allowed:
-        raise _BadCell(column, f"{text!r} is not one of {', '.join(allowed)}")
+        raise _BadCell(column, f"{_shown(text)} is not one of {', '.join(allowed)}")
     return text.lower()
 
 
@@ -152,6 +173,10 @@ def _subscriber_values(cells: dict[str, str]) -> dict[str, Any]:
         "cmmb_handset": flag("cmmb_handset"),
         "mobile_payment": flag("mobile_payment"),
     }
+    for column in ("name", "mailing_address", "account_manager", "vip_card_no"):
+        longest = SubscriberRow.__table__.c[column].type.length
+        if values[column] is not None and len(values[column]) > longest:
+            raise _BadCell(column, f"longer than {longest} characters")
     for column, kind in enums.items():
         values[column] = _choice(column, c, kind) if (c := opt(column)) else None
     valid_from, valid_to = values["vip_valid_from"], values["vip_valid_to"]
@@ -160,27 +185,73 @@ def _subscriber_values(cells: dict[str, str]) -> dict[str, Any]:
     return values
 
 
+def _text_lines(handle: BinaryIO, header: list[str]) -> Iterator[str]:
+    """The file's lines as text, each checked before `csv` sees it: a line that is
+    not UTF-8 (a GBK export), holds NUL (a binary file) or is absurdly long is
+    reported by line and column, never as a decoding traceback."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            line = raw.decode("utf-8")
+            why, at = "", -1
+        except UnicodeDecodeError as error:
+            line = raw.decode("utf-8", "replace")
+            why = "not UTF-8 text (save the file as UTF-8)"
+            at = len(raw[: error.start].decode("utf-8", "replace"))
+        if not why and "\x00" in line:
+            why, at = "holds NUL bytes: not a CSV text file", line.index("\x00")
+        if not why and len(line) > MAX_LINE_CHARS:
+            why, at = f"longer than {MAX_LINE_CHARS} characters", MAX_LINE_CHARS
+        if why:
+            raise ImportFailed([f"line {number}, column {_column_at(line, at, header)}: {why}"])
+        yield line
+
+
+def _column_at(line: str, at: int, header: list[str]) -> str:
+    """The header name of the cell that holds character `at` of `line` (its number
+    while the header is not read yet)."""
+    before = line[:at].replace("\x00", "")
+    index = len(next(csv.reader([before]), [""])) - 1 if before else 0
+    return header[index] if 0 <= index < len(header) else str(index + 1)
+
+
 def _rows(
     path: Path, columns: Sequence[str], required: Sequence[str]
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, cells) for each data row; the header is line 1."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        unknown = [h for h in header if h not in columns]
-        missing = [c for c in required if c not in header]
-        if unknown or missing:
-            why = []
-            if missing:
-                why.append(f"missing columns: {', '.join(missing)}")
-            if unknown:
-                why.append(f"unknown columns: {', '.join(unknown)}")
-            raise ImportFailed([f"line 1: {'; '.join(why)}"])
-        reader.fieldnames = header
-        for cells in reader:
-            if None in cells:
-                raise ImportFailed([f"line {reader.line_num}: more cells than columns"])
-            yield reader.line_num, {k: (v or "").strip() for k, v in cells.items()}
+    known: list[str] = []
+    with path.open("rb") as handle:
+        reader = csv.DictReader(_text_lines(handle, known), strict=True)
+        try:
+            yield from _read(reader, known, columns, required)
+        except csv.Error as error:  # quoting gone wrong: what csv says, where it says
+            raise ImportFailed([f"line {reader.line_num}: not valid CSV ({error})"]) from None
+
+
+def _read(
+    reader: csv.DictReader,
+    known: list[str],
+    columns: Sequence[str],
+    required: Sequence[str],
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Check the header, then yield each data row (see `_rows`)."""
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    known.extend(header)
+    unknown = [h for h in header if h not in columns]
+    missing = [c for c in required if c not in header]
+    if unknown or missing:
+        why = []
+        if missing:
+            why.append(f"missing columns: {', '.join(missing)}")
+        if unknown:
+            why.append(f"unknown columns: {', '.join(excerpt(u, 40) for u in unknown[:5])}")
+        raise ImportFailed([f"line 1: {'; '.join(why)}"])
+    reader.fieldnames = header
+    for cells in reader:
+        if None in cells:
+            raise ImportFailed([f"line {reader.line_num}: more cells than columns"])
+        yield reader.line_num, {k: (v or "").strip() for k, v in cells.items()}
 
 
 def _validate(
@@ -254,8 +325,10 @@ def _usage_values(cells: dict[str, str]) -> dict[str, Any]:
     spend = _yuan_to_fen("spend_yuan", cells["spend_yuan"])
     if spend < 0:
         raise _BadCell("spend_yuan", "must not be negative")
-    if not cells["mou"].isdigit():
-        raise _BadCell("mou", f"expected whole minutes, got {cells['mou']!r}")
+    if not is_digits(cells["mou"]) or int(cells["mou"]) > MAX_MOU:
+        raise _BadCell(
+            "mou", f"expected whole minutes up to {MAX_MOU:,}, got {_shown(cells['mou'])}"
+        )
     return {
         "msisdn": msisdn,
         "month": month.first_day(),

@@ -13,7 +13,8 @@ from app.domain.birthday import BirthdayCampaign
 from app.domain.commands import DEFAULT_VOCABULARY, Command, Vocabulary, parse
 from app.domain.did_you_mean import suggest
 from app.domain.outcomes import Outcome
-from app.domain.replies import help_text, render
+from app.domain.replies import help_text, render, with_echo
+from app.domain.text import is_digits
 from app.services import cancellation, keeping, menus, preferences, queries, sign_up
 from app.services.answers import Answer
 from app.services.clock import utc_now
@@ -75,10 +76,10 @@ def _keyword(turn: Turn, command: Command) -> Answer:
 
 def _choice(command: Command) -> tuple[str, ...] | None:
     """A reply made of numbers only (`1`, `1，3`, `0`, `00`), not a keyword."""
-    if command.known or not command.keyword.isdigit():
+    if command.known or not is_digits(command.keyword):
         return None
     words = (command.keyword, *command.args)
-    return words if all(word.isdigit() for word in words) else None
+    return words if all(is_digits(word) for word in words) else None
 
 
 def _digits(
@@ -120,11 +121,10 @@ def _unknown(turn: Turn, command: Command) -> Answer:
         suggestion = " ".join((guess, *command.args))
         expires = turn.now + timedelta(minutes=turn.context.menu_minutes)
         turn.uow.prompts.put(turn.msisdn, DID_YOU_MEAN, {"text": suggestion}, expires, utc_now())
-        return Answer(
-            Outcome.DID_YOU_MEAN, render("did_you_mean", language, suggestion=suggestion), guess
-        )
-    help_text = _help(turn)
-    shown = command.text[:20]
-    return Answer(
-        Outcome.UNKNOWN_KEYWORD, render("unknown_keyword", language, text=shown, help=help_text)
+        parts = turn.context.max_reply_parts
+        text = with_echo("did_you_mean", language, suggestion, parts)
+        return Answer(Outcome.DID_YOU_MEAN, text, guess)
+    text = with_echo(
+        "unknown_keyword", language, command.text, turn.context.max_reply_parts, help=_help(turn)
     )
+    return Answer(Outcome.UNKNOWN_KEYWORD, text)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from app.domain.menus import Menu, main_menu, menu_at
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, render
+from app.domain.text import choice_number
 from app.services.answers import Answer
 from app.services.clock import utc_now
 from app.services.turn import Turn
@@ -52,8 +53,8 @@ def choose(turn: Turn, choice: str, payload: dict) -> Answer | str:
     if choice == "0":
         return show(turn, path[:-1])
     menu = menu_at(_root(turn), path)
-    number = int(choice)
-    if menu is None or not 1 <= number <= len(menu.entries):
+    number = choice_number(choice)
+    if menu is None or number is None or not 1 <= number <= len(menu.entries):
         return show(turn, path)
     entry = menu.entries[number - 1]
     if entry.submenu is not None:

@@ -5,12 +5,19 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
+from app.domain.text import excerpt
+
 
 class InvalidMsisdn(ValueError):
     pass
 
 
 _MOBILE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def _shown(raw: str) -> str:
+    """The input quoted in an error: short, so a refusal never repeats a huge value."""
+    return repr(excerpt(raw, 32))
 
 
 def normalise_msisdn(raw: str) -> str:
@@ -27,9 +34,9 @@ def normalise_msisdn(raw: str) -> str:
     try:
         number = phonenumbers.parse(text, "CN")
     except NumberParseException as error:
-        raise InvalidMsisdn(f"not a phone number: {raw!r}") from error
+        raise InvalidMsisdn(f"not a phone number: {_shown(raw)}") from error
     if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        raise InvalidMsisdn(f"not a valid Chinese mobile number: {raw!r}")
+        raise InvalidMsisdn(f"not a valid Chinese mobile number: {_shown(raw)}")
     if phonenumbers.number_type(number) not in _MOBILE:
-        raise InvalidMsisdn(f"not a mobile number: {raw!r}")
+        raise InvalidMsisdn(f"not a mobile number: {_shown(raw)}")
     return str(number.national_number)

@@ -62,7 +62,7 @@ def handle_ussd(
         gateway=step.gateway,
         message_id=step_id(step.session_id, step.inputs),
         msisdn=step.msisdn,
-        short_code=step.service_code,
+        short_code=context.short_code,  # the sender of any SMS the step sends
         text=INPUT_SEPARATOR.join(step.inputs),
         received_at=step.received_at,
     )

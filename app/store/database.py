@@ -22,6 +22,7 @@ def normalise_url(url: str) -> str:
 
 def make_engine(url: str, **options: Any) -> Engine:
     url = normalise_url(url)
+    options.setdefault("hide_parameters", True)  # errors and logs carry no numbers, names or texts
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         options.setdefault("pool_size", 10)

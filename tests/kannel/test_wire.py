@@ -129,14 +129,14 @@ def test_sendsms_asks_ucs2_for_chinese_only() -> None:
 def test_dlr_url_names_the_reply_and_keeps_kannel_escapes() -> None:
     settings = _settings(
         kannel_dlr_url="http://127.0.0.1:8000/v1/kannel/dlr",
-        kannel_token=SecretStr("t&k"),
+        kannel_token=SecretStr("t&k-0123456789abc"),
         kannel_dlr_mask=27,
         kannel_smsc="sim",
     )
     params = sendsms_params(settings, ClaimedReply(7, "13800138000", "10086", "hi", 1))
     assert params["dlr-mask"] == "27" and params["smsc"] == "sim"
     assert params["dlr-url"] == (
-        "http://127.0.0.1:8000/v1/kannel/dlr?reply=7&token=t%26k&type=%d&answer=%A&smsc_id=%F"
+        "http://127.0.0.1:8000/v1/kannel/dlr?reply=7&token=t%26k-0123456789abc&type=%d&answer=%A&smsc_id=%F"
     )
     with_query = _settings(kannel_dlr_url="http://h/dlr?x=1")
     assert dlr_url(with_query, 9).startswith("http://h/dlr?x=1&reply=9&type=%d")

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections import defaultdict
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from fastapi import Request
 
+from app.domain.text import excerpt, mask_msisdn
 from app.gateways.batches import Batches, writers_for
 from app.runtime import Runtime
 from app.services.inbound import (
@@ -33,6 +35,8 @@ from app.store.messages import DuplicateInbound
 #: one transaction takes.
 WORKERS = 2
 BATCH = 64
+
+log = logging.getLogger("smshall.http.mo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +59,15 @@ class InboundQueue:
         answer: Future[InboundResult] = Future()
         self._batches.start()  # idempotent: workers start with the first request
         self._batches.put(_Waiting(message, reply_channel, answer))
-        return await asyncio.wrap_future(answer)
+        result = await asyncio.wrap_future(answer)
+        # The number masked, the text left out: it may carry a name or a birthday.
+        log.info(
+            "%s: MO %s from %s -> %s%s, %d reply(s) on %s",
+            message.gateway, excerpt(message.message_id, 40), mask_msisdn(message.msisdn),
+            result.outcome, " (duplicate)" if result.duplicate else "", len(result.replies),
+            reply_channel,
+        )  # fmt: skip
+        return result
 
     def stop(self) -> None:
         self._batches.stop()

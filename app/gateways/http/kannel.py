@@ -11,6 +11,7 @@ handle_inbound decides everything; this module only translates.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from app.domain.delivery_receipts import Receipt
 from app.domain.sms_coding import fits_gsm7
+from app.domain.text import has_control, is_digits
 from app.gateways.http.inbound_queue import inbound_queue
 from app.gateways.http.kannel_auth import check_kannel_caller
 from app.gateways.http.kannel_wire import (
@@ -32,12 +34,16 @@ from app.gateways.http.kannel_wire import (
     parse_time,
     query_bytes,
     receipt_key,
+    shown,
 )
 from app.runtime import Runtime
-from app.services.clock import utc_now
+from app.services.clock import utc_now, within
 from app.services.inbound import HTTP_RESPONSE, InboundMessage, InboundResult
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.services.outbox import record_receipt
+from app.settings import Settings
+
+log = logging.getLogger("smshall.kannel")
 
 GATEWAY = "kannel"
 #: Outbox channel of replies that go out through Kannel's sendsms.
@@ -77,6 +83,8 @@ def _message_id(params: Mapping[str, bytes], msisdn: str, to: str, text: bytes) 
     if given:
         if len(given) > 128:
             raise KannelRequestError("id: longer than 128 characters")
+        if has_control(given):
+            raise KannelRequestError("id: holds control characters")
         return given
     time = (_text(params, "time") or "").strip()
     if not time:
@@ -85,7 +93,26 @@ def _message_id(params: Mapping[str, bytes], msisdn: str, to: str, text: bytes) 
     return f"hash-{digest.hexdigest()[:40]}"
 
 
-def _inbound(params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
+def _received_at(time: str | None, settings: Settings) -> datetime:
+    """Kannel's `%t`/`%T`, or now.
+
+    A malformed time is Kannel misconfigured: 400 naming it. A well-formed time
+    far from our clock is an SMSC with a wrong clock (or a year-9999 default):
+    refusing it would make Kannel send its reply-requestfailed text for every MO
+    from that SMSC, and Kannel integrators expect every MO to be answered. So
+    it is taken as the time of arrival, as when `time` is absent, and logged.
+    """
+    now = utc_now()
+    if not time or not time.strip():
+        return now
+    given = parse_time(time)
+    if within(given, now, *settings.received_at_window):
+        return given
+    log.warning("time %s is far from the service clock; the MO is taken as of now", given)
+    return now
+
+
+def _inbound(params: Mapping[str, bytes], body: bytes | None, settings: Settings) -> InboundMessage:
     """One MO from the query (get-url) or the query, headers and body (post-url)."""
     raw = body if body is not None else params.get("text")
     if raw is None:
@@ -95,15 +122,17 @@ def _inbound(params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
     except InvalidMsisdn as error:
         raise KannelRequestError(f"from: {error}") from None
     to = _required(params, "to", "%P")
-    if not to.isdigit() or len(to) not in SHORT_CODE_DIGITS:
-        raise KannelRequestError(f"to: expected a short code of 3-21 digits, got {to!r}")
+    if not is_digits(to) or len(to) not in SHORT_CODE_DIGITS:
+        raise KannelRequestError(f"to: expected a short code of 3-21 digits, got {shown(to)}")
     coding = parse_coding(_text(params, "coding"))
     text = decode_text(raw, coding, _text(params, "charset"))
-    time = _text(params, "time")
-    received_at: datetime = parse_time(time) if time and time.strip() else utc_now()
-    return InboundMessage(
-        GATEWAY, _message_id(params, msisdn, to, raw), msisdn, to, text, received_at
-    )
+    max_chars = settings.max_mo_chars
+    if len(text) > max_chars:
+        raise KannelRequestError(f"text: longer than {max_chars} characters (SMSHALL_MAX_MO_CHARS)")
+    received_at = _received_at(_text(params, "time"), settings)
+    # Replies go out from our short code, whatever `to` says.
+    message_id = _message_id(params, msisdn, to, raw)
+    return InboundMessage(GATEWAY, message_id, msisdn, settings.short_code, text, received_at)
 
 
 def _answer(request: Request, runtime: Runtime, result: InboundResult) -> Response:
@@ -120,9 +149,9 @@ def _answer(request: Request, runtime: Runtime, result: InboundResult) -> Respon
     return Response(text, media_type="text/plain; charset=UTF-8", headers=headers)
 
 
-def _parse(params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
+def _parse(runtime: Runtime, params: Mapping[str, bytes], body: bytes | None) -> InboundMessage:
     try:
-        return _inbound(params, body)
+        return _inbound(params, body, runtime.settings)
     except KannelRequestError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
 
@@ -136,7 +165,7 @@ async def mo_by_get_url(
     request: Request, runtime: Annotated[Runtime, Depends(_runtime)]
 ) -> Response:
     """Query: `from=%p&to=%P&text=%b&id=%I&time=%t&coding=%c&charset=%C` (`token=` too)."""
-    message = _parse(query_bytes(request.scope["query_string"]), None)
+    message = _parse(runtime, query_bytes(request.scope["query_string"]), None)
     result = await inbound_queue(request).handle(message, _channel(runtime))
     return _answer(request, runtime, result)
 
@@ -158,7 +187,7 @@ async def mo_by_post_url(
     }
     params = {k: v.encode("utf-8") for k, v in from_headers.items() if v is not None}
     params.update(query_bytes(request.scope["query_string"]))
-    message = _parse(params, await request.body())
+    message = _parse(runtime, params, await request.body())
     result = await inbound_queue(request).handle(message, _channel(runtime))
     return _answer(request, runtime, result)
 
@@ -171,12 +200,13 @@ def delivery_report(request: Request, runtime: Annotated[Runtime, Depends(_runti
     params = query_bytes(request.scope["query_string"])
     try:
         reply = _required(params, "reply", "outbox id in the dlr-url")
-        if not reply.isdigit():
-            raise KannelRequestError(f"reply: expected the outbox id, got {reply!r}")
+        if not is_digits(reply) or len(reply) > 18:  # an outbox id, a BIGINT at most
+            raise KannelRequestError(f"reply: expected the outbox id, got {shown(reply)}")
         stat, state = dlr_type(_text(params, "type"))
     except KannelRequestError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
     error = dlr_error(_text(params, "answer") or "") if state == "failed" else ""
     receipt = Receipt(receipt_key(int(reply)), stat, state, error, None)
     record_receipt(runtime.uow_factory, receipt)
+    log.info("reply %d: Kannel report %s%s", int(reply), stat, f" -> {state}" if state else "")
     return Response("ok", media_type="text/plain")

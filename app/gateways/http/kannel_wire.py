@@ -15,12 +15,18 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from app.domain.delivery_receipts import parse_fields
+from app.domain.text import excerpt, is_digits
 
 UCS2 = 2
 
 
 class KannelRequestError(ValueError):
     """A request Kannel (or whoever poses as it) got wrong; the message names the field."""
+
+
+def shown(value: str | None) -> str:
+    """A parameter quoted in a refusal: short, and escaped (`repr`) so it always encodes."""
+    return repr(excerpt(value or "", 40))
 
 
 def query_bytes(raw_query: bytes) -> dict[str, bytes]:
@@ -36,12 +42,9 @@ def parse_coding(value: str | None) -> int | None:
     """`%c`: 0 GSM/7-bit, 1 8-bit, 2 UCS-2; empty means unknown."""
     if value is None or not value.strip():
         return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        raise KannelRequestError(
-            f"coding: expected Kannel's %c (0, 1 or 2), got {value!r}"
-        ) from None
+    if value.strip() not in ("0", "1", "2"):
+        raise KannelRequestError(f"coding: expected Kannel's %c (0, 1 or 2), got {shown(value)}")
+    return int(value.strip())
 
 
 def text_codec(coding: int | None, charset: str | None) -> str:
@@ -52,26 +55,35 @@ def text_codec(coding: int | None, charset: str | None) -> str:
     if not name:
         name = "utf-16-be" if coding == UCS2 else "utf-8"
     try:
-        return codecs.lookup(name).name
-    except LookupError:
-        raise KannelRequestError(f"charset: unknown charset {name!r}") from None
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        info = None
+    # `hex`, `base64`, `rot13` are Python codecs, but not of bytes to text.
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise KannelRequestError(f"charset: unknown charset {shown(name)}")
+    return info.name
 
 
 def decode_text(data: bytes, coding: int | None, charset: str | None) -> str:
-    """Garbage bytes become U+FFFD: every message is answered, none refused for its bytes."""
-    return data.decode(text_codec(coding, charset), errors="replace")
+    """Garbage bytes become U+FFFD: every message is answered, none refused for its bytes.
+    A codec that cannot replace (`idna`, `punycode`) refuses the charset, naming it."""
+    codec = text_codec(coding, charset)
+    try:
+        return data.decode(codec, errors="replace")
+    except (UnicodeError, ValueError, TypeError) as error:
+        raise KannelRequestError(f"charset: cannot decode the text as {codec}: {error}") from None
 
 
 def parse_time(value: str) -> datetime:
     """`%t` (`YYYY-MM-DD HH:MM:SS`, UTC: Kannel formats it with gmtime) or `%T` (epoch)."""
     text = value.strip()
     try:
-        if text.isdigit():
+        if is_digits(text):
             return datetime.fromtimestamp(int(text), UTC)
         return datetime.strptime(text.replace("T", " "), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         raise KannelRequestError(
-            f"time: expected Kannel's %t (YYYY-MM-DD HH:MM:SS, UTC) or %T (epoch), got {value!r}"
+            f"time: expected Kannel's %t (YYYY-MM-DD HH:MM:SS, UTC) or %T (epoch), got {shown(value)}"
         ) from None
 
 
@@ -100,7 +112,9 @@ def dlr_type(value: str | None) -> tuple[str, str | None]:
         return DLR_TYPES[int((value or "").strip())]
     except (ValueError, KeyError):
         known = ", ".join(str(t) for t in DLR_TYPES)
-        raise KannelRequestError(f"type: expected Kannel's %d ({known}), got {value!r}") from None
+        raise KannelRequestError(
+            f"type: expected Kannel's %d ({known}), got {shown(value)}"
+        ) from None
 
 
 def dlr_error(answer: str) -> str:

@@ -7,15 +7,17 @@ returns the first answer and acts on nothing twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.domain.text import clean
 from app.gateways.http.inbound_queue import inbound_queue
 from app.runtime import Runtime
 from app.security import require_token
-from app.services.clock import utc_now
+from app.services.clock import utc_now, within
 from app.services.inbound import HTTP_RESPONSE, InboundMessage
 from app.services.msisdn import normalise_msisdn
 
@@ -35,11 +37,22 @@ class MoIn(BaseModel):
 
     sender: str = Field(alias="from", description="the subscriber's number, any common form")
     to: str = Field(pattern=r"^[0-9]{3,21}$", description="the short code texted")
-    text: str = Field(max_length=2000)
-    message_id: str = Field(min_length=1, max_length=128, description="the gateway's id")
+    text: str = Field(description="what the subscriber typed; at most SMSHALL_MAX_MO_CHARS")
+    message_id: str = Field(
+        min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$", description="the gateway's id"
+    )
     received_at: datetime | None = Field(
         default=None, description="when the SMSC received it; naive = operator time; default now"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clean(cls, data: Any) -> Any:
+        """A lone surrogate is legal JSON but no text: it becomes U+FFFD and the MO is
+        answered, like garbage bytes on any other channel."""
+        if isinstance(data, dict):
+            return {k: clean(v) if isinstance(v, str) else v for k, v in data.items()}
+        return data
 
     @field_validator("sender")
     @classmethod
@@ -66,10 +79,27 @@ class MoOut(BaseModel):
 async def receive_mo(
     body: MoIn, request: Request, runtime: Annotated[Runtime, Depends(_runtime)]
 ) -> MoOut:
-    received_at = body.received_at or utc_now()
+    limit = runtime.settings.max_mo_chars
+    if len(body.text) > limit:
+        too_long = f"longer than {limit} characters (SMSHALL_MAX_MO_CHARS)"
+        raise RequestValidationError(
+            [{"loc": ("body", "text"), "msg": too_long, "type": "string_too_long"}]
+        )
+    now = utc_now()
+    received_at = body.received_at or now
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=runtime.settings.zone)
-    message = InboundMessage(GATEWAY, body.message_id, body.sender, body.to, body.text, received_at)
+    if not within(received_at, now, *runtime.settings.received_at_window):
+        behind, ahead = runtime.settings.received_at_window
+        far = f"more than {behind} before or {ahead} after the service clock"
+        raise RequestValidationError(
+            [{"loc": ("body", "received_at"), "msg": far, "type": "datetime_out_of_window"}]
+        )
+    # Replies go out from our short code, whatever `to` says (a number, any text).
+    short_code = runtime.settings.short_code
+    message = InboundMessage(
+        GATEWAY, body.message_id, body.sender, short_code, body.text, received_at
+    )
     result = await inbound_queue(request).handle(message, HTTP_RESPONSE)
     return MoOut(
         message_id=result.message_id,

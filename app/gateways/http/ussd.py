@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse
 
+from app.domain.text import has_control
 from app.runtime import Runtime
 from app.security import require_token
 from app.services.clock import utc_now
@@ -37,7 +38,7 @@ def ussd_step(
     session_id: Annotated[str, Form(alias="sessionId", min_length=1, max_length=100)],
     service_code: Annotated[str, Form(alias="serviceCode", pattern=r"^[*#0-9]{2,30}$")],
     phone_number: Annotated[str, Form(alias="phoneNumber", min_length=1, max_length=32)],
-    text: Annotated[str, Form(max_length=500)] = "",
+    text: Annotated[str, Form()] = "",
     network_code: Annotated[str, Form(alias="networkCode", max_length=16)] = "",
 ) -> PlainTextResponse:
     try:
@@ -46,6 +47,16 @@ def ussd_step(
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"phoneNumber: {error}"
         ) from error
+    if has_control(session_id):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "sessionId: holds control characters"
+        )
+    limit = runtime.settings.max_ussd_chars
+    if len(text) > limit:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"text: longer than {limit} characters (SMSHALL_MAX_USSD_CHARS)",
+        )
     inputs = tuple(text.split(INPUT_SEPARATOR)) if text else ()
     screen = handle_ussd(
         runtime.uow_factory,

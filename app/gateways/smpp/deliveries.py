@@ -82,7 +82,8 @@ def shown(text: str) -> str:
     an address); the keyword is what tells a decoding problem apart.
     """
     head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    head = head[:12]
+    # A first word that is no keyword may be a name (`王建国 …`, `LIMING`): left out.
+    head = head if head.isascii() and head.isalnum() and len(head) <= 5 else ""
     rest = len(text.strip()) - len(head)
     return f"{head}…(+{rest} chars)" if rest > 0 else head
 
@@ -273,7 +274,7 @@ class Deliveries:
                 gateway=f"smpp:{mo.bind}",
                 message_id=self.dedupe.key(digest),
                 msisdn=msisdn,
-                short_code=mo.destination,
+                short_code=self.context.short_code,  # never the MO's destination_addr
                 text=sms_coding.decode(mo.payload, mo.data_coding),
                 received_at=utc_now(),
             )
