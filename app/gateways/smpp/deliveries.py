@@ -70,8 +70,7 @@ class Handled:
     assembled: tuple[str, ...] | None = None
     #: A USSD screen: submit_sm fields to send on the same bind after the response.
     ussd_reply: dict[str, Any] | None = None
-    #: Replies claimed for this process's sender as they were written (handed
-    #: over by `Deliveries.hand_over` once committed).
+    #: Replies claimed for this process's sender as they were written.
     claimed: tuple[ClaimedReply, ...] = ()
 
 
@@ -107,8 +106,6 @@ class Deliveries:
         self.dedupe = MoDedupe(dedupe_window, ack_grace)
         #: Asked once per batch: claim its replies for the sender, if it has room.
         self.claim: Callable[[], OutboxClaim | None] = lambda: None
-        #: Given the replies claimed by a batch as soon as its MOs committed.
-        self.hand_over: Callable[[list[ClaimedReply]], None] = lambda replies: None
         self.reassembler = Reassembler(concat_ttl)
 
     def handle_many(self, arrivals: Sequence[tuple[str, PDU]]) -> list[Handled]:
@@ -132,19 +129,15 @@ class Deliveries:
                 mos.append((index, sorted_out))
             else:
                 receipts.append((index, bind, sorted_out))
-        # MOs first: their replies leave while the receipts are being written.
-        if mos:
-            acted = self._act([m for _, m in mos], self.claim())
-            for (index, _), result in zip(mos, acted, strict=True):
-                handled[index] = result
-            claimed = [r for h in acted if h.status == pdus.ROK for r in h.claimed]
-            if claimed:
-                self.hand_over(claimed)
         if receipts:
             for index, status in zip(
                 (i for i, _, _ in receipts), self._record_receipts(receipts), strict=True
             ):
                 handled[index] = Handled(status)
+        if mos:
+            acted = self._act([m for _, m in mos], self.claim())
+            for (index, _), result in zip(mos, acted, strict=True):
+                handled[index] = result
         assert all(h is not None for h in handled)
         return handled  # type: ignore[return-value]
 

@@ -24,6 +24,7 @@ from app.gateways.smpp.session import Session
 from app.gateways.smpp.ussd import UssdDialogues
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
 from app.runtime import Runtime
+from app.services.outbox import ClaimedReply
 from app.settings import SmppBind
 
 log = logging.getLogger("smshall.smpp")
@@ -73,9 +74,10 @@ class SmppGateway:
             size=MO_BATCH,
             name="smpp-mo",
         )
-        #: Called after a batch of MOs committed whose replies wait in the outbox
-        #: unclaimed (those claimed as they were written go by `deliveries.hand_over`).
+        #: Called after a batch of MOs committed: their replies wait in the outbox,
+        #: or were claimed for this process's sender as they were written.
         self.on_replies_queued: Callable[[], None] = lambda: None
+        self.on_replies_claimed: Callable[[list[ClaimedReply]], None] = lambda replies: None
         self._round_robin = itertools.count()
         self._stop = threading.Event()
         self._housekeeping = threading.Thread(target=self._tick, name="smpp-tick", daemon=True)
@@ -134,6 +136,7 @@ class SmppGateway:
             log.exception("deliver_sm handling failed for a batch of %d", len(arrivals))
             results = [Handled(0x64)] * len(arrivals)  # ESME_RX_T_APPN: the SMSC tries again
         queued = False
+        claimed: list[ClaimedReply] = []
         for arrival, handled in zip(arrivals, results, strict=True):
             connection, session, pdu = arrival.connection, arrival.session, arrival.pdu
             written = session.respond(pdu, arrival.response, handled.status)
@@ -147,9 +150,12 @@ class SmppGateway:
             ok = written and handled.status == 0
             self.deliveries.answered(handled, ok, lambda s=session: s.closed_at)
             if handled.status == 0:  # committed: its replies go out, answered or not
+                claimed.extend(handled.claimed)
                 queued = queued or (handled.key is not None and not handled.claimed)
             if handled.ussd_reply is not None and ok:
                 self._send_ussd(connection, handled.ussd_reply)
+        if claimed:
+            self.on_replies_claimed(claimed)
         if queued:
             self.on_replies_queued()
 

@@ -19,7 +19,7 @@ class SmppService:
         self.gateway.on_replies_queued = self.sender.wake
         # Replies of an MO leave at once: claimed as they are written, then handed over.
         self.gateway.deliveries.claim = self.sender.offer_claim
-        self.gateway.deliveries.hand_over = self.sender.take
+        self.gateway.on_replies_claimed = self.sender.take
 
     def start(self) -> None:
         log.info("starting %d SMPP connection(s)", len(self.gateway.connections))
