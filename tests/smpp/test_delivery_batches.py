@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.gateways.smpp import pdus
-from app.gateways.smpp.gateway import SmppGateway
+from app.gateways.smpp.gateway import Arrival, SmppGateway
 from app.runtime import Runtime
 from app.services.inbound import OutboxClaim
 from app.services.outbox import claim_replies
@@ -65,3 +65,40 @@ def test_a_long_mo_answered_at_its_ttl_leaves_its_reply_to_the_poll(
     deliveries.expire_parts()
     [taken] = claim_replies(runtime.uow_factory, "smpp", "poller", limit=10, lease=60)
     assert taken.msisdn == "13800138000"
+
+
+class RecordingSession:
+    """A link that records what the gateway does, in order."""
+
+    closed_at = None
+
+    def __init__(self, events: list[str]) -> None:
+        self.events = events
+
+    def respond(self, pdu: Any, response: str, status: int) -> bool:
+        self.events.append(f"resp #{pdu.sequence}")
+        return True
+
+
+def test_an_mo_is_answered_and_its_reply_handed_over_before_the_batch_s_receipts(
+    runtime: Runtime, add_subscriber: Any
+) -> None:
+    """The deliver_sm_resp first, so the dedupe knows the MO was answered before its
+    reply can reach the handset (whose next MO may be the same text); then the
+    reply; the batch's receipts are written after both."""
+    add_subscriber("13800138000")
+    bind = SmppBind(name="main", host="127.0.0.1", system_id="smshall")
+    gateway = SmppGateway(runtime, [bind])
+    events: list[str] = []
+    session = RecordingSession(events)
+    gateway.deliveries.claim = lambda: OutboxClaim("smpp", "gateway-1", lease=120)
+    gateway.on_replies_claimed = lambda replies: events.append(f"hand over {len(replies)}")
+    receipt = deliver_sm(
+        2, "13800138000", "id:00000001 sub:001 dlvrd:001 stat:DELIVRD err:000", esm_class=0x04
+    )
+    arrivals = [
+        Arrival(gateway.connections[0], session, receipt, "deliver_sm_resp"),  # type: ignore[arg-type]
+        Arrival(gateway.connections[0], session, deliver_sm(1, "13800138000", "CXYE"), "deliver_sm_resp"),  # type: ignore[arg-type]
+    ]  # fmt: skip
+    gateway._deliver(arrivals)
+    assert events == ["resp #1", "hand over 1", "resp #2"]

@@ -108,11 +108,18 @@ class Deliveries:
         self.claim: Callable[[], OutboxClaim | None] = lambda: None
         self.reassembler = Reassembler(concat_ttl)
 
-    def handle_many(self, arrivals: Sequence[tuple[str, PDU]]) -> list[Handled]:
+    def handle_many(
+        self,
+        arrivals: Sequence[tuple[str, PDU]],
+        on_mos_committed: Callable[[list[tuple[int, Handled]]], None] | None = None,
+    ) -> list[Handled]:
         """The command_status for each deliver_sm_resp of a batch (bind, pdu).
 
-        Receipts are written in one transaction, MOs in another (see
-        `handle_inbound_many`); USSD steps one by one, as each answers a screen.
+        MOs are written in one transaction (see `handle_inbound_many`), then
+        receipts in another; USSD steps one by one, as each answers a screen.
+        `on_mos_committed` gets the MOs' (index, Handled) as soon as they
+        committed, so they are answered and their replies leave while the
+        receipts are still being written.
         """
         handled: list[Handled | None] = [None] * len(arrivals)
         receipts: list[tuple[int, str, Receipt]] = []
@@ -129,15 +136,17 @@ class Deliveries:
                 mos.append((index, sorted_out))
             else:
                 receipts.append((index, bind, sorted_out))
+        if mos:
+            acted = self._act([m for _, m in mos], self.claim())
+            for (index, _), result in zip(mos, acted, strict=True):
+                handled[index] = result
+            if on_mos_committed is not None:
+                on_mos_committed([(i, r) for (i, _), r in zip(mos, acted, strict=True)])
         if receipts:
             for index, status in zip(
                 (i for i, _, _ in receipts), self._record_receipts(receipts), strict=True
             ):
                 handled[index] = Handled(status)
-        if mos:
-            acted = self._act([m for _, m in mos], self.claim())
-            for (index, _), result in zip(mos, acted, strict=True):
-                handled[index] = result
         assert all(h is not None for h in handled)
         return handled  # type: ignore[return-value]
 

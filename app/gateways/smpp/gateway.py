@@ -128,16 +128,33 @@ class SmppGateway:
         self._arrivals.put(Arrival(connection, session, pdu, response))
 
     def _deliver(self, arrivals: list[Arrival]) -> None:
+        """Handle a batch; its MOs are answered as soon as they committed (see
+        `Deliveries.handle_many`), the rest once the receipts are written."""
+        answered: set[int] = set()
+
+        def answer(done: list[tuple[int, Handled]]) -> None:
+            answered.update(i for i, _ in done)  # never a second deliver_sm_resp
+            self._answer([(arrivals[i], handled) for i, handled in done])
+
         try:
             results = self.deliveries.handle_many(
-                [(a.connection.config.name, a.pdu) for a in arrivals]
+                [(a.connection.config.name, a.pdu) for a in arrivals], answer
             )
         except Exception:
             log.exception("deliver_sm handling failed for a batch of %d", len(arrivals))
             results = [Handled(0x64)] * len(arrivals)  # ESME_RX_T_APPN: the SMSC tries again
+        answer([(i, h) for i, h in enumerate(results) if i not in answered])
+
+    def _answer(self, done: list[tuple[Arrival, Handled]]) -> None:
+        """Send each deliver_sm_resp, then hand the committed MOs' replies over.
+
+        In that order: the dedupe (`dedupe.py`) learns that an MO was answered
+        before its reply can reach the handset, so the handset's next MO, with
+        the same text, is a new message and not a repeat of this one.
+        """
         queued = False
         claimed: list[ClaimedReply] = []
-        for arrival, handled in zip(arrivals, results, strict=True):
+        for arrival, handled in done:
             connection, session, pdu = arrival.connection, arrival.session, arrival.pdu
             written = session.respond(pdu, arrival.response, handled.status)
             if not written:
