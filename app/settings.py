@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     smpp_mo_ack_grace: float = 5.0
     #: Seconds the parts of a long MO wait for the rest before what arrived is answered.
     smpp_concat_ttl: float = 120.0
+    #: Threads writing MO batches, per gateway (SMPP, HTTP; always one on SQLite). One
+    #: makes the largest batches and costs the least CPU per MO, measured best on 2 cores
+    #: (bench/README.md); a machine with cores to spare may want more.
+    inbound_writers: int = Field(default=1, ge=1, le=32)
     #: Outbox sender: rows claimed per transaction, idle poll, attempts before failing.
     outbox_batch_size: int = 20
     outbox_poll_interval: float = 0.5

@@ -31,9 +31,8 @@ from app.services.inbound import (
 )
 from app.store.messages import DuplicateInbound
 
-#: Workers writing batches (one on SQLite, see `writers_for`), and the most messages
-#: one transaction takes.
-WORKERS = 2
+#: The most messages one transaction takes; the workers writing them are
+#: `inbound_writers` (one on SQLite, see `writers_for`).
 BATCH = 64
 
 log = logging.getLogger("smshall.http.mo")
@@ -49,7 +48,7 @@ class _Waiting:
 class InboundQueue:
     def __init__(self, runtime: Runtime, size: int = BATCH) -> None:
         self.runtime = runtime
-        workers = writers_for(runtime.engine.dialect.name, WORKERS)
+        workers = writers_for(runtime.engine.dialect.name, runtime.settings.inbound_writers)
         self._batches: Batches[_Waiting] = Batches(
             self._write, workers=workers, size=size, name="http-mo"
         )

@@ -33,9 +33,8 @@ ROLES = {"trx": ("trx",), "rx+tx": ("rx", "tx"), "tx": ("tx",), "rx": ("rx",)}
 #: Seconds between counter lines in the log.
 COUNTERS_EVERY = 60
 RESPONSES = {"deliver_sm": "deliver_sm_resp", "data_sm": "data_sm_resp"}
-#: Workers writing deliver_sm (one on SQLite, see `writers_for`), and the most one
-#: batch (one transaction) takes.
-MO_WORKERS = 4
+#: The most deliver_sm one batch (one transaction) takes; the workers writing them
+#: are `inbound_writers` (one on SQLite, see `writers_for`).
 MO_BATCH = 64
 
 
@@ -70,7 +69,7 @@ class SmppGateway:
                 self.connections.append(EsmeConnection(config, role, self._on_request))
         self._arrivals: Batches[Arrival] = Batches(
             self._deliver,
-            workers=writers_for(runtime.engine.dialect.name, MO_WORKERS),
+            workers=writers_for(runtime.engine.dialect.name, settings.inbound_writers),
             size=MO_BATCH,
             name="smpp-mo",
         )
