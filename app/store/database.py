@@ -32,7 +32,12 @@ def make_engine(url: str, **options: Any) -> Engine:
         # pool then discards every connection of that age, and the gateway's batch is
         # asked for again (SMPP ESME_RX_T_APPN, HTTP 5xx), so nothing is lost.
         options.setdefault("pool_recycle", 3600)
-        return create_engine(url, **options)
+        engine = create_engine(url, **options)
+        # A batch's new rows of a table as one multi-row INSERT, not psycopg's executemany
+        # (a statement per row, pipelined): the rows have their ids already
+        # (`app/store/row_ids.py`), so no RETURNING is needed to take this path.
+        engine.dialect.use_insertmanyvalues_wo_returning = True
+        return engine
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
