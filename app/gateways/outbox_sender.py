@@ -150,6 +150,10 @@ class OutboxSender:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._in_flight = 0
+        #: Replies may wait queued because this sender had no room for them: a finished
+        #: send then wakes the claim loop. Otherwise the loop sleeps until new rows are
+        #: queued unclaimed (`wake`) or its poll interval, instead of a claim per send.
+        self._behind = False
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=MAX_IN_HAND, thread_name_prefix="outbox")
         self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
@@ -193,6 +197,7 @@ class OutboxSender:
         else None, and the poll claims them once there is."""
         with self._lock:
             if self._stop.is_set() or self._in_flight >= MAX_IN_HAND:
+                self._behind = not self._stop.is_set()
                 return None  # stopping: leave them queued for the next start, unclaimed
         if not self.transmitters.any_transmitter:
             return None
@@ -220,10 +225,12 @@ class OutboxSender:
         with self._lock:
             room = min(self.settings.outbox_batch_size, capacity - self._in_flight)
         if room <= 0:
+            self._behind = True
             return 0
         replies = claim_replies(
             self.uow_factory, CHANNEL, self.worker, room, self.settings.outbox_claim_lease
         )
+        self._behind = len(replies) == room  # a full claim: more may be waiting
         self.counters["claimed"] += len(replies)
         # An opt-out or cancel may have committed since the claim: look once more.
         for reply in still_to_send(self.uow_factory, replies):
@@ -241,7 +248,8 @@ class OutboxSender:
         finally:
             with self._lock:
                 self._in_flight -= 1
-            self._wake.set()
+            if self._behind:
+                self._wake.set()
 
     def send(self, reply: ClaimedReply) -> None:
         plan = sms_coding.split(reply.text, self._reference_size())
