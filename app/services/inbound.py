@@ -255,7 +255,7 @@ def _outbox_row(inbound: InboundMessageRow, reply: Reply) -> OutboundMessageRow:
     now = utc_now()
     carried = reply.channel in IN_ANSWER
     return OutboundMessageRow(
-        inbound=inbound,
+        inbound_message_id=inbound.id,
         msisdn=reply.to,
         sender=reply.sender,
         text=reply.text,

@@ -62,7 +62,7 @@ def write_grant(turn: Turn, campaign: Campaign, grant: Grant) -> bool:
             ends_on=grant.ends_on,
             state="active",
             details=dict(grant.details),
-            inbound=turn.inbound,
+            inbound_message_id=turn.inbound.id if turn.inbound is not None else None,
             created_at=utc_now(),
         )
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy import and_, or_, select
@@ -29,8 +29,10 @@ class ActivationRepository:
     message by message (`app/services/inbound.py`), where `add_unless_held`
     settles the race."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, flush: Callable[[], None] | None = None) -> None:
         self.session = session
+        #: Writes what the batch holds back (the unit of work's), before an id is read.
+        self._flush = flush or session.flush
         self._held: dict[int, list[ActivationRow]] = {}
 
     def prefetch(self, subscriber_ids: Sequence[int]) -> None:
@@ -83,7 +85,7 @@ class ActivationRepository:
             rows = sorted((r for r in held if _in_force(r, on)), key=_held_order)
             if any(r.id is None for r in rows):
                 # Taken earlier in this batch: its id is needed (a `0000` list names it).
-                self.session.flush()
+                self._flush()
             return rows
         in_force = or_(
             and_(ActivationRow.state == "active", ActivationRow.ends_on >= on),

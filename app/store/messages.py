@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.store.models import InboundMessageRow, OutboundMessageRow
+from app.store.row_ids import take_ids
 
 InboundKey = tuple[str, str]  # (gateway, gateway message id)
 
@@ -19,9 +20,11 @@ class DuplicateInbound(Exception):
 
 
 class MessageRepository:
-    """After `prefetch`, whether a message id was seen is answered from memory and
-    new MOs are written with the batch's flush: a copy another transaction
-    recorded meanwhile then fails the whole transaction on the unique
+    """After `prefetch`, whether a message id was seen is answered from memory, and
+    the batch's new MOs and replies are written by `write_deferred`: one multi-row
+    INSERT per table, past the ORM's unit of work (these two tables take a row or
+    two per message; every other write of a batch is rare). A copy another
+    transaction recorded meanwhile then fails the whole transaction on the unique
     constraint, and the caller runs the batch again message by message
     (`app/services/inbound.py`), where `record_inbound` raises `DuplicateInbound`."""
 
@@ -30,9 +33,18 @@ class MessageRepository:
         #: Prefetched message ids: the row recorded under each, or None.
         self._seen: dict[InboundKey, InboundMessageRow | None] = {}
         self._replies: dict[int, list[OutboundMessageRow]] = {}
+        #: Ids taken for the batch's MOs, and the rows waiting for `write_deferred`.
+        self._inbound_ids: Iterator[int] = iter(())
+        self._new_inbound: list[InboundMessageRow] = []
+        self._new_outbound: list[OutboundMessageRow] = []
+
+    @property
+    def prefetched(self) -> bool:
+        return bool(self._seen)
 
     def prefetch(self, keys: Sequence[InboundKey]) -> None:
-        """Look the message ids up, a statement per gateway, and the replies to those found."""
+        """Look the message ids up, a statement per gateway, and the replies to those
+        found; take ids for the MOs to come (one statement)."""
         self._seen.update(dict.fromkeys(keys))
         ids_by_gateway: dict[str, set[str]] = defaultdict(set)
         for gateway, message_id in keys:
@@ -47,7 +59,7 @@ class MessageRepository:
                 self._seen[(row.gateway, row.gateway_message_id)] = row
         found = [row.id for row in self._seen.values() if row is not None]
         if found:
-            self._replies = {inbound_id: [] for inbound_id in found}
+            self._replies.update({inbound_id: [] for inbound_id in found})
             query = (
                 select(OutboundMessageRow)
                 .where(OutboundMessageRow.inbound_message_id.in_(found))
@@ -55,14 +67,13 @@ class MessageRepository:
             )
             for reply in self.session.scalars(query):
                 self._replies[reply.inbound_message_id].append(reply)  # type: ignore[index]
+        new = len(keys) - len(found)
+        self._inbound_ids = iter(take_ids(self.session, InboundMessageRow, new))
 
     def find_inbound(self, gateway: str, gateway_message_id: str) -> InboundMessageRow | None:
         key = (gateway, gateway_message_id)
         if key in self._seen:
-            row = self._seen[key]
-            if row is not None and row.id is None:
-                self.session.flush()  # recorded earlier in this batch: its replies get ids
-            return row
+            return self._seen[key]
         return self.session.scalar(
             select(InboundMessageRow)
             .where(InboundMessageRow.gateway == gateway)
@@ -74,13 +85,15 @@ class MessageRepository:
 
         After that error the transaction is unusable on PostgreSQL: the caller
         rolls back and reads the first copy's answer in a new one. A prefetched
-        id is written with the batch instead (see the class).
+        id is written by `write_deferred` instead (see the class).
         """
-        self.session.add(row)
         key = (row.gateway, row.gateway_message_id)
         if key in self._seen:
+            row.id = next(self._inbound_ids)
             self._seen[key] = row
+            self._new_inbound.append(row)
             return row
+        self.session.add(row)
         try:
             self.session.flush()
         except IntegrityError as error:
@@ -88,7 +101,12 @@ class MessageRepository:
         return row
 
     def add_outbound(self, row: OutboundMessageRow) -> OutboundMessageRow:
-        self.session.add(row)
+        if not self.prefetched:
+            self.session.add(row)
+            return row
+        self._new_outbound.append(row)
+        if row.inbound_message_id is not None:  # a repeat later in the batch answers with it
+            self._replies.setdefault(row.inbound_message_id, []).append(row)
         return row
 
     def replies_to(self, inbound_id: int) -> list[OutboundMessageRow]:
@@ -101,3 +119,28 @@ class MessageRepository:
                 .order_by(OutboundMessageRow.id)
             )
         )
+
+    def write_deferred(self) -> None:
+        """Insert the batch's new MOs, then their replies (ids taken in one statement):
+        two statements, whatever the batch's size."""
+        inbound, outbound = self._new_inbound, self._new_outbound
+        self._new_inbound, self._new_outbound = [], []
+        # Before anything the session holds (an activation refers to its MO).
+        with self.session.no_autoflush:
+            if inbound:
+                self.session.execute(insert(_INBOUND), [_values(_INBOUND, r) for r in inbound])
+            if outbound:
+                ids = take_ids(self.session, OutboundMessageRow, len(outbound))
+                for row, new_id in zip(outbound, ids, strict=True):
+                    row.id = new_id
+                rows = [_values(_OUTBOUND, r) for r in outbound]
+                self.session.execute(insert(_OUTBOUND), rows)
+
+
+_INBOUND = InboundMessageRow.__table__
+_OUTBOUND = OutboundMessageRow.__table__
+
+
+def _values(table: Table, row: object) -> dict[str, object]:
+    """A new row's columns, as a multi-row INSERT takes them."""
+    return {column.key: getattr(row, column.key) for column in table.columns}

@@ -23,7 +23,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.store.types import UtcDateTime
 
@@ -161,8 +161,6 @@ class ActivationRow(Base):
     ends_on: Mapped[date] = mapped_column(Date)  # last free day
     state: Mapped[str] = mapped_column(String(16), default="active")
     inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
-    #: The MO that took it: set on a new row, its id is filled in when both are written.
-    inbound: Mapped[InboundMessageRow | None] = relationship(lazy="raise")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The campaign kind, and the code a subscriber cancels with (`QX` + code).
     kind: Mapped[str] = mapped_column(String(32), server_default="free_experience")
@@ -262,8 +260,6 @@ class OutboundMessageRow(Base):
     inbound_message_id: Mapped[int | None] = mapped_column(
         ForeignKey("inbound_messages.id"), index=True
     )
-    #: The MO it answers: set on a new row, its id is filled in when both are written.
-    inbound: Mapped[InboundMessageRow | None] = relationship(lazy="raise")
     msisdn: Mapped[str] = mapped_column(String(11), index=True)
     sender: Mapped[str] = mapped_column(String(21))
     text: Mapped[str] = mapped_column(Text)

@@ -38,11 +38,14 @@ def number_new_rows(session: Session, *_: Any) -> None:
     for model, rows in waiting.items():
         if len(rows) < 2:
             continue  # one row is one INSERT … RETURNING its id anyway
-        for row, new_id in zip(rows, _take_ids(session, model, len(rows)), strict=True):
+        for row, new_id in zip(rows, take_ids(session, model, len(rows)), strict=True):
             row.id = new_id
 
 
-def _take_ids(session: Session, model: Any, count: int) -> list[int]:
+def take_ids(session: Session, model: Any, count: int) -> list[int]:
+    """`count` new ids for rows of `model`'s table, in one statement."""
+    if count < 1:
+        return []
     table = model.__table__
     if session.get_bind().dialect.name == "postgresql":
         query = text(

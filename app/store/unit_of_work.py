@@ -28,7 +28,7 @@ class UnitOfWork:
         session = self._session_factory()
         self.session = session
         self.subscribers = SubscriberRepository(session)
-        self.activations = ActivationRepository(session)
+        self.activations = ActivationRepository(session, self.flush)
         self.messages = MessageRepository(session)
         self.catalog = CatalogRepository(session)
         self.catalog_revisions = CatalogRevisionRepository(session)
@@ -62,8 +62,16 @@ class UnitOfWork:
         self.activations.prefetch(subscriber_ids)
         self.prompts.prefetch(msisdns)
 
+    def flush(self) -> None:
+        """Write what is pending: the batch's MOs and replies first (rows the ORM's
+        may refer to), then the session's."""
+        assert self.session is not None
+        self.messages.write_deferred()
+        self.session.flush()
+
     def commit(self) -> None:
         assert self.session is not None
+        self.messages.write_deferred()
         self.prompts.write_deferred()
         self.notices.write_deferred()
         self.session.commit()
