@@ -7,10 +7,12 @@ import secrets
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.engine import make_url
 
 from app.catalog import DEFAULT_CATALOG
 from app.catalog.schema import CatalogError
@@ -24,6 +26,7 @@ from app.services.catalog_load import (
 )
 from app.services.importing import ImportFailed, ImportReport, import_subscribers, import_usage
 from app.settings import Settings, get_settings
+from app.store.database import normalise_url
 
 DEMO_DIR = Path(__file__).with_name("demo")
 console = Console(stderr=True)
@@ -120,18 +123,38 @@ def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
     from app.main import create_app
 
     settings = get_settings()
-    runtime = runtime or Runtime.from_settings(settings)
     host = args.host or settings.host
     port = args.port or settings.port
-    uvicorn.run(
-        create_app(runtime=runtime),
+    options: dict[str, Any] = dict(
         host=host,
         port=port,
         log_level="info",
         log_config=logging_config(settings.log_format, settings.secret_values()),
-        access_log=runtime.settings.access_log,
+        access_log=settings.access_log,
     )
+    workers = getattr(args, "workers", 1)
+    if workers > 1:
+        refusal = _refuse_workers(settings)
+        if refusal:
+            console.print(f"[red]error:[/red] --workers {workers}: {refusal}")
+            return 2
+        # Each worker process builds its own app (and database pool) from the settings.
+        uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)
+        return 0
+    runtime = runtime or Runtime.from_settings(settings)
+    uvicorn.run(create_app(runtime=runtime), **options)
     return 0
+
+
+def _refuse_workers(settings: Settings) -> str | None:
+    """Why several HTTP worker processes cannot share this setup, if they cannot."""
+    if make_url(normalise_url(settings.database_url)).get_backend_name() == "sqlite":
+        return "SQLite takes one writer process; several workers need PostgreSQL"
+    if settings.smpp_binds:
+        return "each SMPP bind is held by one process: run the binds in a serve of their own"
+    if settings.kannel_reply_mode == "sendsms":
+        return "the sendsms sender runs in one process: run it in a serve of its own"
+    return None
 
 
 def _catalog_load(args: argparse.Namespace) -> int:
@@ -213,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
         sub.add_argument("--port", type=int, default=None, help="listen port (default 8000)")
         sub.set_defaults(handler=handler)
+        if name == "serve":
+            sub.add_argument(
+                "--workers",
+                type=int,
+                default=1,
+                help="HTTP worker processes (PostgreSQL, no SMPP binds or sendsms; default 1)",
+            )
         if name == "demo":
             sub.add_argument(
                 "--no-simulator", action="store_true", help="HTTP only: no SMSC simulator"

@@ -92,7 +92,7 @@ from bench.processes import (  # noqa: E402
     smshall_serving,
     spawn,
     table_row,
-    the_process,
+    the_process_and_children,
     workdir,
 )
 from tests import databases  # noqa: E402
@@ -308,7 +308,7 @@ def inbound_rows(database_url: str, prefix: str) -> int:
         engine.dispose()
 
 
-def smshall_http(backend: str) -> Starter:
+def smshall_http(backend: str, workers: int = 1) -> Starter:
     @contextlib.contextmanager
     def start(tmp: Path, numbers: int) -> Iterator[Server]:
         with databases.throwaway_database(backend, tmp) as url:
@@ -318,7 +318,8 @@ def smshall_http(backend: str) -> Starter:
                 "SMSHALL_ACCESS_LOG": "false",
                 "SMSHALL_SCHEDULED_INTERVAL": "0",
             }
-            service = Smshall(tmp, url, settings)
+            serve_args = ("--workers", str(workers)) if workers > 1 else ()
+            service = Smshall(tmp, url, settings, serve_args=serve_args)
             service.prepare(subscribers=numbers // 2)
             with smshall_serving(service) as pid:
                 others = {"postgresql": postgresql_server} if backend == "postgresql" else {}
@@ -341,6 +342,9 @@ CONTENDERS = {
         Contender(BARE, uvicorn_bare),
         Contender("smshall-sqlite", smshall_http("sqlite")),
         Contender("smshall-postgresql", smshall_http("postgresql"), postgresql_reachable),
+        Contender(
+            "smshall-postgresql-2w", smshall_http("postgresql", workers=2), postgresql_reachable
+        ),
     )
 }
 
@@ -414,7 +418,7 @@ def measure(
     wrk = Wrk(script, server.url, connections, args.threads)
     if args.warmup > 0:
         wrk.run(f"{run}w", args.warmup, tmp / "wrk-warmup.log")
-    parties = {"server": the_process(server.pid), **server.others}
+    parties = {"server": the_process_and_children(server.pid), **server.others}
     before = children_cpu()
     with CpuWatch(parties) as watch:
         load = wrk.run(f"{run}m", args.duration, tmp / "wrk.log")

@@ -139,6 +139,20 @@ def the_process(pid: int) -> Pids:
     return lambda: [pid]
 
 
+def the_process_and_children(pid: int) -> Pids:
+    """A server and the worker processes it started (uvicorn's --workers)."""
+
+    def pids() -> list[int]:
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.append(int(stat.parent.name))
+        return [pid, *children]
+
+    return pids
+
+
 def postgresql_server() -> list[int]:
     """Every PostgreSQL server process on this machine: its backends do the contender's
     queries. The server should otherwise be idle while this runs."""
@@ -240,6 +254,7 @@ class Smshall:
     settings: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    serve_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -281,7 +296,7 @@ class Smshall:
             self.run("import", "subscribers", str(csv_file))
 
     def start(self) -> None:
-        command = self.command("serve", "--port", str(self.port))
+        command = self.command("serve", "--port", str(self.port), *self.serve_args)
         self.process = spawn(command, self.log, self.environment(), self.workdir)
         wait_until(self.healthy, START_TIMEOUT, "smshall serving", [self.log])
 

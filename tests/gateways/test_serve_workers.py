@@ -1,0 +1,83 @@
+"""`smshall serve --workers N`: several HTTP worker processes on one PostgreSQL,
+refused where they cannot share the setup."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import GATEWAY_TOKEN, auth
+from tests.kannel.real_kannel import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def environment(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSHALL_")}
+    env.pop("DATABASE_URL", None)
+    return {
+        **env,
+        "PYTHONPATH": str(ROOT),
+        "SMSHALL_DATABASE_URL": database_url,
+        "SMSHALL_GATEWAY_TOKEN": GATEWAY_TOKEN,
+        "SMSHALL_SCHEDULED_INTERVAL": "0",
+        **extra,
+    }
+
+
+def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    log = (tmp_path / "serve.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", *args],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def test_several_workers_are_refused_on_sqlite_or_with_smpp_binds(
+    database_url: str, tmp_path: Path
+) -> None:
+    bind = '[{"name": "main", "host": "127.0.0.1", "port": 2775, "system_id": "smshall"}]'
+    env = environment(database_url, SMSHALL_SMPP_BINDS=bind)
+    process = serve(tmp_path, env, "--workers", "2", "--port", str(free_port()))
+    assert process.wait(timeout=60) == 2
+    said = (tmp_path / "serve.log").read_text()
+    expected = "SQLite" if database_url.startswith("sqlite") else "SMPP bind"
+    assert "--workers 2" in said and expected in said
+
+
+def test_two_workers_answer_mo_on_postgresql(
+    database_url: str, tmp_path: Path, runtime: object, catalog: None
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several workers need PostgreSQL (refused on SQLite: the test above)")
+    port = free_port()
+    process = serve(tmp_path, environment(database_url), "--workers", "2", "--port", str(port))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.3)
+        for n in range(6):
+            mo = {"from": "13800138000", "to": "10086", "text": "HELP", "message_id": f"w{n}"}
+            answer = httpx.post(f"{url}/v1/mo", json=mo, headers=auth(), timeout=10)
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["outcome"] == "help"
+        workers = subprocess.run(
+            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(workers) >= 2
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
