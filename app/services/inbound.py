@@ -39,6 +39,12 @@ IN_ANSWER = frozenset({HTTP_RESPONSE, USSD_SCREEN})
 Answerer = Callable[[Turn, "InboundMessage"], Answer]
 
 
+class MessageIdTaken(Exception):
+    """The gateway's message id is recorded already, for another number: the first
+    answer is that number's (it may quote a card number, an account manager, a
+    birthday) and is never shown to this one; nothing is recorded for it."""
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     """An MO as a gateway hands it over: the number already normalised."""
@@ -197,7 +203,12 @@ def _savepoint_each(
                 # Another process committed this message id first; its savepoint is gone
                 # and the transaction usable again, so the first answer can be read here.
                 first = uow.messages.find_inbound(message.gateway, message.message_id)
-                handled.append(error if first is None else (_first_answer(uow, first), []))
+                try:
+                    handled.append(
+                        error if first is None else (_first_answer(uow, first, message), [])
+                    )
+                except MessageIdTaken as taken:
+                    handled.append(taken)
             except Exception as error:  # one message's failure must not sink the batch
                 handled.append(error)
             else:
@@ -224,7 +235,7 @@ def _handle(
     outbox rows claimed by `batch.claim`."""
     first = uow.messages.find_inbound(message.gateway, message.message_id)
     if first is not None:
-        return _first_answer(uow, first), []
+        return _first_answer(uow, first, message), []
     inbound = uow.messages.record_inbound(
         InboundMessageRow(
             gateway=message.gateway,
@@ -270,7 +281,12 @@ def _outbox_row(inbound: InboundMessageRow, reply: Reply) -> OutboundMessageRow:
     )
 
 
-def _first_answer(uow: UnitOfWork, first: InboundMessageRow) -> InboundResult:
+def _first_answer(
+    uow: UnitOfWork, first: InboundMessageRow, repeat: InboundMessage
+) -> InboundResult:
+    """The answer the first copy got, for a repeat from the same number only."""
+    if first.msisdn != repeat.msisdn:
+        raise MessageIdTaken(repeat.message_id)
     replies = tuple(
         Reply(r.msisdn, r.sender, r.text, r.channel) for r in uow.messages.replies_to(first.id)
     )

@@ -43,6 +43,26 @@ def test_same_message_id_twice_answers_the_same(
     assert len(services) == 1
 
 
+def test_a_message_id_another_number_used_is_refused_without_its_answer(
+    client: TestClient, add_subscriber: Callable
+) -> None:
+    """A gateway reusing an id across numbers must not hand the second number the
+    first one's reply (card number, account manager, birthday): 409, nothing kept."""
+    add_subscriber("13800138000")
+    add_subscriber("13900139000", vip_card_no="GT0002")
+    first = client.post("/v1/mo", json={**BODY, "text": "CXVIP"}, headers=auth())
+    assert first.status_code == 200 and "GT0001" in first.json()["replies"][0]["text"]
+    other = {**BODY, "from": "13900139000", "text": "CXVIP"}
+    refused = client.post("/v1/mo", json=other, headers=auth())
+    assert refused.status_code == 409
+    assert "another number" in refused.json()["detail"] and "GT0001" not in refused.text
+    # The same number repeating its id still gets its first answer.
+    again = client.post("/v1/mo", json={**BODY, "text": "CXVIP"}, headers=auth()).json()
+    assert again["duplicate"] is True and "GT0001" in again["replies"][0]["text"]
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    assert client.get("/v1/subscribers/13900139000", headers=admin).status_code == 200
+
+
 @pytest.mark.parametrize("number", ["+8613800138000", "8613800138000", "008613800138000",
                                     "138-0013-8000", "+86 138 0013 8000"])  # fmt: skip
 def test_numbers_are_normalised(client: TestClient, add_subscriber: Callable, number: str) -> None:

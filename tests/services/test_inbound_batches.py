@@ -13,6 +13,7 @@ from app.services import inbound
 from app.services.inbound import (
     InboundMessage,
     InboundResult,
+    MessageIdTaken,
     OutboxClaim,
     handle_inbound_many,
 )
@@ -247,3 +248,25 @@ def test_a_message_failing_only_when_its_rows_are_flushed_fails_alone(
         assert uow.session is not None
         recorded = uow.session.scalars(select(InboundMessageRow.gateway_message_id)).all()
         assert sorted(recorded) == ["a", "c"]
+
+
+def test_one_message_id_from_two_numbers_answers_the_first_only(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    """In one batch or the next, a repeated id from another number is refused
+    (`MessageIdTaken`), never answered with the first number's reply."""
+    add_subscriber("13800138000")
+    add_subscriber("13800138001")
+    first, same_batch = handle_inbound_many(
+        runtime.uow_factory,
+        [mo("a", "CXYE"), mo("a", "CXYE", "13800138001")],
+        CONTEXT,
+        "smpp",
+    )
+    assert isinstance(first, InboundResult) and first.outcome == "balance"
+    assert isinstance(same_batch, MessageIdTaken)
+    [next_batch] = handle_inbound_many(
+        runtime.uow_factory, [mo("a", "CXYE", "13800138001")], CONTEXT, "smpp"
+    )
+    assert isinstance(next_batch, MessageIdTaken)
+    assert count(runtime, InboundMessageRow) == 1 and count(runtime, OutboundMessageRow) == 1

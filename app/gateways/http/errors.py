@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.domain.text import clean, excerpt
+from app.services.inbound import MessageIdTaken
 
 #: Characters of an invalid value quoted back: enough to spot the mistake.
 QUOTED_CHARS = 40
@@ -42,5 +43,13 @@ async def validation_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": problems}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+async def message_id_taken(request: Request, error: Exception) -> JSONResponse:
+    """A gateway reusing one message id for two numbers: refused, nothing of the
+    first number's answer shown (app/services/inbound.py, `MessageIdTaken`)."""
+    detail = "message id already recorded for another number; use an id of its own"
+    return JSONResponse({"detail": detail}, status.HTTP_409_CONFLICT)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(MessageIdTaken, message_id_taken)
