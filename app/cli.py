@@ -6,6 +6,7 @@ import argparse
 import secrets
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from app.settings import Settings, get_settings
 from app.store.database import normalise_url
 
 DEMO_DIR = Path(__file__).with_name("demo")
+#: The demo's service clock at start (operator time), unless SMSHALL_CLOCK_START says.
+DEMO_CLOCK_START = datetime(2026, 11, 23, 10, 0)
 console = Console(stderr=True)
 
 
@@ -85,6 +88,9 @@ def demo(args: argparse.Namespace) -> int:
     tokens = _ensure_demo_tokens(Path(".env"))
     get_settings.cache_clear()
     settings = get_settings()
+    if settings.clock_start is None:
+        # The demo's subscribers and usage describe this day: it answers alike whenever run.
+        settings = settings.model_copy(update={"clock_start": DEMO_CLOCK_START})
     migrate(settings)
     smpp_port, http_port = args.simulator_ports
     simulator = DemoSimulator(smpp_port=smpp_port, http_port=http_port)
@@ -101,6 +107,7 @@ def demo(args: argparse.Namespace) -> int:
             gateway = settings.gateway_token.get_secret_value()
         base = f"http://{settings.host}:{settings.port}"
         print(f"smshall demo on {base} (database {settings.database_url})")
+        print(f"Service clock started at {settings.clock_start} (SMSHALL_CLOCK_START)")
         if not args.no_simulator:
             print(f"Handset page: {simulator.handset_page} — pick 13800138000 and text IWJZS 2")
         print("Or over HTTP:")
@@ -191,13 +198,15 @@ def _migrate_command(args: argparse.Namespace) -> int:
 def _run_scheduled_command(args: argparse.Namespace) -> int:
     from datetime import datetime
 
+    from app.services.clock import utc_now
     from app.services.scheduled import run_scheduled
 
     settings = get_settings()
-    at = datetime.fromisoformat(args.at) if args.at else datetime.now(settings.zone)
+    runtime = Runtime.from_settings(settings)  # the service clock set, if it is moved
+    at = datetime.fromisoformat(args.at) if args.at else utc_now().astimezone(settings.zone)
     if at.tzinfo is None:
         at = at.replace(tzinfo=settings.zone)  # a bare time is operator time
-    report = run_scheduled(Runtime.from_settings(settings).uow_factory, at, settings)
+    report = run_scheduled(runtime.uow_factory, at, settings)
     print(f"run-scheduled at {at.isoformat()}")
     for kind, count in report.as_dict().items():
         print(f"  {kind}: {count}")

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.answers import ReplyContext
+from app.services.clock import start_clock_at
 from app.settings import Settings
 from app.store.database import make_engine, make_session_factory
 from app.store.unit_of_work import UnitOfWork
@@ -22,6 +23,9 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
+        start = settings.clock_start
+        if start is not None:
+            start_clock_at(start if start.tzinfo else start.replace(tzinfo=settings.zone))
         engine = make_engine(settings.database_url)
         return cls(settings, engine, make_session_factory(engine))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     #: The short code subscribers text and every reply is sent from.
     short_code: str = Field("10086", pattern=r"^[0-9]{3,21}$")
+    #: For testers and demos: the service clock reads this instant at start and runs on
+    #: from it (naive = operator time), so campaign windows and tenure answer alike on
+    #: any day. Unset in production: the machine's clock.
+    clock_start: datetime | None = None
     #: The most SMS parts a reply quoting the subscriber's text may take; only the
     #: quote is cut to fit (one 2,999-character MO once drew 45 submit_sm).
     max_reply_parts: int = Field(3, ge=1, le=255)

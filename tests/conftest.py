@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from app.cli import migrate
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.catalog_load import load_catalog
+from app.services.clock import start_clock_at
 from app.settings import Settings
 from app.store.database import make_engine, make_session_factory
 from app.store.models import Base, MonthlyUsageRow, SubscriberRow
@@ -23,6 +25,22 @@ from tests.databases import selected_backends, throwaway_database
 
 GATEWAY_TOKEN = "test-gateway-token"
 ADMIN_TOKEN = "test-admin-token"
+
+
+#: The service clock of the whole suite: Monday 23 November 2026, 10:00 in Shanghai,
+#: inside the shipped catalog's windows. It runs on from there at the machine's pace,
+#: so the suite answers alike on any day it is run (leases and timeouts still pass).
+SERVICE_CLOCK_START = "2026-11-23T10:00:00+08:00"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def service_clock() -> Iterator[None]:
+    """The service clock set for this process and for the services it starts."""
+    start_clock_at(datetime.fromisoformat(SERVICE_CLOCK_START))
+    os.environ["SMSHALL_CLOCK_START"] = SERVICE_CLOCK_START
+    yield
+    start_clock_at(None)
+    os.environ.pop("SMSHALL_CLOCK_START", None)
 
 
 @pytest.fixture(scope="session", params=selected_backends())

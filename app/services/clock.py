@@ -5,9 +5,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+#: How far the service clock runs ahead of (or behind) the machine's: zero unless
+#: `start_clock_at` moved it, for tests and demos that must answer alike on any day.
+_offset = timedelta(0)
+
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The service clock: the machine's, moved by `start_clock_at` if it was."""
+    return datetime.now(UTC) + _offset
+
+
+def start_clock_at(instant: datetime | None) -> None:
+    """Make the service clock read `instant` now and run on from it at the
+    machine's pace (SMSHALL_CLOCK_START); None puts it back on the machine's."""
+    global _offset
+    _offset = timedelta(0) if instant is None else instant - datetime.now(UTC)
 
 
 def local_day(instant: datetime, zone: ZoneInfo) -> date:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import GATEWAY_TOKEN, auth
+from tests.conftest import GATEWAY_TOKEN, SERVICE_CLOCK_START, auth
 from tests.kannel.real_kannel import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +27,7 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
         "SMSHALL_DATABASE_URL": database_url,
         "SMSHALL_GATEWAY_TOKEN": GATEWAY_TOKEN,
         "SMSHALL_SCHEDULED_INTERVAL": "0",
+        "SMSHALL_CLOCK_START": SERVICE_CLOCK_START,
         **extra,
     }
 
