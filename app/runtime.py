@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.flood import FloodGuard
 from app.services.answers import ReplyContext
 from app.services.clock import start_clock_at
 from app.settings import Settings
@@ -20,6 +21,11 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    #: One per process, so every gateway counts a number's MOs together.
+    flood: FloodGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.flood = FloodGuard(self.settings.mo_per_minute, self.settings.mo_burst)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -41,4 +47,5 @@ class Runtime:
             settings.zone,
             max_reply_parts=settings.max_reply_parts,
             short_code=settings.short_code,
+            flood=self.flood,
         )

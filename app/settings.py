@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     #: The short code subscribers text and every reply is sent from.
     short_code: str = Field("10086", pattern=r"^[0-9]{3,21}$")
+    #: A number's MOs answered per minute after a burst of `mo_burst` (app/domain/flood.py);
+    #: past it they are recorded and acknowledged, answered once with a short notice,
+    #: then not until the bucket refills. 0 = no limit.
+    mo_per_minute: float = Field(20.0, ge=0)
+    mo_burst: int = Field(20, ge=1)
     #: For testers and demos: the service clock reads this instant at start and runs on
     #: from it (naive = operator time), so campaign windows and tenure answer alike on
     #: any day. Unset in production: the machine's clock.

@@ -26,3 +26,4 @@ class Outcome(StrEnum):
     UNKNOWN_SUBSCRIBER = "unknown_subscriber"
     INVALID_ARGUMENT = "invalid_argument"
     UNKNOWN_KEYWORD = "unknown_keyword"
+    RATE_LIMITED = "rate_limited"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from app.domain.flood import FloodGuard
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language
 
@@ -34,3 +35,6 @@ class ReplyContext:
     max_reply_parts: int = 3
     #: The short code every reply is sent from, whatever destination the MO named.
     short_code: str = "10086"
+    #: Per-number flood limits (app/domain/flood.py), shared by every gateway of the
+    #: process; None admits everything.
+    flood: FloodGuard | None = None

@@ -16,6 +16,9 @@ from datetime import datetime
 
 from app.catalog.schema import CatalogError
 from app.domain.campaigns import Campaign
+from app.domain.flood import Admission
+from app.domain.outcomes import Outcome
+from app.domain.replies import render
 from app.domain.segments import PhotoWindow
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
@@ -246,11 +249,17 @@ def _handle(
             received_at=message.received_at,
         )
     )
-    turn = _turn(uow, message, inbound, batch.context, campaigns, photo)
-    answer = (batch.answerer or _answer)(turn, message)
+    admission = _admission(message, batch)
+    if admission is Admission.ADMITTED:
+        turn = _turn(uow, message, inbound, batch.context, campaigns, photo)
+        answer = (batch.answerer or _answer)(turn, message)
+    else:
+        answer = _flooded(admission, batch.context)
     inbound.outcome = answer.outcome
     inbound.detail = answer.detail or None
     replies = [Reply(message.msisdn, message.short_code, answer.text, batch.reply_channel)]
+    if admission is Admission.SILENT:
+        replies = []
     if answer.sms:
         replies.append(Reply(message.msisdn, message.short_code, answer.sms, batch.sms_channel))
     claimed: list[OutboundMessageRow] = []
@@ -260,6 +269,21 @@ def _handle(
             claim(row, batch.claim.worker, batch.claim.lease, row.created_at)
             claimed.append(row)
     return InboundResult(message.message_id, answer.outcome, tuple(replies)), claimed
+
+
+def _admission(message: InboundMessage, batch: _Batch) -> Admission:
+    """Whether a texted MO is answered (app/domain/flood.py); a USSD step always is,
+    its dialogue being the network's."""
+    flood = batch.context.flood
+    if flood is None or batch.answerer is not None:
+        return Admission.ADMITTED
+    return flood.admit(message.msisdn, utc_now().timestamp())
+
+
+def _flooded(admission: Admission, context: ReplyContext) -> Answer:
+    """The MO of a number past its limit: recorded, and answered only the first time."""
+    detail = "flood:notice" if admission is Admission.NOTICE else "flood:silent"
+    return Answer(Outcome.RATE_LIMITED, render("rate_limited", context.language), detail)
 
 
 def _outbox_row(inbound: InboundMessageRow, reply: Reply) -> OutboundMessageRow:
