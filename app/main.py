@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.api import campaigns, subscribers
 from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
+from app.gateways.http.client_limit import ClientLimit
 from app.gateways.http.inbound_queue import InboundQueue
 from app.gateways.kannel_sender import KannelSender
 from app.gateways.smpp import routes as smpp_routes
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     errors.install(app)
     app.add_middleware(BodyLimit, limit=lambda: runtime.settings.max_body_bytes)
+    app.add_middleware(ClientLimit, buckets=lambda: runtime.clients)
     app.state.inbound_queue = InboundQueue(runtime)
     app.state.smpp = None
     app.include_router(mo_json.router)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.domain.flood import FloodGuard
+from app.domain.flood import ClientBuckets, FloodGuard
 from app.services.answers import ReplyContext
 from app.services.clock import start_clock_at
 from app.settings import Settings
@@ -23,9 +23,13 @@ class Runtime:
     sessions: sessionmaker[Session]
     #: One per process, so every gateway counts a number's MOs together.
     flood: FloodGuard = field(init=False)
+    #: Each HTTP client's request rate (app/gateways/http/client_limit.py).
+    clients: ClientBuckets = field(init=False)
 
     def __post_init__(self) -> None:
-        self.flood = FloodGuard(self.settings.mo_per_minute, self.settings.mo_burst)
+        settings = self.settings
+        self.flood = FloodGuard(settings.mo_per_minute, settings.mo_burst)
+        self.clients = ClientBuckets(settings.http_per_second, settings.http_burst)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     #: then not until the bucket refills. 0 = no limit.
     mo_per_minute: float = Field(20.0, ge=0)
     mo_burst: int = Field(20, ge=1)
+    #: Requests per second each HTTP client (by address) may make after a burst of
+    #: `http_burst`; past it 429 with Retry-After. Above what one process answers, so it
+    #: only stops a client gone wrong. 0 = no limit.
+    http_per_second: float = Field(2000.0, ge=0)
+    http_burst: int = Field(4000, ge=1)
     #: For testers and demos: the service clock reads this instant at start and runs on
     #: from it (naive = operator time), so campaign windows and tenure answer alike on
     #: any day. Unset in production: the machine's clock.

@@ -274,6 +274,7 @@ class Smshall:
             # A few handsets texting as fast as they are answered: no subscriber's pace,
             # so the per-number flood limit is off for the measurement.
             "SMSHALL_MO_PER_MINUTE": "0",
+            "SMSHALL_HTTP_PER_SECOND": "0",
         }
         return clean_environment(**settings, **self.settings)
 

@@ -1,4 +1,4 @@
-"""A number that floods the short code: a token bucket per number.
+"""Token buckets: for a number that floods the short code, and for an HTTP client.
 
 Each number may send `burst` MOs at once and `per_minute` more every minute.
 Past that its MOs are still recorded and acknowledged (so no SMSC delivers them
@@ -63,3 +63,31 @@ class FloodGuard:
         """Drop the numbers whose bucket would be full again: they start afresh anyway."""
         refill = self.burst / self.rate
         self._buckets = {n: b for n, b in self._buckets.items() if now - b.at < refill}
+
+
+class ClientBuckets:
+    """Token buckets by client (an HTTP peer): `per_second` requests after a burst
+    of `burst`; `per_second` 0 admits everything."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self.rate = per_second
+        self.burst = max(1, burst)
+        self._buckets: dict[str, _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, client: str, now: float) -> float:
+        """0 if the request is admitted (a token taken), else the seconds until one is."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            bucket = self._buckets.get(client)
+            if bucket is None:
+                if len(self._buckets) >= TRACKED:
+                    self._buckets.clear()  # every client starts afresh: a full bucket
+                bucket = self._buckets[client] = _Bucket(float(self.burst), now)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
+            bucket.at = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return 0.0
+            return (1.0 - bucket.tokens) / self.rate
