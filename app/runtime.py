@@ -39,6 +39,10 @@ class Runtime:
         engine = make_engine(settings.database_url)
         return cls(settings, engine, make_session_factory(engine))
 
+    def with_settings(self, **changes: object) -> Runtime:
+        """The same database with some settings changed (limits, timeouts)."""
+        return Runtime(self.settings.model_copy(update=changes), self.engine, self.sessions)
+
     @property
     def uow_factory(self) -> Callable[[], UnitOfWork]:
         return lambda: UnitOfWork(self.sessions)

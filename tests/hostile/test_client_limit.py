@@ -30,11 +30,7 @@ def test_a_client_past_its_rate_gets_429_with_retry_after(
     runtime: Runtime, add_subscriber: Callable
 ) -> None:
     add_subscriber("13800138000")
-    limited = Runtime(
-        runtime.settings.model_copy(update={"http_per_second": 0.01, "http_burst": 2}),
-        runtime.engine,
-        runtime.sessions,
-    )
+    limited = runtime.with_settings(http_per_second=0.01, http_burst=2)
     with TestClient(create_app(runtime=limited)) as client:
 
         def mo(n: int) -> int:

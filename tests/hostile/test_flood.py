@@ -36,11 +36,7 @@ def test_a_flooding_number_gets_one_notice_and_every_mo_is_recorded(
     runtime: Runtime, add_subscriber: Callable
 ) -> None:
     add_subscriber("13800138000")
-    limited = Runtime(
-        runtime.settings.model_copy(update={"mo_per_minute": 1, "mo_burst": 3}),
-        runtime.engine,
-        runtime.sessions,
-    )
+    limited = runtime.with_settings(mo_per_minute=1, mo_burst=3)
     messages = [
         InboundMessage("test", f"f{i}", "13800138000", "10086", "0000", NOV_23) for i in range(6)
     ]
