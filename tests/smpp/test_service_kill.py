@@ -25,7 +25,6 @@ from gateway_sim.scenario import from_dict
 from gateway_sim.simulator import SimulatorThread
 from tests.kannel.real_kannel import free_port
 from tests.service_process import environment, serve
-from tests.smpp.fake_smsc import wait_for
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -66,6 +65,15 @@ def count(runtime: Runtime, query: object) -> int:
         return int(connection.scalar(query) or 0)  # type: ignore[arg-type]
 
 
+def until(check: Callable[[], bool], timeout: float, what: str, tmp_path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            log = (tmp_path / "serve.log").read_text()
+            raise AssertionError(f"timed out waiting for {what}; the service said:\n{log[-6000:]}")
+        time.sleep(0.05)
+
+
 def mt_total(simulator: SimulatorThread) -> int:
     return int(simulator.run_sync(simulator.sim.stats)["mt"]["total"])
 
@@ -92,9 +100,9 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
         mo_total = sent
         for kill in range(1, KILLS + 1):
             # Kill while replies flow: a share of the run answered, far from all of it.
-            wait_for(
+            until(
                 lambda kill=kill: mt_total(simulator) >= kill * mo_total // (KILLS + 1),
-                timeout=90, what=f"replies before kill {kill}",
+                90, f"replies before kill {kill}", tmp_path,
             )  # fmt: skip
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
@@ -112,7 +120,7 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
             )
             return len(acks) == mo_total and all(a == 0 for a in acks) and open_replies == 0
 
-        wait_for(settled, timeout=120, what="every MO acknowledged and every reply settled")
+        until(settled, 120, "every MO acknowledged and every reply settled", tmp_path)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -135,5 +143,4 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
     assert replies >= inbound
     time.sleep(0.5)  # the last receipts' submits are all in; nothing more arrives
     duplicates = mt_total(simulator) - replies
-    print("DUPS", duplicates, inbound, mo_total)
     assert 0 <= duplicates <= KILLS * WINDOW, f"{duplicates} replies sent twice"

@@ -82,6 +82,7 @@ class SmppGateway:
         self._housekeeping = threading.Thread(target=self._tick, name="smpp-tick", daemon=True)
 
     def start(self) -> None:
+        self.deliveries.start()
         self._arrivals.start()
         for connection in self.connections:
             connection.start()
@@ -94,6 +95,7 @@ class SmppGateway:
         for connection in self.connections:
             connection.stop()
         self._arrivals.stop()
+        self.deliveries.stop()  # after the last deliver_sm_resp
         if self._housekeeping.is_alive():
             self._housekeeping.join(2.0)
 
