@@ -99,9 +99,10 @@ class Settings(BaseSettings):
     port: int = 8000
     #: The largest HTTP request body any route reads (413 above it).
     max_body_bytes: int = Field(64 * 1024, ge=1024)
-    #: The longest MO text taken over JSON or Kannel HTTP (an SMS reassembled from
-    #: 255 parts is about 39,000 characters; real ones are far shorter), and the
-    #: longest USSD input string (every input of a session, joined by `*`).
+    #: The longest MO text taken over JSON or Kannel HTTP (a 422 above it; over SMPP,
+    #: where a refusal only brings the deliver_sm again, a longer MO is kept cut to it:
+    #: an SMS reassembled from 255 parts is about 39,000 characters; real ones are far
+    #: shorter), and the longest USSD input string (every input of a session, joined by `*`).
     max_mo_chars: int = Field(2000, ge=160)
     max_ussd_chars: int = Field(500, ge=32)
     #: A gateway's time for an MO (JSON `received_at`, Kannel `time`) is taken only from

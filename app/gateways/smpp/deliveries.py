@@ -105,8 +105,11 @@ class Deliveries:
         ack_grace: float = 5.0,
         ussd: UssdDialogues | None = None,
         receipt_ids: Mapping[str, str] | None = None,
+        max_chars: int | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        #: The longest MO text kept (`max_mo_chars`); past it, an MO is cut, not refused.
+        self.max_chars = max_chars
         #: Each bind's receipt id convention (`SmppBind.receipt_ids`).
         self.receipt_ids = dict(receipt_ids or {})
         self.context = context
@@ -298,6 +301,15 @@ class Deliveries:
             digest = MoDedupe.digest(
                 mo.bind, mo.source, mo.destination, mo.data_coding, mo.payload, mo.user_reference
             )
+            text = sms_coding.decode(mo.payload, mo.data_coding)
+            if self.max_chars is not None and len(text) > self.max_chars:
+                # Refusing would only make the SMSC deliver it again: it is kept cut to
+                # the limit, acted on and answered like any other.
+                log.warning(
+                    "%s: MO from %s of %d characters cut to %d (SMSHALL_MAX_MO_CHARS)",
+                    mo.bind, msisdn, len(text), self.max_chars,
+                )  # fmt: skip
+                text = text[: self.max_chars]
             key, remembered = self.dedupe.identify(digest)
             now = utc_now()
             look_back = None if remembered else now - timedelta(seconds=self.dedupe.window)
@@ -306,7 +318,7 @@ class Deliveries:
                 message_id=key,
                 msisdn=msisdn,
                 short_code=self.context.short_code,  # never the MO's destination_addr
-                text=sms_coding.decode(mo.payload, mo.data_coding),
+                text=text,
                 received_at=now,
                 content=ContentKey(digest, look_back),
             )

@@ -62,6 +62,7 @@ class SmppGateway:
                 settings.ussd_session_timeout,
             ),
             {b.name: b.receipt_ids for b in (settings.smpp_binds if binds is None else binds)},
+            settings.max_mo_chars,
         )
         self.connections: list[EsmeConnection] = []
         for config in settings.smpp_binds if binds is None else binds:
