@@ -414,10 +414,14 @@ def _credit_candidates(run: _Run) -> Select[Any]:
         )
         .where(MonthlyUsageRow.month < this_month)
         .where(
-            ~exists().where(
+            ~exists()
+            .where(
                 TenureCreditRow.activation_id == ActivationRow.id,
                 TenureCreditRow.month == MonthlyUsageRow.month,
             )
+            # Two levels down, auto-correlation would leave `activations` in this
+            # subquery's FROM: a credit of any contract would decide the month for all.
+            .correlate(ActivationRow, MonthlyUsageRow)
         )
     )
     return (
