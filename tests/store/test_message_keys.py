@@ -108,8 +108,7 @@ def _sequence_types(engine: Engine) -> dict[str, str]:
         return {
             table: connection.scalar(
                 text(
-                    "SELECT data_type FROM information_schema.sequences"
-                    " WHERE sequence_name = :name"
+                    "SELECT data_type FROM information_schema.sequences WHERE sequence_name = :name"
                 ),
                 {"name": f"{table}_id_seq"},
             )
