@@ -59,7 +59,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _retype("bigint")
     with op.batch_alter_table("activations", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_activations_inbound_message_id"), ["inbound_message_id"])
+        batch_op.create_index(
+            batch_op.f("ix_activations_inbound_message_id"), ["inbound_message_id"]
+        )
         batch_op.create_index(
             batch_op.f("ix_activations_kind_state_ends_on"), ["kind", "state", "ends_on"]
         )
