@@ -207,7 +207,8 @@ class PendingPromptRow(Base):
 
     __tablename__ = "pending_prompts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Few rows, but each question asked is an upsert that draws a new id.
+    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(11), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -3,7 +3,9 @@ scheduled jobs need.
 
 - inbound_messages, outbound_messages, outbound_parts, pending_receipts and
   notices take rows per message: their ids, their sequences and every column
-  pointing at them become BIGINT on PostgreSQL. SQLite's INTEGER PRIMARY KEY is
+  pointing at them become BIGINT on PostgreSQL; so does pending_prompts' id,
+  whose sequence every question asked draws from (an upsert takes an id even
+  when it updates). SQLite's INTEGER PRIMARY KEY is
   a 64-bit rowid already and stays as it is.
 - activations.inbound_message_id is indexed: the retention asks whether an MO
   placed an order, and PostgreSQL checks it for every MO deleted.
@@ -39,6 +41,7 @@ WIDENED = {
     "pending_receipts": ("id",),
     "notices": ("id", "outbound_message_id"),
     "activations": ("inbound_message_id",),
+    "pending_prompts": ("id",),
 }
 
 _BIRTHDAY = sa.column("birthday", sa.Date())

@@ -26,6 +26,7 @@ WIDENED = {
     "pending_receipts": ("id",),
     "notices": ("id", "outbound_message_id"),
     "activations": ("inbound_message_id",),
+    "pending_prompts": ("id",),
 }
 NOW = "'2026-11-23 02:00:00+00:00'"
 ABOVE_32_BITS = 2**31 + 7
@@ -67,6 +68,8 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
                 "INSERT INTO notices (msisdn, kind, subject, local_day, outbound_message_id,"
                 " created_at) SELECT '13800138000', 'birthday', '2026', '2026-06-18', max(id),"
                 f" {NOW} FROM outbound_messages",
+                "INSERT INTO pending_prompts (msisdn, kind, payload, expires_at, created_at)"
+                f" VALUES ('13800138000', 'menu', '{{}}', {NOW}, {NOW})",
                 "INSERT INTO activations (subscriber_id, campaign_code, exclusivity_key,"
                 " package_code, monthly_fee_fen, free_months, activated_on, starts_on, ends_on,"
                 " state, inbound_message_id, created_at) SELECT s.id, 'IWJZS', 'IWJZS', '2',"
@@ -88,6 +91,7 @@ def _contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
         "receipts": "SELECT id, gateway_message_id FROM pending_receipts ORDER BY id",
         "notices": "SELECT id, outbound_message_id FROM notices ORDER BY id",
         "orders": "SELECT id, inbound_message_id FROM activations ORDER BY id",
+        "prompts": "SELECT id, msisdn FROM pending_prompts ORDER BY id",
     }
     with engine.connect() as connection:
         return {k: [tuple(r) for r in connection.execute(text(q))] for k, q in queries.items()}
