@@ -148,7 +148,7 @@ def _batches(uow_factory: UowFactory, candidates: Select[Any], size: int) -> Ite
         # batch of them by id. Asked in one go, the planner may walk the whole table
         # in id order instead, expecting to meet `size` due rows early.
         due = candidates.where(candidates.selected_columns[0] > after)
-        due_ids = due.cte("due").prefix_with("MATERIALIZED")
+        due_ids = due.cte("due").prefix_with("MATERIALIZED", dialect="postgresql")
         key = due_ids.c[0]
         with uow_factory() as uow:
             session = _session(uow)
