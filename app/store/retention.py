@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.retention import SENT
 from app.store.models import (
     ActivationRow,
     InboundMessageRow,
@@ -83,7 +84,7 @@ class RetentionRepository:
         settled = or_(
             reply.state.in_(list(rules.settled)),
             and_(
-                reply.state == "sent",
+                reply.state == SENT,
                 or_(
                     reply.channel.in_(list(rules.in_answer)),
                     reply.updated_at < rules.receipts_since,
