@@ -168,6 +168,12 @@ class Settings(BaseSettings):
     scheduled_interval: float = Field(300.0, ge=0)
     scheduled_batch_size: int = Field(200, ge=1)
 
+    #: The message log's retention (app/services/retention.py, `smshall purge`): MOs and
+    #: replies older than this many days are deleted unless still needed; never fewer
+    #: days than `received_at_max_age_days` (the dedupe). Rows per purge transaction.
+    retention_days: float = Field(180.0, gt=0)
+    retention_batch_size: int = Field(5000, ge=1, le=50_000)
+
     #: USSD over SMPP (app/gateways/smpp/ussd.py): seconds of silence after which a
     #: dialogue's inputs are forgotten; the next step starts again from the top.
     ussd_session_timeout: float = Field(180.0, gt=0)
