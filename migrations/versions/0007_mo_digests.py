@@ -2,8 +2,8 @@
 deliver_sm redelivered to a process that never saw the first copy (it restarted,
 or another one took it) is found, and a subscriber's own repeat is not.
 
-Revision ID: 0006_mo_digests
-Revises: 0005_notice_drops
+Revision ID: 0007_mo_digests
+Revises: 0006_message_keys
 Create Date: 2026-12-05 11:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_mo_digests"
-down_revision: str | None = "0005_notice_drops"
+revision: str = "0007_mo_digests"
+down_revision: str | None = "0006_message_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
