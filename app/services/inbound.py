@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.catalog.schema import CatalogError
 from app.domain.campaigns import Campaign
 from app.domain.flood import Admission
 from app.domain.outcomes import Outcome
@@ -22,7 +21,7 @@ from app.domain.replies import render
 from app.domain.segments import PhotoWindow
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
-from app.services.catalog import campaigns_by_keyword, photo_window
+from app.services.catalog import catalog_snapshot
 from app.services.clock import local_day, utc_now
 from app.services.outbox import ClaimedReply, claim, claimed_reply
 from app.services.segmentation import usage_from
@@ -197,8 +196,8 @@ def _all_or_nothing(
     out with the commit (multi-row statements)."""
     with uow_factory() as uow:
         messages = _known_by_content(uow, messages)
-        campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
-        photo = _photo_window(uow)
+        catalog = catalog_snapshot(uow)  # the catalog as of this batch
+        campaigns, photo = catalog.by_keyword, catalog.photo
         uow.prefetch(
             [(m.gateway, m.message_id) for m in messages],
             [m.msisdn for m in messages],
@@ -233,15 +232,6 @@ def _known_by_content(
     return found
 
 
-def _photo_window(uow: UnitOfWork) -> PhotoWindow | None:
-    """The catalog's photo window; None if there is none yet (a message that needs
-    it then fails as it reads it, the others are answered)."""
-    try:
-        return photo_window(uow)
-    except CatalogError:
-        return None
-
-
 def _savepoint_each(
     uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], batch: _Batch
 ) -> list[InboundResult | Exception]:
@@ -249,7 +239,7 @@ def _savepoint_each(
     with uow_factory() as uow:
         assert uow.session is not None
         messages = _known_by_content(uow, messages)
-        campaigns = campaigns_by_keyword(uow)
+        campaigns = catalog_snapshot(uow).by_keyword
         for message in messages:
             try:
                 with uow.session.begin_nested():  # released (and flushed) on the way out
