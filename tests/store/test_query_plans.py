@@ -9,6 +9,7 @@ read of a few rows, not a Seq Scan nor a walk along an index filtering as it goe
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from app.domain.subscriber import Month
 from app.runtime import Runtime
 from app.services.catalog_load import load_catalog
 from app.services.clock import utc_now
+from app.services.inbound import acknowledge_inbound
 from app.services.outbox import claim_replies, record_receipts
 from app.services.retention import purge_messages
 from app.services.scheduled import run_scheduled
@@ -90,9 +92,9 @@ LOAD = [
       FROM generate_series(1, {N}) AS s, generate_series(0, 10) AS m""",
     # Messages over the last 270 days, a reply each; the last few still queued.
     f"""INSERT INTO inbound_messages (gateway, gateway_message_id, msisdn, short_code, text,
-        received_at, outcome)
+        received_at, outcome, mo_digest)
       SELECT 'json', 'm-' || i, '139' || lpad(i::text, 8, '0'), '10086', 'CXYE',
-        now() - ({N} - i) * interval '20 minutes', 'balance'
+        now() - ({N} - i) * interval '20 minutes', 'balance', left(md5(i::text), 24)
       FROM generate_series(1, {N}) AS i""",
     f"""INSERT INTO outbound_messages (inbound_message_id, msisdn, sender, text, channel, state,
         attempts, next_attempt_at, created_at, updated_at)
@@ -220,6 +222,10 @@ def test_hot_path_lookups_use_their_indexes(big_store: Runtime) -> None:
             keys = [("json", "m-17"), ("json", "m-18"), ("json", "new-1")]
             msisdns = ["13900000017", "13900000018", "13800138000"]
             uow.prefetch(keys, msisdns, Month(2026, 5))
+            # An SMPP MO no process remembers: looked for by its content's digest.
+            digests = {hashlib.md5(b"17").hexdigest()[:24], "0" * 24}
+            uow.messages.recorded_since(digests, utc_now() - timedelta(minutes=1))
+        acknowledge_inbound(big_store.uow_factory, [(hashlib.md5(b"18").hexdigest()[:24], "m-18")])
         claimed = claim_replies(big_store.uow_factory, "smpp", "plans", 20, 60.0)
         record_receipts(
             big_store.uow_factory, [Receipt(format(N // 2, "x"), "DELIVRD", "delivered", "", None)]
@@ -232,6 +238,7 @@ def test_hot_path_lookups_use_their_indexes(big_store: Runtime) -> None:
         "uq_inbound_messages_gateway_gateway_message_id",
         "ix_outbound_messages_channel_state_next_attempt_at",
         "ix_outbound_parts_gateway_message_id",
+        "ix_inbound_messages_mo_digest",
     } <= plans.indexes()
 
 
