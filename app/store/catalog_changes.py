@@ -5,10 +5,11 @@ it costs two round trips per batch; instead each process keeps a snapshot and
 a *generation* per database that moves whenever a transaction that wrote a
 campaign or a catalog setting commits:
 
-* in this process, at once (`after_commit`);
-* in every other process on PostgreSQL, by `NOTIFY smshall_catalog`, sent in
-  the writing transaction (so delivered only if it commits) and received by a
-  listener thread holding its own connection.
+* in this process, at once (`after_commit` of a session that wrote one);
+* in every process on PostgreSQL, by `NOTIFY smshall_catalog`, which triggers on
+  the catalog tables send for any change however made, psql and TRUNCATE
+  included (migration 0008), delivered when it commits, and received by a
+  listener thread holding a connection of its own.
 
 While that listener is not connected (starting, or after losing its
 connection, when a change may have been missed) the generation is unknown and
@@ -111,7 +112,8 @@ def catalog_changes(engine: Engine) -> CatalogChanges:
 
 
 def track_catalog_writes(factory: sessionmaker[Session]) -> None:
-    """Sessions of `factory` announce the catalog changes they commit (see module)."""
+    """Sessions of `factory` count the catalog changes they commit in this process at
+    once, not waiting for the NOTIFY (see module)."""
 
     @event.listens_for(factory, "after_flush")
     def _flushed(session: Session, context: Any) -> None:
@@ -121,9 +123,6 @@ def track_catalog_writes(factory: sessionmaker[Session]) -> None:
         ):
             return
         session.info["catalog_changed"] = True
-        connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"NOTIFY {CHANNEL}")
 
     @event.listens_for(factory, "after_commit")
     def _committed(session: Session) -> None:

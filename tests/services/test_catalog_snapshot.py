@@ -121,3 +121,19 @@ def test_a_change_missed_while_the_listener_was_down_is_not_missed(
         lambda: watch.generation() not in (None, before), "the listener back", timeout=15
     )
     assert outcome(runtime, "after", "IWJZS 2") != "activated"
+
+
+def test_a_change_made_outside_the_service_applies_here(
+    runtime: Runtime, add_subscriber: Callable[..., int], other_process: Engine
+) -> None:
+    """psql, a script, a TRUNCATE: the catalog tables' triggers announce it too."""
+    add_subscriber(SUBSCRIBER)
+    wait_until(lambda: listening(runtime.engine), "the change listener")
+    watch = catalog_changes(runtime.engine)
+    outcome(runtime, "warm", "HELP")
+    seen = watch.generation()
+    dsn = runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as psql:
+        psql.execute("UPDATE campaigns SET closed = true WHERE code = 'IWJZS'")
+    wait_until(lambda: watch.generation() != seen, "the trigger's NOTIFY")
+    assert outcome(runtime, "after", "IWJZS 2") != "activated"
