@@ -113,6 +113,11 @@ def _body(raw: bytes) -> MoIn:
     response_model=MoOut,
     response_model_by_alias=True,
     openapi_extra={"requestBody": _BODY_SCHEMA},
+    responses={
+        401: {"description": "no valid gateway bearer token"},
+        409: {"description": "the message id is recorded already for another number"},
+        422: {"description": "what is wrong with the body, field by field"},
+    },
 )
 async def receive_mo(request: Request) -> Response:
     """An MO in, its answer out. Validated and answered without per-request dependency
