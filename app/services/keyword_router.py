@@ -7,6 +7,7 @@ a "did you mean" question or a short help: never silence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from app.domain.birthday import BirthdayCampaign
@@ -39,39 +40,61 @@ def answer(turn: Turn, text: str, depth: int = 0) -> Answer:
     choice = _choice(command)
     if choice is not None:
         return _digits(turn, choice, prompt, depth)
-    if command.keyword == "HELP":
-        return Answer(Outcome.HELP, _help(turn))
-    if command.keyword == "CD":
-        return menus.show(turn, [])
-    if command.keyword == "T" and not command.args:
-        return preferences.opt_out(turn)
-    if command.keyword == "START":
-        return preferences.opt_in(turn)
+    for_anyone = FOR_ANYONE.get((command.keyword, bool(command.args)))
+    if for_anyone is not None:
+        return for_anyone(turn, command)
     if not command.known:
         return _unknown(turn, command)
     if turn.row is None:
         return Answer(
             Outcome.UNKNOWN_SUBSCRIBER, render("unknown_subscriber", turn.context.language)
         )
-    return _keyword(turn, command)
-
-
-def _keyword(turn: Turn, command: Command) -> Answer:
-    keyword = command.keyword
-    if keyword == "CXYE":
-        return queries.balance(turn)
-    if keyword == "CXTC":
-        return queries.packages(turn)
-    if keyword == "CXVIP":
-        return queries.vip_status(turn)
-    if keyword == "0000" or (keyword == "QX" and not command.args):
-        return cancellation.service_list(turn)
-    if keyword in ("QX", "T"):
-        return cancellation.cancel_code(turn, command.args[0])
-    campaign = turn.campaigns[keyword]
+    for_subscriber = FOR_SUBSCRIBERS.get((command.keyword, bool(command.args)))
+    if for_subscriber is not None:
+        return for_subscriber(turn, command)
+    campaign = turn.campaigns[command.keyword]
     if isinstance(campaign, BirthdayCampaign):
         return queries.birthday(turn, campaign)
     return sign_up.sign_up(turn, campaign, command)
+
+
+#: A built-in command's handler: the turn and the parsed command in, the answer out.
+Handler = Callable[[Turn, Command], Answer]
+
+
+def _help_answer(turn: Turn, command: Command) -> Answer:
+    return Answer(Outcome.HELP, _help(turn))
+
+
+#: Built-in commands anyone may send, subscriber or not, by (keyword, has arguments):
+#: help, the menu (DOMAIN.md §6), opting out of and back into notices (§7).
+FOR_ANYONE: dict[tuple[str, bool], Handler] = {
+    ("HELP", False): _help_answer,
+    ("HELP", True): _help_answer,
+    ("CD", False): lambda turn, command: menus.show(turn, []),
+    ("CD", True): lambda turn, command: menus.show(turn, []),
+    ("T", False): lambda turn, command: preferences.opt_out(turn),
+    ("START", False): lambda turn, command: preferences.opt_in(turn),
+    ("START", True): lambda turn, command: preferences.opt_in(turn),
+}
+
+#: Built-in commands of subscribers, by (keyword, has arguments): queries (§5) and
+#: cancellation (`0000` or `QX` lists the services, `QX code` / `T code` cancels one).
+FOR_SUBSCRIBERS: dict[tuple[str, bool], Handler] = {
+    **{
+        (keyword, has_args): handler
+        for keyword, handler in {
+            "CXYE": lambda turn, command: queries.balance(turn),
+            "CXTC": lambda turn, command: queries.packages(turn),
+            "CXVIP": lambda turn, command: queries.vip_status(turn),
+            "0000": lambda turn, command: cancellation.service_list(turn),
+        }.items()
+        for has_args in (False, True)
+    },
+    ("QX", False): lambda turn, command: cancellation.service_list(turn),
+    ("QX", True): lambda turn, command: cancellation.cancel_code(turn, command.args[0]),
+    ("T", True): lambda turn, command: cancellation.cancel_code(turn, command.args[0]),
+}
 
 
 def _choice(command: Command) -> tuple[str, ...] | None:
