@@ -78,17 +78,24 @@ def mt_total(simulator: SimulatorThread) -> int:
     return int(simulator.run_sync(simulator.sim.stats)["mt"]["total"])
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
     runtime: Runtime,
     add_subscriber: Callable[..., int],
     simulator: SimulatorThread,
     tmp_path: Path,
+    processes: int,
 ) -> None:
+    """One process, killed and restarted; or two on one database, each bound to the
+    SMSC, killed in turn while the other carries on (the SMSC sends a dead bind's
+    unacknowledged deliver_sm to the live one)."""
+    if processes > 1 and not runtime.settings.database_url.startswith("postgresql"):
+        pytest.skip("several service processes share PostgreSQL, not SQLite")
     for number in NUMBERS:
         add_subscriber(number)
     env = service_environment(runtime.settings.database_url, simulator.smpp_port)
-    args = ("--port", str(free_port()))
-    process = serve(tmp_path, env, *args)
+    ports = [("--port", str(free_port())) for _ in range(processes)]
+    running = [serve(tmp_path, env, *args) for args in ports]
     control = httpx.Client(base_url=simulator.http_url, timeout=15)
     sent = 0
     try:
@@ -104,9 +111,10 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
                 lambda kill=kill: mt_total(simulator) >= kill * mo_total // (KILLS + 1),
                 90, f"replies before kill {kill}", tmp_path,
             )  # fmt: skip
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
-            process = serve(tmp_path, env, *args)
+            victim = kill % processes
+            running[victim].send_signal(signal.SIGKILL)
+            running[victim].wait(timeout=10)
+            running[victim] = serve(tmp_path, env, *ports[victim])
 
         def settled() -> bool:
             acks = simulator.run_sync(
@@ -122,11 +130,13 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
 
         until(settled, 120, "every MO acknowledged and every reply settled", tmp_path)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
         control.close()
     log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in log, log[-4000:]
@@ -134,11 +144,12 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
     # No activation doubled: one per number, however often it asked and crashed.
     per_number = count(runtime, select(func.count()).select_from(ActivationRow))
     assert per_number == len(NUMBERS)
-    # Every MO recorded and answered. A crash between commit and deliver_sm_resp may
-    # record a redelivered MO again (its dedupe memory died with the process): at most
-    # what the SMSC had in flight.
+    # Every MO recorded once. A redelivered MO is found by its digest, acted on once
+    # (app/gateways/smpp/dedupe.py); what the digest cannot tell apart is a subscriber's
+    # identical text arriving across a kill before the first copy's acknowledgement was
+    # marked: answered from that copy. Either way at most a window per kill.
     inbound = count(runtime, select(func.count()).select_from(InboundMessageRow))
-    assert mo_total <= inbound <= mo_total + KILLS * WINDOW
+    assert abs(inbound - mo_total) <= KILLS * WINDOW
     replies = count(runtime, select(func.count()).select_from(OutboundMessageRow))
     assert replies >= inbound
     time.sleep(0.5)  # the last receipts' submits are all in; nothing more arrives
