@@ -85,3 +85,24 @@ def _birthday_campaign(uow: UnitOfWork, today: date) -> BirthdayCampaign | None:
         if isinstance(campaign, BirthdayCampaign) and campaign.is_open_on(today):
             return campaign
     return None
+
+
+WORKLIST_COLUMNS = (
+    "manager", "due_on", "reason", "msisdn", "name", "contact_method", "contact_window", "detail",
+)  # fmt: skip
+
+
+def worklist_rows(items: list[WorkItem]) -> list[tuple[str | None, ...]]:
+    return [
+        (
+            i.manager,
+            i.due_on.isoformat(),
+            i.reason.value,
+            i.msisdn,
+            i.name,
+            i.contact_method,
+            i.contact_window,
+            i.detail,
+        )  # fmt: skip
+        for i in items
+    ]
