@@ -88,17 +88,26 @@ class SegmentSql:
         )
 
     def condition(self, segment: Segment, usage: Subquery | None = None) -> ColumnElement[bool]:
-        """Whether a subscriber row is in `segment`; usage segments need `usage()` joined."""
+        """Whether a subscriber row is in `segment`; usage segments need `usage()` joined.
+
+        Never NULL (nullable columns are tested for NULL first), so `~condition`
+        is the complement: a NULL `vip_source` is not granted."""
         t, subscriber = self.thresholds, SubscriberRow
         if segment in _CARDS:
             return and_(
                 subscriber.brand == Brand.GOTONE.value,
+                subscriber.vip_level.is_not(None),
+                subscriber.vip_valid_from.is_not(None),
+                subscriber.vip_valid_to.is_not(None),
                 subscriber.vip_level == _CARDS[segment].value,
                 subscriber.vip_valid_from <= self.on,
                 subscriber.vip_valid_to >= self.on,
             )
         if segment is Segment.GRANTED_VIP:
-            return subscriber.vip_source == VipSource.GRANTED.value
+            return and_(
+                subscriber.vip_source.is_not(None),
+                subscriber.vip_source == VipSource.GRANTED.value,
+            )
         if segment is Segment.ALERT:
             return subscriber.alert.is_(True)
         if segment is Segment.FIXED_MID_HIGH_END:
