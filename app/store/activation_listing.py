@@ -58,7 +58,7 @@ def list_activations(
         query = query.where(ActivationRow.activated_on >= wanted.activated_from)
     if wanted.activated_to is not None:
         query = query.where(ActivationRow.activated_on <= wanted.activated_to)
-    rows = session.execute(query.order_by(ActivationRow.id).limit(limit)).tuples()
+    rows = session.execute(query.order_by(ActivationRow.id).limit(limit))
     return [
         ActivationView(
             a.id,

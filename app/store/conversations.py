@@ -66,7 +66,7 @@ def conversation(session: Session, msisdn: str, offset: int, limit: int) -> list
             .order_by(timeline.c.at.desc(), timeline.c.direction.desc(), timeline.c.id.desc())
             .offset(offset)
             .limit(limit)
-        ).tuples()
+        )
     )
     inbound = _by_id(session, InboundMessageRow, [i for d, i in page if d == MO])
     outbound = _by_id(session, OutboundMessageRow, [i for d, i in page if d == MT])

@@ -83,7 +83,7 @@ class WorklistQueries:
             .where(ActivationRow.ends_on.between(today, last))
             .order_by(ActivationRow.ends_on, SubscriberRow.msisdn)
         )
-        return [(s, a) for s, a in self.session.execute(query).tuples()]
+        return [(s, a) for s, a in self.session.execute(query)]
 
     def voice_birthdays(
         self,
