@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.store.models import InboundMessageRow, OutboundMessageRow, OutboundPartRow
@@ -48,17 +48,22 @@ class ConversationEntry:
 
 
 def conversation(session: Session, msisdn: str, offset: int, limit: int) -> list[ConversationEntry]:
-    """A page of the number's messages, newest first (ties: MTs after their MO)."""
+    """A page of the number's messages, newest first; a reply just before its MO."""
     mo = select(
         literal(MO).label("direction"),
         InboundMessageRow.id.label("id"),
         InboundMessageRow.received_at.label("at"),
     ).where(InboundMessageRow.msisdn == msisdn)
-    mt = select(
-        literal(MT).label("direction"),
-        OutboundMessageRow.id.label("id"),
-        OutboundMessageRow.created_at.label("at"),
-    ).where(OutboundMessageRow.msisdn == msisdn)
+    # A reply sorts at its MO's time, just before it (newest first): the pair stays together.
+    mt = (
+        select(
+            literal(MT).label("direction"),
+            OutboundMessageRow.id.label("id"),
+            func.coalesce(InboundMessageRow.received_at, OutboundMessageRow.created_at).label("at"),
+        )
+        .outerjoin(InboundMessageRow, InboundMessageRow.id == OutboundMessageRow.inbound_message_id)
+        .where(OutboundMessageRow.msisdn == msisdn)
+    )
     timeline = union_all(mo, mt).subquery("timeline")
     page = list(
         session.execute(
