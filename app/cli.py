@@ -48,7 +48,13 @@ def migrate(settings: Settings) -> None:
 
 
 def _import(kind: str, path: Path, runtime: Runtime) -> ImportReport:
-    importer = import_subscribers if kind == "subscribers" else import_usage
+    from app.services.bundle_import import import_bundles
+
+    importer = {
+        "subscribers": import_subscribers,
+        "usage": import_usage,
+        "bundles": import_bundles,
+    }[kind]
     with Progress(
         TextColumn(f"importing {kind}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
         console=console, transient=True,
@@ -330,8 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
     load.set_defaults(handler=_catalog_load)
 
-    data = commands.add_parser("import", help="import subscribers or usage from CSV")
-    data.add_argument("kind", choices=["subscribers", "usage"])
+    data = commands.add_parser("import", help="import subscribers, usage or bundles from CSV")
+    data.add_argument("kind", choices=["subscribers", "usage", "bundles"])
     data.add_argument("file")
     data.set_defaults(handler=_import_command)
 
