@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.catalog.schema import CatalogError, campaign_from_terms
-from app.domain.kpi import Bundling, Conversion, DynamicHighEnd, KpiReport, Retention, Uptake
+from app.domain.kpi import Conversion, DynamicHighEnd, KpiReport, Uptake
 from app.domain.segments import PhotoWindow
 from app.domain.subscriber import Month
 from app.services.catalog import photo_window
@@ -26,8 +26,7 @@ def kpi_report(uow_factory: Callable[[], UnitOfWork], month: Month) -> KpiReport
         retention = bundling = None
         uptake: list[Uptake] = []
         if photo is not None:
-            retention = Retention(*queries.retention(month, photo))
-            bundling = Bundling(*queries.bundling(month, photo))
+            retention, bundling = queries.photographed(month, photo)
             uptake = _uptake(uow, month, photo)
         conversion = [Conversion(*row) for row in queries.conversion(month)]
         return KpiReport(month, dynamic, retention, bundling, uptake, conversion)

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.domain.kpi import DEFAULT_KPI, BundleKind, KpiThresholds
+from app.domain.kpi import DEFAULT_KPI, BundleKind, Bundling, KpiThresholds, Retention
 from app.domain.notices import REMINDER
 from app.domain.segments import PhotoWindow, Segment
 from app.domain.subscriber import Month, Status
@@ -46,19 +46,50 @@ class ReportQueries:
         )
         return int(self.session.scalar(query) or 0)
 
-    def retention(
+    def photographed(
         self, month: Month, photo: PhotoWindow, kpi: KpiThresholds = DEFAULT_KPI
-    ) -> tuple[int, int, int]:
-        """§8: (photographed base, retained in `month`, churned)."""
+    ) -> tuple[Retention, Bundling]:
+        """§8 retention and bundling, from one pass over the photographed base: its
+        size, retained in `month`, churned; its `active` part, those holding a
+        bundle in `month` (each counted once) and those holding each kind."""
         base = photographed_base(photo)
         spend = func.coalesce(MonthlyUsageRow.spend_fen, 0)
-        retained = and_(_active(), spend >= kpi.retained_spend_fen)
-        churned = SubscriberRow.status == Status.CLOSED.value
+        active = SubscriberRow.status == Status.ACTIVE.value
+
+        overlapping = and_(
+            BundleRow.valid_from <= month.last_day(),
+            or_(BundleRow.valid_to.is_(None), BundleRow.valid_to >= month.first_day()),
+        )
+        # One pass over the month's bundles: per subscriber, a flag per kind held.
+        bundles = (
+            select(
+                BundleRow.subscriber_id.label("subscriber_id"),
+                *(
+                    func.max(case((BundleRow.kind == kind.value, 1), else_=0)).label(kind.value)
+                    for kind in BundleKind
+                ),
+            )
+            .where(overlapping)
+            .group_by(BundleRow.subscriber_id)
+            .subquery("bundles_held")
+        )
+
+        def held(kind: BundleKind | None = None) -> ColumnElement[bool]:
+            if kind is None:
+                return and_(active, bundles.c.subscriber_id.is_not(None))
+            return and_(active, bundles.c[kind.value] == 1)
+
+        def how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
         query = (
             select(
                 func.count(),
-                func.coalesce(func.sum(case((retained, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((churned, 1), else_=0)), 0),
+                how_many(and_(active, spend >= kpi.retained_spend_fen)),
+                how_many(SubscriberRow.status == Status.CLOSED.value),
+                how_many(active),
+                how_many(held()),
+                *(how_many(held(kind)) for kind in BundleKind),
             )
             .select_from(base)
             .join(SubscriberRow, SubscriberRow.id == base.c.subscriber_id)
@@ -69,37 +100,16 @@ class ReportQueries:
                     MonthlyUsageRow.month == month.first_day(),
                 ),
             )
+            .outerjoin(bundles, bundles.c.subscriber_id == base.c.subscriber_id)
         )
-        total, kept, closed = self.session.execute(query).one()
-        return int(total), int(kept), int(closed)
-
-    def bundling(self, month: Month, photo: PhotoWindow) -> tuple[int, int, dict[BundleKind, int]]:
-        """§8: (photographed base still `active`, those holding ≥ 1 bundle in
-        `month`, and per kind), each subscriber counted once."""
-        base = photographed_base(photo)
-        held = and_(
-            BundleRow.subscriber_id == SubscriberRow.id,
-            BundleRow.valid_from <= month.last_day(),
-            or_(BundleRow.valid_to.is_(None), BundleRow.valid_to >= month.first_day()),
+        total, retained, churned, active_base, bundled, *kinds = (
+            int(n) for n in self.session.execute(query).one()
         )
-        active_base = (
-            select(SubscriberRow.id)
-            .join(base, base.c.subscriber_id == SubscriberRow.id)
-            .where(_active())
+        by_kind = {kind: n for kind, n in zip(BundleKind, kinds, strict=True) if n}
+        return (
+            Retention(total, retained, churned),
+            Bundling(active_base, bundled, by_kind),
         )
-        totals = select(
-            func.count(),
-            func.coalesce(func.sum(case((exists().where(held), 1), else_=0)), 0),
-        ).where(SubscriberRow.id.in_(active_base))
-        total, bundled = self.session.execute(totals).one()
-        per_kind = (
-            select(BundleRow.kind, func.count(func.distinct(BundleRow.subscriber_id)))
-            .join(SubscriberRow, held)
-            .where(SubscriberRow.id.in_(active_base))
-            .group_by(BundleRow.kind)
-        )
-        by_kind = {BundleKind(kind): int(n) for kind, n in self.session.execute(per_kind)}
-        return int(total), int(bundled), by_kind
 
     def activations(self, month: Month) -> list[tuple[str, str, int]]:
         """Sign-ups made in `month`: (campaign, package, count)."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement as Column
 
 from app.domain.segments import (
@@ -65,14 +66,16 @@ class SegmentSql:
             raise ValueError("usage segments are judged over the photo window: none is set")
         return self.photo
 
-    def usage(self) -> Subquery:
+    def usage(self, within: Select[Any] | None = None) -> Subquery:
+        """Per subscriber, the sums the usage segments read; `within` (a select of
+        subscriber ids) keeps the aggregate to a known few, e.g. one manager's."""
         t, photo, recent = self.thresholds, self._photo(), self.recent
         first = min(photo.first, recent.first).first_day()
         last = max(photo.last, recent.last).first_day()
         spend, mou = MonthlyUsageRow.spend_fen, MonthlyUsageRow.mou
         latest = MonthlyUsageRow.month == recent.last.first_day()
         strong = and_(_in(photo), spend >= t.stable_spend_fen, mou >= t.stable_mou)
-        return (
+        query = (
             select(
                 MonthlyUsageRow.subscriber_id.label("subscriber_id"),
                 func.sum(case((_in(photo), spend), else_=0)).label("photo_spend"),
@@ -84,8 +87,10 @@ class SegmentSql:
             )
             .where(MonthlyUsageRow.month.between(first, last))
             .group_by(MonthlyUsageRow.subscriber_id)
-            .subquery("segment_usage")
         )
+        if within is not None:
+            query = query.where(MonthlyUsageRow.subscriber_id.in_(within))
+        return query.subquery("segment_usage")
 
     def condition(self, segment: Segment, usage: Subquery | None = None) -> ColumnElement[bool]:
         """Whether a subscriber row is in `segment`; usage segments need `usage()` joined.

@@ -104,15 +104,19 @@ class WorklistQueries:
                 for month, day in _days(today, rules.birthday_days)
             )
         )
+        candidates = select(SubscriberRow.id).where(
+            *self._mine(manager),
+            SubscriberRow.contact_method == ContactMethod.VOICE.value,
+            SubscriberRow.opted_out.is_(False),
+            SubscriberRow.birthday.is_not(None),
+            same_day,
+        )
         segments = SegmentSql(today, photo)
-        usage = segments.usage()
+        usage = segments.usage(within=candidates)  # the few, not every subscriber's usage
         query = (
             select(SubscriberRow)
             .outerjoin(usage, usage.c.subscriber_id == SubscriberRow.id)
-            .where(*self._mine(manager))
-            .where(SubscriberRow.contact_method == ContactMethod.VOICE.value)
-            .where(SubscriberRow.opted_out.is_(False), SubscriberRow.birthday.is_not(None))
-            .where(same_day)
+            .where(SubscriberRow.id.in_(candidates))
             .where(segments.any_of(campaign.targets, usage))
             .where(~segments.any_of(campaign.exclusions, usage))
         )
