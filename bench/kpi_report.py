@@ -60,6 +60,13 @@ INSERT INTO subscriber_bundles (subscriber_id, kind, valid_from, valid_to)
 SELECT id, (ARRAY['terminal','payment_rebate','family_plan','value_added'])[id % 4 + 1],
     DATE '2026-01-01', NULL
 FROM subscribers WHERE id % 3 = 0;
+INSERT INTO activations (subscriber_id, campaign_code, exclusivity_key, package_code,
+    monthly_fee_fen, free_months, activated_on, starts_on, ends_on, state, created_at, kind,
+    service_code, details)
+SELECT id, 'IWJZS', 'IWJZS', (id % 4 + 1)::text, 2600, 6, DATE '2026-10-01' + (id % 31),
+    DATE '2026-11-01', DATE '2027-04-30', 'active', now(), 'free_experience',
+    'IWJZS' || (id % 4 + 1), '{}'
+FROM subscribers WHERE id % 50 = 0;
 ANALYZE;
 """
 
