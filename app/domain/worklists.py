@@ -6,7 +6,9 @@
 | silver | every two weeks | — | spend analysis, balance reminder |
 
 A VIP card holder (a card held on the day, DOMAIN.md §3) is due for contact when
-the last contact is the cadence or more days ago, or was never recorded. Also on
+the last contact is the cadence or more days ago, or was never recorded; a diamond
+or gold card holder is due for a visit when no visit is recorded in the current
+calendar month ("at least monthly"), by the month's last day. Also on
 the list: balances below the reminder threshold, free experiences ending soon
 without the subscriber's consent to keep them (§4.1, §5: the manager may ask), and
 birthdays of subscribers whose contact method is voice (§4.6: the greeting goes by
@@ -25,6 +27,7 @@ from app.domain.subscriber import VipLevel
 
 class Reason(StrEnum):
     CONTACT_DUE = "contact_due"
+    VISIT_DUE = "visit_due"
     LOW_BALANCE = "low_balance"
     FREE_PERIOD_ENDING = "free_period_ending"
     BIRTHDAY_CALL = "birthday_call"
@@ -36,6 +39,10 @@ CONTACT_CADENCE_DAYS: Mapping[VipLevel, int] = {
     VipLevel.GOLD: 14,
     VipLevel.SILVER: 14,
 }
+
+
+#: §9's visits: at least monthly for these cards (silver: none).
+MONTHLY_VISITS: frozenset[VipLevel] = frozenset({VipLevel.DIAMOND, VipLevel.GOLD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,23 @@ def contact_due(level: VipLevel, last_contacted_on: date | None, today: date) ->
 def contacted_by(level: VipLevel, today: date) -> date:
     """The latest last-contact day at which `level` is due today (for the store's query)."""
     return today - timedelta(days=CONTACT_CADENCE_DAYS[level])
+
+
+def visit_due(level: VipLevel, last_visited_on: date | None, today: date) -> bool:
+    """§9: diamond and gold want a visit every calendar month; due while this one has none."""
+    if level not in MONTHLY_VISITS:
+        return False
+    return last_visited_on is None or last_visited_on < visited_since(today)
+
+
+def visited_since(today: date) -> date:
+    """The first day a visit counts for this month's (for the store's query)."""
+    return today.replace(day=1)
+
+
+def month_end(today: date) -> date:
+    following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
 
 
 def low_balance(balance_fen: int, rules: WorklistRules = DEFAULT_RULES) -> bool:

@@ -1,5 +1,5 @@
 """An account manager's worklist for a day, DOMAIN.md §9: card holders due for
-contact by their card's cadence, low balances, free periods ending without the
+contact by their card's cadence or for their monthly visit, low balances, free periods ending without the
 subscriber's consent to keep them, and birthday calls to voice contacts (the
 scheduled greeting goes by SMS only, app/services/scheduled.py, so these come
 here instead)."""
@@ -19,6 +19,7 @@ from app.domain.worklists import (
     Reason,
     WorkItem,
     WorklistRules,
+    month_end,
 )
 from app.services.catalog import photo_window
 from app.store.models import SubscriberRow
@@ -56,6 +57,11 @@ def worklist(
             since = "never contacted" if last is None else f"last contact {last.isoformat()}"
             detail = f"{level} card, contact every {cadence} days; {since}"
             items.append(_item(manager, row, Reason.CONTACT_DUE, due, detail))
+        for row in queries.visit_due(manager, today):
+            last = row.last_visited_on
+            since = "never visited" if last is None else f"last visit {last.isoformat()}"
+            detail = f"{row.vip_level} card, a visit every month; {since}"
+            items.append(_item(manager, row, Reason.VISIT_DUE, month_end(today), detail))
         for row in queries.low_balance(manager, rules):
             detail = f"balance {yuan(row.balance_fen)} yuan"
             items.append(_item(manager, row, Reason.LOW_BALANCE, today, detail))

@@ -74,8 +74,9 @@ class SubscriberRow(Base):
     mobile_payment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # §9: when the account manager last contacted the subscriber (the CRM's record).
+    # §9: when the account manager last contacted and last visited the subscriber.
     last_contacted_on: Mapped[date | None] = mapped_column(Date)
+    last_visited_on: Mapped[date | None] = mapped_column(Date)
 
 
 class MonthlyUsageRow(Base):

@@ -13,7 +13,13 @@ from app.domain.birthday import birthday_in
 from app.domain.campaigns import Campaign
 from app.domain.segments import PhotoWindow
 from app.domain.subscriber import Brand, ContactMethod, Status
-from app.domain.worklists import CONTACT_CADENCE_DAYS, WorklistRules, contacted_by
+from app.domain.worklists import (
+    CONTACT_CADENCE_DAYS,
+    MONTHLY_VISITS,
+    WorklistRules,
+    contacted_by,
+    visited_since,
+)
 from app.store.models import ActivationRow, SubscriberRow
 from app.store.segment_sql import SegmentSql
 
@@ -42,6 +48,14 @@ class WorklistQueries:
             SubscriberRow.status == Status.ACTIVE.value,
         ]
 
+    def _card_held(self, today: date) -> list[ColumnElement[bool]]:
+        """§3: a card on a GoTone number, valid today."""
+        return [
+            SubscriberRow.brand == Brand.GOTONE.value,
+            SubscriberRow.vip_valid_from <= today,
+            SubscriberRow.vip_valid_to >= today,
+        ]
+
     def contact_due(self, manager: str, today: date) -> Sequence[SubscriberRow]:
         """Card holders whose last contact is their card's cadence or more days ago."""
         last = SubscriberRow.last_contacted_on
@@ -54,12 +68,17 @@ class WorklistQueries:
                 for level in CONTACT_CADENCE_DAYS
             )
         )
+        query = select(SubscriberRow).where(*self._mine(manager), *self._card_held(today), due)
+        return list(self.session.scalars(query.order_by(SubscriberRow.msisdn)))
+
+    def visit_due(self, manager: str, today: date) -> Sequence[SubscriberRow]:
+        """Diamond and gold card holders with no visit yet this calendar month."""
+        last = SubscriberRow.last_visited_on
         query = select(SubscriberRow).where(
             *self._mine(manager),
-            SubscriberRow.brand == Brand.GOTONE.value,
-            SubscriberRow.vip_valid_from <= today,
-            SubscriberRow.vip_valid_to >= today,
-            due,
+            *self._card_held(today),
+            SubscriberRow.vip_level.in_([level.value for level in MONTHLY_VISITS]),
+            or_(last.is_(None), last < visited_since(today)),
         )
         return list(self.session.scalars(query.order_by(SubscriberRow.msisdn)))
 

@@ -1,7 +1,8 @@
 """What the operator's KPI reports and account-manager worklists read (DOMAIN.md
 §8, §9): each subscriber's sticky-service bundles (kind, valid from, valid to),
-the day the account manager last contacted the subscriber, and the indexes the
-monthly reports and the per-manager lists need at ten million subscribers.
+the days the account manager last contacted and last visited the subscriber, and
+the indexes the monthly reports and the per-manager lists need at ten million
+subscribers.
 
 Revision ID: 0008_kpi_bundles_contacts
 Revises: 0007_PLACEHOLDER
@@ -46,6 +47,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_contacted_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("last_visited_on", sa.Date(), nullable=True))
         batch_op.create_index(batch_op.f("ix_subscribers_account_manager"), ["account_manager"])
     with op.batch_alter_table("monthly_usage", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_monthly_usage_month"), ["month"])
@@ -56,5 +58,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_monthly_usage_month"))
     with op.batch_alter_table("subscribers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subscribers_account_manager"))
+        batch_op.drop_column("last_visited_on")
         batch_op.drop_column("last_contacted_on")
     op.drop_table("subscriber_bundles")

@@ -59,7 +59,10 @@ def test_worklist_over_the_api(client: TestClient, add_subscriber: Callable) -> 
     add_subscriber("13800000001", account_manager="Li", last_contacted_on=None, name="=cmd")
     body = client.get("/v1/worklists/Li", headers=ADMIN).json()
     assert body["as_of"] == "2026-11-23"
-    assert [(i["reason"], i["msisdn"]) for i in body["items"]] == [("contact_due", "13800000001")]
+    assert [(i["reason"], i["msisdn"]) for i in body["items"]] == [
+        ("contact_due", "13800000001"),
+        ("visit_due", "13800000001"),
+    ]
     exported = client.get("/v1/worklists/Li?format=csv", headers=ADMIN).text
     assert "'=cmd" in exported  # a spreadsheet shows it, never runs it
 

@@ -11,7 +11,14 @@ import pytest
 from app.domain.kpi import DynamicHighEnd, Retention, ratio
 from app.domain.stuck_replies import StuckRule, is_stuck, retryable
 from app.domain.subscriber import Month, VipLevel
-from app.domain.worklists import WorklistRules, contact_due, contacted_by, low_balance
+from app.domain.worklists import (
+    WorklistRules,
+    contact_due,
+    contacted_by,
+    low_balance,
+    month_end,
+    visit_due,
+)
 
 TODAY = date(2026, 11, 23)
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -52,6 +59,16 @@ def test_contact_cadence(level: VipLevel, days_ago: int, due: bool) -> None:
     assert contact_due(level, last, TODAY) is due
     assert (last <= contacted_by(level, TODAY)) is due
     assert contact_due(level, None, TODAY)
+
+
+def test_monthly_visits() -> None:
+    assert visit_due(VipLevel.GOLD, date(2026, 10, 31), TODAY)
+    assert not visit_due(VipLevel.GOLD, date(2026, 11, 1), TODAY)
+    assert visit_due(VipLevel.DIAMOND, None, TODAY)
+    assert not visit_due(VipLevel.SILVER, None, TODAY)  # §9: no visits for silver
+    assert month_end(TODAY) == date(2026, 11, 30)
+    assert month_end(date(2026, 12, 31)) == date(2026, 12, 31)
+    assert month_end(date(2028, 2, 3)) == date(2028, 2, 29)
 
 
 def test_low_balance_is_below_the_threshold() -> None:

@@ -1,6 +1,6 @@
 """DOMAIN.md §9 worklists on a fixture, on the service clock's day (Monday
-23 November 2026): contact cadences on both sides, low balances, free periods
-ending unkept, and birthday calls to voice contacts."""
+23 November 2026): contact cadences and monthly visits on both sides, low
+balances, free periods ending unkept, and birthday calls to voice contacts."""
 
 from __future__ import annotations
 
@@ -33,7 +33,12 @@ def today(runtime: Runtime) -> date:
 @pytest.fixture
 def fixture(runtime: Runtime, add_subscriber: Callable) -> None:
     def add(msisdn: str, **fields: object) -> int:
-        values = dict(account_manager=MANAGER, last_contacted_on=TODAY, birthday=date(1980, 6, 18))
+        values = dict(
+            account_manager=MANAGER,
+            last_contacted_on=TODAY,
+            last_visited_on=TODAY,
+            birthday=date(1980, 6, 18),
+        )
         return add_subscriber(msisdn, **{**values, **fields})
 
     add("13800000001", vip_level="diamond", last_contacted_on=date(2026, 11, 16))  # 7 days: due
@@ -43,6 +48,9 @@ def fixture(runtime: Runtime, add_subscriber: Callable) -> None:
     add("13800000005", vip_level="silver", last_contacted_on=None)  # never: due
     add("13800000006", vip_valid_to=date(2026, 11, 22), last_contacted_on=None)  # card expired
     add("13800000007", account_manager="张经理", last_contacted_on=None)  # another manager
+    add("13800000020", last_visited_on=date(2026, 10, 31))  # gold, none this month: visit
+    add("13800000021", vip_level="diamond", last_visited_on=date(2026, 11, 1))
+    add("13800000022", vip_level="silver", last_visited_on=None)  # silver: no visits
     add("13800000008", balance_fen=19_99)  # low
     add("13800000009", balance_fen=20_00)  # not low
     add("13800000019", balance_fen=0, status="closed")  # not a customer any more
@@ -73,6 +81,7 @@ def test_worklist_follows_the_cadences(runtime: Runtime, fixture: None, today: d
         ("contact_due", "13800000001", date(2026, 11, 23)),
         ("contact_due", "13800000003", date(2026, 11, 23)),
         ("contact_due", "13800000005", date(2026, 11, 23)),
+        ("visit_due", "13800000020", date(2026, 11, 30)),
         ("low_balance", "13800000008", date(2026, 11, 23)),
         ("free_period_ending", "13800000010", date(2026, 11, 29)),
         ("birthday_call", "13800000013", date(2026, 11, 23)),
@@ -95,7 +104,7 @@ def test_voice_birthday_is_on_the_list_not_in_the_outbox(
 
 def test_another_manager_sees_only_theirs(runtime: Runtime, fixture: None, today: date) -> None:
     assert _lines(worklist(runtime.uow_factory, "张经理", today)) == {
-        ("contact_due", "13800000007", date(2026, 11, 23))
+        ("contact_due", "13800000007", date(2026, 11, 23)),
     }
     assert worklist(runtime.uow_factory, "nobody", today) == []
 
@@ -110,7 +119,7 @@ def test_cli_worklist_csv(
         lines = capsys.readouterr().out.splitlines()
         assert lines[0] == "manager,due_on,reason,msisdn,name,contact_method,contact_window,detail"
         assert f"{MANAGER},2026-11-23,birthday_call,13800000013,王建国,voice," in "\n".join(lines)
-        assert len(lines) == 8
+        assert len(lines) == 9
         assert main(["report", "worklist", "--manager", MANAGER]) == 0
         assert "contact_due" in capsys.readouterr().out
     finally:
