@@ -86,3 +86,15 @@ def test_routes_are_documented_with_their_models(client: TestClient) -> None:
         bare = bare.replace("someone", "{manager}")
         schema = paths[bare][method.lower()]["responses"]["200"]["content"]["application/json"]
         assert "$ref" in schema["schema"], bare
+
+
+def test_without_a_photo_window(client: TestClient) -> None:
+    """No catalog loaded: usage segments cannot be judged (409 says why); the
+    record's own segments and the dynamic count still answer."""
+    response = client.get("/v1/subscribers?segment=photographed", headers=ADMIN)
+    assert response.status_code == 409
+    assert "photo window" in response.json()["detail"]
+    assert client.get("/v1/subscribers?segment=vip_gold", headers=ADMIN).status_code == 200
+    body = client.get("/v1/reports/kpi?month=2026-10", headers=ADMIN).json()
+    assert body["photographed_retention"] is None and body["bundling"] is None
+    assert body["dynamic_mid_high_end"]["count"] == 0
