@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -103,7 +104,7 @@ def conversation(session: Session, msisdn: str, offset: int, limit: int) -> list
     return entries
 
 
-def _by_id(session: Session, model: type, ids: Sequence[int]) -> dict:
+def _by_id(session: Session, model: type[Any], ids: Sequence[int]) -> dict[int, Any]:
     if not ids:
         return {}
     return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}

@@ -54,7 +54,7 @@ class ReportQueries:
         bundle in `month` (each counted once) and those holding each kind."""
         base = photographed_base(photo)
         spend = func.coalesce(MonthlyUsageRow.spend_fen, 0)
-        active = SubscriberRow.status == Status.ACTIVE.value
+        active = _active()
 
         overlapping = and_(
             BundleRow.valid_from <= month.last_day(),

@@ -4,7 +4,7 @@ them set-based, in one GROUP BY over `monthly_usage`, never row by row in Python
 The rules are `app/domain/segments.py`'s (`segments_of`), with its thresholds:
 months without a usage row count as zero; photographed, important and stable are
 judged over the photo window; new high-end over the latest six complete months;
-dynamic over the latest complete month. tests/store/test_segment_sql.py checks
+dynamic over the latest complete month. tests/reports/test_segment_sql.py checks
 the two agree subscriber by subscriber.
 """
 
