@@ -8,7 +8,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.api import campaigns, subscribers
+from app.api import (
+    activations,
+    campaigns,
+    prompts,
+    replies,
+    reports,
+    subscriber_search,
+    subscribers,
+)
 from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
 from app.gateways.http.client_limit import ClientLimit
@@ -65,6 +73,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(ussd.router)
     app.include_router(subscribers.router)
     app.include_router(campaigns.router)
+    app.include_router(subscriber_search.router)
+    app.include_router(activations.router)
+    app.include_router(replies.router)
+    app.include_router(prompts.router)
+    app.include_router(reports.router)
     app.include_router(smpp_routes.router)
 
     @app.get("/health", tags=["ops"])

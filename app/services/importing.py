@@ -40,6 +40,7 @@ SUBSCRIBER_COLUMNS = (
     "mailing_address", "account_manager", "vip_type", "vip_level", "vip_source", "vip_card_no",
     "vip_valid_from", "vip_valid_to", "contact_method", "contact_window", "alert",
     "plan_fee_yuan", "guaranteed_spend_yuan", "bundle_ends_on", "cmmb_handset", "mobile_payment",
+    "last_contacted_on", "last_visited_on",
 )  # fmt: skip
 SUBSCRIBER_REQUIRED = ("msisdn", "brand", "status", "opened_on")
 USAGE_COLUMNS = ("msisdn", "month", "spend_yuan", "mou")
@@ -172,6 +173,10 @@ def _subscriber_values(cells: dict[str, str]) -> dict[str, Any]:
         "bundle_ends_on": _date("bundle_ends_on", c) if (c := opt("bundle_ends_on")) else None,
         "cmmb_handset": flag("cmmb_handset"),
         "mobile_payment": flag("mobile_payment"),
+        "last_contacted_on": _date("last_contacted_on", c)
+        if (c := opt("last_contacted_on"))
+        else None,
+        "last_visited_on": _date("last_visited_on", c) if (c := opt("last_visited_on")) else None,
     }
     for column in ("name", "mailing_address", "account_manager", "vip_card_no"):
         longest = SubscriberRow.__table__.c[column].type.length

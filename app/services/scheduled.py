@@ -3,7 +3,8 @@
 
 - reminders before a free period ends (`details["reminded_on"]` lets a `Y` keep it);
 - lapses of free experiences not kept, with a short notice;
-- birthday greetings to the birthday campaign's targets (SMS contacts only);
+- birthday greetings to the birthday campaign's targets (SMS contacts only: voice
+  contacts are on their account manager's worklist instead, app/services/worklists.py);
 - tenure-reward credits, once per contract month whose usage row is imported.
 
 Idempotent, also under concurrent runs (every service process runs it): each
@@ -378,7 +379,7 @@ def _birthday_candidates(run: _Run) -> Select[Any]:
         select(SubscriberRow.id)
         .where(SubscriberRow.birthday.is_not(None), same_day)
         .where(SubscriberRow.status == "active", SubscriberRow.opted_out.is_(False))
-        .where(SubscriberRow.contact_method == "sms")  # voice contacts get a call, not an SMS
+        .where(SubscriberRow.contact_method == "sms")  # voice: the manager calls (worklists)
         .where(_no_notice(BIRTHDAY, str(on.year)))
     )
 

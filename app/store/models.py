@@ -63,7 +63,7 @@ class SubscriberRow(Base):
     gender: Mapped[str | None] = mapped_column(String(8))
     birthday: Mapped[date | None] = mapped_column(Date)
     mailing_address: Mapped[str | None] = mapped_column(String(300))
-    account_manager: Mapped[str | None] = mapped_column(String(100))
+    account_manager: Mapped[str | None] = mapped_column(String(100), index=True)
     vip_type: Mapped[str | None] = mapped_column(String(16))
     vip_level: Mapped[str | None] = mapped_column(String(16))
     vip_source: Mapped[str | None] = mapped_column(String(16))
@@ -82,6 +82,9 @@ class SubscriberRow(Base):
     mobile_payment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # §9: when the account manager last contacted and last visited the subscriber.
+    last_contacted_on: Mapped[date | None] = mapped_column(Date)
+    last_visited_on: Mapped[date | None] = mapped_column(Date)
 
 
 # The birthday greeting's day (DOMAIN.md §4.6): the job asks for one month and day,
@@ -102,9 +105,23 @@ class MonthlyUsageRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
-    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    month: Mapped[date] = mapped_column(Date, index=True)  # the first day of the month
     spend_fen: Mapped[int] = mapped_column(BigInteger)
     mou: Mapped[int] = mapped_column(Integer)
+
+
+class BundleRow(Base):
+    """A sticky-service bundle a subscriber holds (DOMAIN.md §8): its kind and
+    validity, `valid_to` open (None) while it runs."""
+
+    __tablename__ = "subscriber_bundles"
+    __table_args__ = (UniqueConstraint("subscriber_id", "kind", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # app/domain/kpi.py, BundleKind
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
 
 
 class CampaignRow(Base):

@@ -14,7 +14,9 @@ from app.store.catalog_revisions import CatalogRevisionRepository
 from app.store.messages import InboundKey, MessageRepository
 from app.store.notices import NoticeRepository
 from app.store.prompts import PromptRepository
+from app.store.reports import ReportQueries
 from app.store.subscribers import SubscriberRepository
+from app.store.worklists import WorklistQueries
 
 
 class UnitOfWork:
@@ -34,6 +36,8 @@ class UnitOfWork:
         self.catalog_revisions = CatalogRevisionRepository(session)
         self.prompts = PromptRepository(session)
         self.notices = NoticeRepository(session)
+        self.reports = ReportQueries(session)
+        self.worklists = WorklistQueries(session)
         return self
 
     def __exit__(

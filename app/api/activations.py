@@ -1,0 +1,103 @@
+"""`GET /v1/activations`: services granted, filtered; `format=csv` streams them all."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, fields
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import HTTPException, Query, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
+
+from app.api.common import (
+    Cursor,
+    Format,
+    Limit,
+    RuntimeDep,
+    admin_router,
+    csv_response,
+    next_cursor,
+)
+from app.services.activation_listing import activations_page, every_activation
+from app.store.activation_listing import ActivationFilter, ActivationView
+
+router = admin_router()
+
+
+class ActivationState(StrEnum):
+    ACTIVE = "active"
+    KEPT = "kept"  # kept at the normal fee after the reminder (§4.1)
+    LAPSED = "lapsed"
+    CANCELLED = "cancelled"
+
+
+class ActivationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    msisdn: str
+    campaign: str
+    package: str
+    kind: str
+    service_code: str
+    monthly_fee_fen: int
+    free_months: int
+    activated_on: date
+    starts_on: date
+    ends_on: date
+    state: str
+    ended_on: date | None
+
+
+class ActivationPage(BaseModel):
+    activations: list[ActivationOut]
+    next_cursor: int | None
+
+
+Code = Annotated[str | None, Query(min_length=1, max_length=32)]
+
+
+@router.get(
+    "/activations",
+    response_model=ActivationPage,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON page, or CSV"}},
+)
+def list_activations(
+    runtime: RuntimeDep,
+    campaign: Code = None,
+    package: Code = None,
+    state: ActivationState | None = None,
+    activated_from: Annotated[
+        date | None, Query(alias="from", description="signed up on or after (YYYY-MM-DD)")
+    ] = None,
+    activated_to: Annotated[
+        date | None, Query(alias="to", description="signed up on or before (YYYY-MM-DD)")
+    ] = None,
+    format: Format = "json",
+    limit: Limit = 100,
+    cursor: Cursor = 0,
+) -> ActivationPage | StreamingResponse:
+    """Activations by campaign, package, state and sign-up day, in id order. The
+    insured person's name of a care insurance is not shown."""
+    if activated_from and activated_to and activated_to < activated_from:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"to: {activated_to} is before from: {activated_from}",
+        )
+    wanted = ActivationFilter(
+        campaign=campaign.upper() if campaign else None,
+        package=package,
+        state=state.value if state else None,
+        activated_from=activated_from,
+        activated_to=activated_to,
+    )
+    if format == "csv":
+        header = [f.name for f in fields(ActivationView)]
+        rows = (astuple(a) for a in every_activation(runtime.uow_factory, wanted))
+        return csv_response("activations.csv", header, rows)
+    page = activations_page(runtime.uow_factory, wanted, cursor, limit)
+    return ActivationPage(
+        activations=[ActivationOut.model_validate(a) for a in page],
+        next_cursor=next_cursor([a.id for a in page], limit),
+    )
