@@ -4,8 +4,8 @@ the days the account manager last contacted and last visited the subscriber, and
 the indexes the monthly reports and the per-manager lists need at ten million
 subscribers.
 
-Revision ID: 0008_kpi_bundles_contacts
-Revises: 0007_PLACEHOLDER
+Revision ID: 0009_kpi_bundles_contacts
+Revises: 0008_catalog_notify
 Create Date: 2026-12-05 11:00:00.000000
 """
 
@@ -14,11 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_kpi_bundles_contacts"
-# down_revision is set when merged: "0007_PLACEHOLDER" names the revision this follows
-# there. No 0007 exists on this branch yet, and Alembic refuses a parent it cannot
-# find, so until the merge it follows this branch's head.
-down_revision: str | None = "0006_mo_digests"
+revision: str = "0009_kpi_bundles_contacts"
+down_revision: str | None = "0008_catalog_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
