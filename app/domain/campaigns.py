@@ -3,7 +3,10 @@ and excluded segments, whether an order needs the subscriber's `Y` (§5), and
 the grant an accepted sign-up writes.
 
 Each kind (free experience, pre-store rebate, care insurance, tenure reward,
-birthday benefit) adds its own terms and rules in a module of its own.
+birthday benefit) adds its own terms and rules in a module of its own, and says
+there how it is named, listed and worded: the methods below, which the replies
+(`sign_up_replies.py`) and the `*10086#` menu (`ussd_menu.py`) call, so neither
+asks which kind a campaign is.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from app.domain.outcomes import Outcome
+from app.domain.replies import Language, day, render, yuan
 from app.domain.segments import Segment
 from app.domain.subscriber import Status, Subscriber
+from app.domain.ussd import Node
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,9 +39,55 @@ class Campaign:
     audience_en: str = "selected customers"
 
     kind = "campaign"
+    #: The `*10086#` section that lists it: `free` (free trials), `vip`, or none.
+    menu_section: ClassVar[str | None] = None
 
     def name(self, chinese: bool) -> str:
         return self.name_zh if chinese else self.name_en
+
+    def choices(self, chinese: bool) -> list[tuple[str, str]]:
+        """(code, name) of each thing its argument may name, as menus list them."""
+        return []
+
+    def service_name(self, package_code: str, chinese: bool) -> str:
+        """What a service held from it is called in lists and replies."""
+        return self.name(chinese)
+
+    def order_args(self, grant: Grant) -> tuple[str, ...]:
+        """The arguments that, confirmed with `Y`, place this grant again."""
+        return (grant.package_code,) if grant.package_code else ()
+
+    def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
+        """(template prefix, values) that describe a grant of this campaign."""
+        raise TypeError(f"no wording for campaign kind {self.kind}")
+
+    def menu_extra(self, decision: Decision, language: Language) -> str:
+        """A line after the options when the keyword came without its argument."""
+        return ""
+
+    def argument_reply(self, decision: Decision, language: Language) -> str:
+        """The answer to a missing or wrong argument: the options to choose from."""
+        options = (" " if language is Language.ZH else ", ").join(
+            render("option", language, code=code, name=name)
+            for code, name in self.choices(language is Language.ZH)
+        )
+        name = self.name(language is Language.ZH)
+        if decision.outcome is Outcome.MENU:
+            extra = self.menu_extra(decision, language)
+            return render(
+                "menu.options", language,
+                campaign=name, keyword=self.keyword, options=options, extra=extra,
+            ).rstrip()  # fmt: skip
+        return render(
+            "invalid_argument.options", language,
+            campaign=name, keyword=self.keyword, options=options,
+        )  # fmt: skip
+
+    def menu_node(self) -> Node:
+        """Its entry in the `*10086#` menu."""
+        return Node(
+            self.name_zh, self.name_en, command=self.keyword, paid=self.requires_confirmation
+        )
 
     def is_open_on(self, day: date) -> bool:
         """The window includes its first and its last day."""
@@ -46,6 +97,15 @@ class Campaign:
     def keyword(self) -> str:
         """The keyword replies tell subscribers to send."""
         return self.keywords[0] if self.keywords else self.code
+
+
+def grant_period(grant: Grant, language: Language) -> dict[str, object]:
+    """The values every grant's wording has: its period and monthly fee."""
+    return {
+        "starts_on": day(grant.starts_on, language),
+        "ends_on": day(grant.ends_on, language),
+        "fee": yuan(grant.monthly_fee_fen),
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,15 @@ from app.domain.campaigns import (
     Decision,
     Grant,
     Held,
+    grant_period,
     granted,
     screen,
 )
 from app.domain.outcomes import Outcome
+from app.domain.replies import Language, render
 from app.domain.segments import Segment
 from app.domain.subscriber import Month, Subscriber
+from app.domain.ussd import Node
 
 #: Chinese names (with the middle dot of minority and foreign names) or Latin
 #: letters and spaces; 2 to 20 characters.
@@ -35,6 +38,30 @@ class CareInsuranceCampaign(Campaign):
     monthly_fee_fen: int = 0
 
     kind = "care_insurance"
+    menu_section = "vip"
+
+    def order_args(self, grant: Grant) -> tuple[str, ...]:
+        return (str(grant.details["insured_name"]),)
+
+    def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
+        return "care", grant_period(grant, language) | {"insured": grant.details["insured_name"]}
+
+    def argument_reply(self, decision: Decision, language: Language) -> str:
+        """No options: the argument is the insured person's name."""
+        key = "care.menu" if decision.outcome is Outcome.MENU else "care.invalid_argument"
+        return render(
+            key, language, campaign=self.name(language is Language.ZH), keyword=self.keyword
+        )
+
+    def menu_node(self) -> Node:
+        return Node(
+            self.name_zh,
+            self.name_en,
+            command=f"{self.keyword} {{text}}",
+            asks_zh="请输入被保险人姓名：",
+            asks_en="Name of the insured person:",
+            paid=self.requires_confirmation,
+        )
 
 
 def valid_insured_name(text: str) -> bool:

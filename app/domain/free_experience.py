@@ -20,13 +20,16 @@ from app.domain.campaigns import (
     Decision,
     Grant,
     Held,
+    grant_period,
     granted,
     screen,
 )
 from app.domain.outcomes import Outcome
+from app.domain.replies import Language, render, yuan
 from app.domain.segments import Segment
 from app.domain.subscriber import Month, Subscriber
 from app.domain.tenure import tenure_months
+from app.domain.ussd import Node
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +57,44 @@ class FreeExperienceCampaign(Campaign):
     one_per: Literal["campaign", "package"] = "campaign"
 
     kind = "free_experience"
+    menu_section = "free"
 
     def package(self, code: str | None) -> Package | None:
         return next((p for p in self.packages if p.code == code), None)
+
+    def choices(self, chinese: bool) -> list[tuple[str, str]]:
+        return [(p.code, p.name_zh if chinese else p.name_en) for p in self.packages]
+
+    def service_name(self, package_code: str, chinese: bool) -> str:
+        package = self.package(package_code)
+        if package is None:
+            return self.name(chinese)
+        return package.name_zh if chinese else package.name_en
+
+    def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
+        common = grant_period(grant, language)
+        return "free", common | {
+            "package": self.service_name(grant.package_code, language is Language.ZH),
+            "months": grant.free_months,
+            "free_from": common["starts_on"],
+            "free_until": common["ends_on"],
+            "waived": yuan(grant.waived_fen),
+        }
+
+    def menu_extra(self, decision: Decision, language: Language) -> str:
+        return render("free.extra", language, months=decision.free_months)
+
+    def menu_node(self) -> Node:
+        children = tuple(
+            Node(
+                p.name_zh,
+                f"{p.name_en} ({yuan(p.monthly_fee_fen)} yuan/month)",
+                command=f"{self.keyword} {p.code}",
+                paid=self.requires_confirmation,
+            )
+            for p in self.packages
+        )
+        return Node(self.name_zh, self.name_en, children)
 
     def exclusivity_key(self, package_code: str | None) -> str:
         if self.one_per == "package":

@@ -16,12 +16,15 @@ from app.domain.campaigns import (
     Decision,
     Grant,
     Held,
+    grant_period,
     granted,
     screen,
 )
 from app.domain.outcomes import Outcome
+from app.domain.replies import Language, render, yuan
 from app.domain.segments import Segment
 from app.domain.subscriber import Month, Subscriber
+from app.domain.ussd import Node
 
 Prerequisite = Literal["cmmb_handset", "mobile_payment"]
 
@@ -47,12 +50,55 @@ class PrestoreRebateCampaign(Campaign):
     offers: tuple[RebateOffer, ...]
 
     kind = "prestore_rebate"
+    menu_section = "vip"
 
     def offer(self, code: str | None) -> RebateOffer | None:
         return next((o for o in self.offers if o.code == code), None)
 
     def exclusivity_key(self, code: str) -> str:
         return f"{self.code}:{code}"
+
+    def choices(self, chinese: bool) -> list[tuple[str, str]]:
+        return [(o.code, o.name_zh if chinese else o.name_en) for o in self.offers]
+
+    def service_name(self, package_code: str, chinese: bool) -> str:
+        offer = self.offer(package_code)
+        if offer is None:
+            return self.name(chinese)
+        return (offer.name_zh if chinese else offer.name_en) + ("预存" if chinese else " pre-store")
+
+    def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
+        offer = self.offer(grant.package_code)
+        assert offer is not None
+        return "rebate", grant_period(grant, language) | {
+            "offer": offer.name_zh if language is Language.ZH else offer.name_en,
+            "prestore": yuan(offer.prestore_fen),
+            "months": offer.contract_months,
+            "given": _given(offer, language),
+        }
+
+    def menu_extra(self, decision: Decision, language: Language) -> str:
+        return render("rebate.extra", language)
+
+    def menu_node(self) -> Node:
+        children = tuple(
+            Node(
+                f"{o.name_zh}预存{yuan(o.prestore_fen)}元",
+                f"{o.name_en}, pre-store {yuan(o.prestore_fen)}",
+                command=f"{self.keyword} {o.code}",
+                paid=self.requires_confirmation,
+            )
+            for o in self.offers
+        )
+        return Node(self.name_zh, self.name_en, children)
+
+
+def _given(offer: RebateOffer, language: Language) -> str:
+    """What the pre-store gives back: call credit, or a device and its worth."""
+    if offer.credit_back_fen:
+        return render("rebate.credit", language, credit=yuan(offer.credit_back_fen))
+    device = offer.device_zh if language is Language.ZH else offer.device_en
+    return render("rebate.device", language, device=device, worth=yuan(offer.device_worth_fen))
 
 
 def has_prerequisite(subscriber: Subscriber, requirement: Prerequisite | None) -> bool:

@@ -20,9 +20,11 @@ from app.domain.campaigns import (
     Held,
     closed_or_held,
     eligibility,
+    grant_period,
     granted,
 )
 from app.domain.outcomes import Outcome
+from app.domain.replies import Language, yuan
 from app.domain.segments import Segment
 from app.domain.subscriber import Month, Subscriber
 from app.domain.tenure import tenure_months
@@ -48,6 +50,14 @@ class TenureRewardCampaign(Campaign):
     bundle_segments: frozenset[Segment] = frozenset({Segment.STABLE_HIGH_END, Segment.NEW_HIGH_END})
 
     kind = "tenure_reward"
+    menu_section = "vip"
+
+    def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
+        return "reward", grant_period(grant, language) | {
+            "months": grant.details["contract_months"],
+            "spend": yuan(int(grant.details["qualifying_spend_fen"])),
+            "minutes": grant.details["minutes"],
+        }
 
 
 def reward_years(opened_on: date, on: date) -> int:

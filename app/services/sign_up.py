@@ -3,7 +3,9 @@ DOMAIN.md §4 and §5, in the unit of work of the message that asked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from app.domain.campaigns import Campaign, Decision, Grant
 from app.domain.care_insurance import CareInsuranceCampaign, decide_cover
@@ -22,26 +24,60 @@ from app.store.models import ActivationRow
 CONFIRM_ORDER = "confirm_order"
 
 
+def _free_experience(
+    turn: Turn, campaign: FreeExperienceCampaign, args: tuple[str, ...], confirmed: bool
+) -> Decision:
+    code = args[0] if len(args) == 1 else (None if not args else "")
+    key = campaign.exclusivity_key(code)
+    existing = held_of(turn.held(key)) if code or campaign.one_per == "campaign" else None
+    return decide_sign_up(
+        campaign, turn.subscriber, turn.segments, existing, code, turn.on, confirmed
+    )
+
+
+def _prestore_rebate(
+    turn: Turn, campaign: PrestoreRebateCampaign, args: tuple[str, ...], confirmed: bool
+) -> Decision:
+    code = args[0] if len(args) == 1 else (None if not args else "")
+    existing = held_of(turn.held(campaign.exclusivity_key(code))) if code else None
+    return decide_rebate(
+        campaign, turn.subscriber, turn.segments, existing, code, turn.on, confirmed
+    )
+
+
+def _care_insurance(
+    turn: Turn, campaign: CareInsuranceCampaign, args: tuple[str, ...], confirmed: bool
+) -> Decision:
+    name = " ".join(args) if args else None
+    existing = held_of(turn.held(campaign.code))
+    return decide_cover(
+        campaign, turn.subscriber, turn.segments, existing, name, turn.on, confirmed
+    )
+
+
+def _tenure_reward(
+    turn: Turn, campaign: TenureRewardCampaign, args: tuple[str, ...], confirmed: bool
+) -> Decision:
+    existing = held_of(turn.held(campaign.code))
+    return decide_reward(campaign, turn.subscriber, turn.segments, existing, turn.on, confirmed)
+
+
+#: The sign-up rule of each kind that takes one, with what the subscriber holds:
+#: DOMAIN.md §4.1–§4.4. (Birthday benefits are asked for, not signed up to.)
+SIGN_UP_RULES: dict[type[Campaign], Callable[[Turn, Any, tuple[str, ...], bool], Decision]] = {
+    FreeExperienceCampaign: _free_experience,
+    PrestoreRebateCampaign: _prestore_rebate,
+    CareInsuranceCampaign: _care_insurance,
+    TenureRewardCampaign: _tenure_reward,
+}
+
+
 def decide(turn: Turn, campaign: Campaign, args: tuple[str, ...], confirmed: bool) -> Decision:
-    """Route to the rule of the campaign's kind, with what the subscriber holds."""
-    subscriber, segments, on = turn.subscriber, turn.segments, turn.on
-    if isinstance(campaign, FreeExperienceCampaign):
-        code = args[0] if len(args) == 1 else (None if not args else "")
-        key = campaign.exclusivity_key(code)
-        existing = held_of(turn.held(key)) if code or campaign.one_per == "campaign" else None
-        return decide_sign_up(campaign, subscriber, segments, existing, code, on, confirmed)
-    if isinstance(campaign, PrestoreRebateCampaign):
-        code = args[0] if len(args) == 1 else (None if not args else "")
-        existing = held_of(turn.held(campaign.exclusivity_key(code))) if code else None
-        return decide_rebate(campaign, subscriber, segments, existing, code, on, confirmed)
-    if isinstance(campaign, CareInsuranceCampaign):
-        name = " ".join(args) if args else None
-        existing = held_of(turn.held(campaign.code))
-        return decide_cover(campaign, subscriber, segments, existing, name, on, confirmed)
-    if isinstance(campaign, TenureRewardCampaign):
-        existing = held_of(turn.held(campaign.code))
-        return decide_reward(campaign, subscriber, segments, existing, on, confirmed)
-    raise TypeError(f"{campaign.kind} campaigns take no sign-up")
+    """The rule of the campaign's kind (`SIGN_UP_RULES`)."""
+    rule = SIGN_UP_RULES.get(type(campaign))
+    if rule is None:
+        raise TypeError(f"{campaign.kind} campaigns take no sign-up")
+    return rule(turn, campaign, args, confirmed)
 
 
 def write_grant(turn: Turn, campaign: Campaign, grant: Grant) -> bool:
@@ -74,7 +110,7 @@ def _settle(turn: Turn, campaign: Campaign, decision: Decision) -> Decision:
     if decision.outcome is Outcome.CONFIRMATION_REQUIRED:
         assert decision.grant is not None
         expires = turn.now + timedelta(hours=turn.context.confirm_hours)
-        payload = {"campaign": campaign.code, "args": list(_args_of(decision.grant, campaign))}
+        payload = {"campaign": campaign.code, "args": list(campaign.order_args(decision.grant))}
         turn.uow.prompts.put(turn.msisdn, CONFIRM_ORDER, payload, expires, utc_now())
     elif decision.outcome is Outcome.ACTIVATED:
         assert decision.grant is not None
@@ -82,13 +118,6 @@ def _settle(turn: Turn, campaign: Campaign, decision: Decision) -> Decision:
             existing = held_of(turn.held(decision.grant.exclusivity_key))
             decision = Decision(Outcome.ALREADY_ACTIVE, existing=existing)
     return decision
-
-
-def _args_of(grant: Grant, campaign: Campaign) -> tuple[str, ...]:
-    """The arguments that, confirmed, re-create this grant."""
-    if isinstance(campaign, CareInsuranceCampaign):
-        return (str(grant.details["insured_name"]),)
-    return (grant.package_code,) if grant.package_code else ()
 
 
 def sign_up(turn: Turn, campaign: Campaign, command: Command, confirmed: bool = False) -> Answer:
