@@ -161,7 +161,15 @@ def handle_inbound_many(
         return _all_or_nothing(uow_factory, messages, batch)
     except Exception:
         pass  # rolled back: once more, with a savepoint per message
-    return _savepoint_each(uow_factory, messages, batch)
+    results = _savepoint_each(uow_factory, messages, batch)
+    raced = [i for i, r in enumerate(results) if isinstance(r, DuplicateInbound)]
+    if raced:
+        # Another transaction recorded these ids and had not committed when this one
+        # looked; it has now (the unique index waited for it): its answer is read here.
+        again = _savepoint_each(uow_factory, [messages[i] for i in raced], batch)
+        for index, result in zip(raced, again, strict=True):
+            results[index] = result
+    return results
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,7 @@ whatever is waiting (`app/gateways/batches.py`) and hands it to
 `handle_inbound_many`: one transaction per batch instead of one per request,
 and no threadpool hop for the request itself. A message that fails answers
 its own request with 500 and the rest get their replies; a message id another
-process recorded first is answered from that first copy, as `handle_inbound`
-does.
+process recorded first is answered from that first copy (the service reads it).
 """
 
 from __future__ import annotations
@@ -23,13 +22,7 @@ from fastapi import Request
 from app.domain.text import excerpt, mask_msisdn
 from app.gateways.batches import Batches, writers_for
 from app.runtime import Runtime
-from app.services.inbound import (
-    InboundMessage,
-    InboundResult,
-    handle_inbound,
-    handle_inbound_many,
-)
-from app.store.messages import DuplicateInbound
+from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
 
 #: The most messages one transaction takes; the workers writing them are
 #: `inbound_writers` (one on SQLite, see `writers_for`).
@@ -89,16 +82,6 @@ class InboundQueue:
                 self._settle(waiting, result)
 
     def _settle(self, waiting: _Waiting, result: InboundResult | Exception) -> None:
-        if isinstance(result, DuplicateInbound):
-            try:  # recorded by another process meanwhile: read its first answer
-                result = handle_inbound(
-                    self.runtime.uow_factory,
-                    waiting.message,
-                    self.runtime.reply_context,
-                    waiting.reply_channel,
-                )
-            except Exception as error:
-                result = error
         if isinstance(result, Exception):
             waiting.answer.set_exception(result)
         else:
