@@ -23,7 +23,7 @@ from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.catalog import catalog_snapshot
 from app.services.clock import local_day, utc_now
-from app.services.outbox import ClaimedReply, claim, claimed_reply
+from app.services.outbox import ClaimedReply, claim, claimed_reply, outbox_row
 from app.services.segmentation import usage_from
 from app.services.turn import Turn
 from app.store.messages import DuplicateInbound
@@ -338,22 +338,10 @@ def _flooded(admission: Admission, context: ReplyContext) -> Answer:
 
 
 def _outbox_row(inbound: InboundMessageRow, reply: Reply) -> OutboundMessageRow:
-    now = utc_now()
-    carried = reply.channel in IN_ANSWER
-    return OutboundMessageRow(
-        inbound_message_id=inbound.id,
-        msisdn=reply.to,
-        sender=reply.sender,
-        text=reply.text,
-        channel=reply.channel,
-        # The answer to the request carries these; a lost answer is retried
-        # by the gateway with the same id and gets the same reply again.
-        state="sent" if carried else "queued",
-        attempts=0,
-        next_attempt_at=None if carried else now,
-        created_at=now,
-        updated_at=now,
-    )
+    return outbox_row(
+        reply.to, reply.sender, reply.text, reply.channel,
+        inbound_id=inbound.id, carried=reply.channel in IN_ANSWER,
+    )  # fmt: skip
 
 
 def _first_answer(

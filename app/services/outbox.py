@@ -46,9 +46,33 @@ class SentPart:
     message_id: str
 
 
-def _outbox(uow: UnitOfWork) -> OutboxRepository:
-    assert uow.session is not None
-    return OutboxRepository(uow.session)
+def outbox_row(
+    msisdn: str,
+    sender: str,
+    text: str,
+    channel: str,
+    *,
+    inbound_id: int | None = None,
+    send_at: datetime | None = None,
+    carried: bool = False,
+) -> OutboundMessageRow:
+    """A new reply or notice for the outbox: queued to leave at `send_at` (now by
+    default), or, `carried` by the answer to the request itself (HTTP, a USSD
+    screen), sent already: a lost answer is asked for again with the same id and
+    gets the same reply."""
+    now = utc_now()
+    return OutboundMessageRow(
+        inbound_message_id=inbound_id,
+        msisdn=msisdn,
+        sender=sender,
+        text=text,
+        channel=channel,
+        state="sent" if carried else "queued",
+        attempts=0,
+        next_attempt_at=None if carried else (send_at or now),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def claim_replies(
@@ -58,7 +82,7 @@ def claim_replies(
     held notices that no longer apply are dropped instead."""
     with uow_factory() as uow:
         now = utc_now()
-        rows = _outbox(uow).due(channel, now, limit)
+        rows = uow.outbox.due(channel, now, limit)
         dropped = _drop_moot(uow, [r.id for r in rows if _is_notice(r)], now)
         rows = [r for r in rows if r.id not in dropped]
         for row in rows:
@@ -137,7 +161,7 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
     by_reply = dict(sent)
     message_ids = [p.message_id for parts in by_reply.values() for p in parts]
     with uow_factory() as uow:
-        outbox = _outbox(uow)
+        outbox = uow.outbox
         now = utc_now()
         ordered = sorted(by_reply)
         outbox.mark_sent(
@@ -177,7 +201,7 @@ def schedule_retry(
 ) -> str:
     """A temporary failure: try again after `delay`, or fail after `max_attempts`."""
     with uow_factory() as uow:
-        row = _outbox(uow).get(reply_id, lock=True)
+        row = uow.outbox.get(reply_id, lock=True)
         if row is None:
             return "missing"
         if row.state == DROPPED:  # dropped while in a sender's hands: stays so
@@ -201,7 +225,7 @@ def schedule_retry(
 def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int | None) -> None:
     """A permanent failure: the SMSC will never take this message."""
     with uow_factory() as uow:
-        row = _outbox(uow).get(reply_id, lock=True)
+        row = uow.outbox.get(reply_id, lock=True)
         if row is None or row.state == DROPPED:
             return
         now = utc_now()
@@ -229,7 +253,7 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
     """`record_receipt` for several receipts in one transaction; whether each matched."""
     wanted = [normalise_id(r.message_id) for r in receipts]
     with uow_factory() as uow:
-        outbox = _outbox(uow)
+        outbox = uow.outbox
         parts: dict[str, OutboundPartRow] = {}
         for part in outbox.parts_by_message_id(sorted(set(wanted))):
             parts.setdefault(part.gateway_message_id, part)  # the newest part with that id
@@ -270,7 +294,7 @@ def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) 
     PostgreSQL's READ COMMITTED as on SQLite.
     """
     with uow_factory() as uow:
-        settled = _settle_in(_outbox(uow), message_ids)
+        settled = _settle_in(uow.outbox, message_ids)
         uow.commit()
         return settled
 

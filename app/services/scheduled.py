@@ -40,13 +40,13 @@ from app.domain.sign_up_replies import service_name
 from app.domain.subscriber import Month
 from app.services.clock import utc_now
 from app.services.keeping import REMINDED
+from app.services.outbox import outbox_row
 from app.services.segmentation import segments_on
 from app.settings import Settings
 from app.store.models import (
     ActivationRow,
     MonthlyUsageRow,
     NoticeRow,
-    OutboundMessageRow,
     SubscriberRow,
     TenureCreditRow,
 )
@@ -238,17 +238,12 @@ def _notice(
         with session.begin_nested():
             outbound = None
             if text is not None:
-                outbound = OutboundMessageRow(
-                    inbound_message_id=None,
-                    msisdn=subscriber.msisdn,
-                    sender=run.sender,
-                    text=with_opt_out_hint(text, run.language),
-                    channel=run.channel,
-                    state="queued",
-                    attempts=0,
-                    next_attempt_at=at.astimezone(UTC),
-                    created_at=created,
-                    updated_at=created,
+                outbound = outbox_row(
+                    subscriber.msisdn,
+                    run.sender,
+                    with_opt_out_hint(text, run.language),
+                    run.channel,
+                    send_at=at.astimezone(UTC),
                 )
                 session.add(outbound)
                 session.flush()

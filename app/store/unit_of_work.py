@@ -13,6 +13,7 @@ from app.store.catalog import CatalogRepository
 from app.store.catalog_revisions import CatalogRevisionRepository
 from app.store.messages import InboundKey, MessageRepository
 from app.store.notices import NoticeRepository
+from app.store.outbox import OutboxRepository
 from app.store.prompts import PromptRepository
 from app.store.reports import ReportQueries
 from app.store.subscribers import SubscriberRepository
@@ -36,6 +37,7 @@ class UnitOfWork:
         self.catalog_revisions = CatalogRevisionRepository(session)
         self.prompts = PromptRepository(session)
         self.notices = NoticeRepository(session)
+        self.outbox = OutboxRepository(session)
         self.reports = ReportQueries(session)
         self.worklists = WorklistQueries(session)
         return self
