@@ -33,6 +33,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             smpp = SmppService(runtime)
             smpp.start()
         app.state.smpp = smpp
+        # CMPP links and their sender, beside the SMPP binds, when links are configured.
+        cmpp = None
+        if runtime.settings.cmpp_links:
+            from app.gateways.cmpp.service import CmppService
+
+            cmpp = CmppService(runtime)
+            cmpp.start()
+        app.state.cmpp = cmpp
         # Kannel replies leave through sendsms only in that mode; else in the get-url answer.
         kannel_sender = None
         if runtime.settings.kannel_reply_mode == "sendsms":
@@ -52,6 +60,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 kannel_sender.stop()
             if smpp is not None:
                 smpp.stop()
+            if cmpp is not None:
+                cmpp.stop()
 
     app = FastAPI(title="smshall", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
@@ -60,6 +70,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(ClientLimit, buckets=lambda: runtime.clients)
     app.state.inbound_queue = InboundQueue(runtime)
     app.state.smpp = None
+    app.state.cmpp = None
     app.include_router(mo_json.router)
     app.include_router(kannel.router)
     app.include_router(ussd.router)
@@ -72,6 +83,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         body: dict[str, Any] = {"status": "ok"}
         if app.state.smpp is not None:
             body["smpp"] = app.state.smpp.health()
+        if app.state.cmpp is not None:
+            body["cmpp"] = app.state.cmpp.health()
         return body
 
     return app

@@ -1,0 +1,269 @@
+"""A supervised CMPP link: connect, CONNECT, keep alive, connect again, TERMINATE.
+
+One thread per link runs the lifecycle; the session's reader thread handles
+the traffic. A refused CONNECT (any Status), a lost socket, ACTIVE_TEST
+unanswered `active_test_misses` times in a row or a TERMINATE from the ISMG
+ends the session, and the loop connects again after an exponential, capped,
+jittered delay. `stop()` sends TERMINATE and waits for its response.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from app.gateways.cmpp import auth, pdus, results
+from app.gateways.cmpp.msg_id import render
+from app.gateways.cmpp.pdus import Command, ConnectResp, Frame, MsgIdResult, Submit
+from app.gateways.cmpp.session import Session
+from app.gateways.smpp.backoff import rebind_delay
+from app.gateways.smpp.esme import NotBound
+from app.gateways.smpp.throttle import TokenBucket
+from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.settings import CmppLink
+
+log = logging.getLogger("smshall.cmpp.link")
+
+#: A session that lived this long counts as healthy: the next connect starts from the base delay.
+STABLE_AFTER = 30.0
+
+
+class LinkState(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    AUTHENTICATING = "authenticating"
+    CONNECTED = "connected"
+    TERMINATING = "terminating"
+    WAITING = "waiting_to_reconnect"
+    STOPPED = "stopped"
+
+
+class ConnectRefused(ConnectionError):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"CONNECT refused: {results.describe_connect(status)}")
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOutcome:
+    status: int
+    message_id: str
+
+
+class CmppConnection:
+    def __init__(
+        self,
+        config: CmppLink,
+        on_request: Callable[[CmppConnection, Session, Frame], None],
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.version = config.version_byte
+        self.on_request = on_request
+        self.clock = clock
+        self.state = LinkState.IDLE
+        self.session: Session | None = None
+        self.counters: Counter[str] = Counter()
+        self.last_error = ""
+        self.connected_since: float | None = None
+        self.bucket = TokenBucket(config.tps)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"cmpp-{self.name}", daemon=True)
+
+    @property
+    def can_transmit(self) -> bool:
+        return True
+
+    @property
+    def bound(self) -> bool:
+        session = self.session
+        return (
+            self.state is LinkState.CONNECTED
+            and session is not None
+            and not session.closed.is_set()
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _set_state(self, state: LinkState) -> None:
+        if state is not self.state:
+            log.info("link %s: %s -> %s", self.name, self.state, state)
+        self.state = state
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self._connect_and_serve()
+            except Exception as error:  # a link must outlive any failure
+                self.last_error = str(error) or type(error).__name__
+                self.counters["failures"] += 1
+                log.warning("link %s: %s", self.name, self.last_error)
+            finally:
+                if self.session is not None:
+                    self.session.close(self.last_error or "session ended")
+                self.session = None
+                self.connected_since = None
+            if self._stop.is_set():
+                break
+            attempt = 0 if time.monotonic() - started > STABLE_AFTER else attempt + 1
+            delay = rebind_delay(attempt, self.config.reconnect_base, self.config.reconnect_max)
+            self._set_state(LinkState.WAITING)
+            log.info("link %s: connecting again in %.2fs (attempt %d)", self.name, delay, attempt)
+            self._stop.wait(delay)
+        self._set_state(LinkState.STOPPED)
+
+    def _connect_and_serve(self) -> None:
+        config = self.config
+        self._set_state(LinkState.CONNECTING)
+        self.counters["connects"] += 1
+        sock = socket.create_connection((config.host, config.port), timeout=config.response_timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        session = Session(
+            sock, self.name, self.version, config.window, self._on_request, self._count
+        )
+        self.session = session
+        session.start()
+        self._set_state(LinkState.AUTHENTICATING)
+        self._authenticate(session)
+        self.counters["connected"] += 1
+        self.last_error = ""
+        self.connected_since = time.time()
+        self._set_state(LinkState.CONNECTED)
+        self._keep_alive(session)
+        if self._stop.is_set() and not session.closed.is_set():
+            self._terminate(session)
+        elif session.terminated_by_peer:
+            self.counters["terminated_by_ismg"] += 1
+            self.last_error = "terminated by ISMG"
+        else:
+            self.counters["disconnects"] += 1
+            self.last_error = session.close_reason
+
+    def _authenticate(self, session: Session) -> None:
+        config = self.config
+        secret = config.shared_secret.get_secret_value()
+        stamp = auth.timestamp(self.clock())
+        source = auth.authenticator_source(config.source_addr, secret, stamp)
+        request = pdus.Connect(config.source_addr, source, self.version, stamp)
+        frame = session.request(Command.CONNECT, request.encode(), timeout=config.response_timeout)
+        answer = ConnectResp.decode(frame.body)
+        if answer.status != 0:
+            self.counters[f"connect_refused_{answer.status}"] += 1
+            raise ConnectRefused(answer.status)
+        expected = {
+            auth.authenticator_ismg(ConnectResp.status_octets(0, v), source, secret)
+            for v in (pdus.V20, pdus.V30)  # ISMGs disagree on Status's width here
+        }
+        if answer.authenticator not in expected:
+            self.counters["ismg_authenticator_mismatch"] += 1
+            log.warning("link %s: AuthenticatorISMG does not match; carrying on", self.name)
+        if answer.version != self.version:
+            log.info(
+                "link %s: ISMG speaks 0x%02x, we 0x%02x", self.name, answer.version, self.version
+            )
+
+    def _keep_alive(self, session: Session) -> None:
+        """ACTIVE_TEST after `active_test_seconds` of silence; `active_test_misses`
+        unanswered in a row = dead link."""
+        config = self.config
+        misses = 0
+        while not self._stop.is_set() and not session.closed.is_set():
+            idle = time.monotonic() - session.last_received
+            if idle >= config.active_test_seconds:
+                self.counters["active_test_sent"] += 1
+                try:
+                    session.request(Command.ACTIVE_TEST, timeout=config.response_timeout)
+                    misses = 0
+                except ResponseTimeout:
+                    misses += 1
+                    self.counters["active_test_unanswered"] += 1
+                    if misses >= config.active_test_misses:
+                        session.close(f"{misses} ACTIVE_TEST unanswered")
+                        return
+                except WindowClosed:
+                    return
+                continue
+            wait = min(config.active_test_seconds - idle, 0.2)
+            self._stop.wait(max(wait, 0.01))
+
+    def _terminate(self, session: Session) -> None:
+        self._set_state(LinkState.TERMINATING)
+        deadline = time.monotonic() + self.config.response_timeout
+        while session.window.outstanding and time.monotonic() < deadline:
+            time.sleep(0.02)  # let responses to submits already sent arrive first
+        try:
+            session.request(Command.TERMINATE, timeout=self.config.response_timeout)
+            log.info("link %s: terminated", self.name)
+        except (ResponseTimeout, WindowClosed) as error:
+            log.warning("link %s: no TERMINATE_RESP: %s", self.name, error)
+        session.close("terminated")
+
+    def _on_request(self, session: Session, frame: Frame) -> None:
+        self.on_request(self, session, frame)
+
+    def _count(self, event: str) -> None:
+        self.counters[event] += 1
+
+    # -- submitting ---------------------------------------------------------------
+
+    def submit(self, submit: Submit) -> SubmitOutcome:
+        """One SUBMIT, paced by the bucket and the window. Raises NotBound (not
+        sent) or WindowClosed / ResponseTimeout (sent, outcome unknown)."""
+        session = self.session
+        if session is None or not self.bound:
+            raise NotBound(self.name)
+        if not self.bucket.take(self.config.response_timeout):
+            raise NotBound(f"{self.name}: throttled")
+        self.counters["submit"] += 1
+        try:
+            frame = session.request(
+                Command.SUBMIT,
+                submit.encode(self.version),
+                timeout=self.config.response_timeout,
+                counted=True,
+            )
+        except ResponseTimeout:
+            self.counters["submit_timeouts"] += 1
+            raise
+        answer = MsgIdResult.decode(frame.body)
+        verdict = results.verdict(answer.result, self.version)
+        self.counters[f"submit_{verdict}"] += 1
+        if answer.result == results.FLOW_CONTROL:
+            self.bucket.pause(self.config.throttle_pause)
+        return SubmitOutcome(answer.result, render(answer.msg_id) if answer.result == 0 else "")
+
+    def view(self) -> dict[str, Any]:
+        session = self.session
+        return {
+            "name": self.name,
+            "host": self.config.host,
+            "port": self.config.port,
+            "source_addr": self.config.source_addr,
+            "version": self.config.version,
+            "state": str(self.state),
+            "connected_since": self.connected_since,
+            "window": self.config.window,
+            "outstanding": session.window.outstanding if session else 0,
+            "tps": self.config.tps,
+            "throttled": self.bucket.paused,
+            "last_error": self.last_error,
+            "counters": dict(self.counters),
+        }
