@@ -302,11 +302,11 @@ class Ismg:
         self.enqueue(Delivery(msg_id, body), sp)
 
     def _deliver_resp(self, link: IsmgLink, sequence: int, body: bytes) -> None:
+        result = int.from_bytes(body[8:], "big") if len(body) >= 9 else 1
+        link.count(f"deliver_resp_{result}")
         delivery = link.in_flight.pop(sequence, None)
         if delivery is None:
             return
-        result = int.from_bytes(body[8:], "big") if len(body) >= 9 else 1
-        link.count(f"deliver_resp_{result}")
         if result != 0 and delivery.attempts < 3:
             asyncio.get_running_loop().call_later(0.2, self.enqueue, delivery)
             return
