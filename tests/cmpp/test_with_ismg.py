@@ -221,7 +221,7 @@ def test_active_test_is_answered_and_an_unanswered_one_drops_the_link(
     eventually(lambda: ismg.links()[0]["counters"].get("active_test_answered", 0) >= 2,
                "the ISMG's ACTIVE_TEST answered")  # fmt: skip
     ismg.faults(active_test_every=0, ignore_active_test=True)
-    eventually(lambda: link_counters(service)["active_test_unanswered"] >= 2, "two misses")
+    eventually(lambda: link_counters(service)["keep_alive_unanswered"] >= 2, "two misses")
     ismg.faults(ignore_active_test=False)
     eventually(lambda: link_counters(service)["connected"] >= 2, "connected again")
     assert (

@@ -74,7 +74,7 @@ class CmppGateway:
     def stop(self) -> None:
         self._stop.set()
         for connection in self.connections:
-            connection._stop.set()  # all terminate in parallel, then wait for each
+            connection.request_stop()  # all terminate in parallel, then wait for each
         for connection in self.connections:
             connection.stop()
         self._arrivals.stop()

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,16 +22,13 @@ from app.gateways.cmpp import auth, pdus, results
 from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Command, ConnectResp, Frame, MsgIdResult, Submit
 from app.gateways.cmpp.session import Session
-from app.gateways.smpp.backoff import rebind_delay
 from app.gateways.smpp.esme import NotBound
 from app.gateways.smpp.throttle import TokenBucket
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.gateways.supervision import SupervisedLink
 from app.settings import CmppLink
 
 log = logging.getLogger("smshall.cmpp.link")
-
-#: A session that lived this long counts as healthy: the next connect starts from the base delay.
-STABLE_AFTER = 30.0
 
 
 class LinkState(StrEnum):
@@ -58,26 +53,25 @@ class SubmitOutcome:
     message_id: str
 
 
-class CmppConnection:
+class CmppConnection(SupervisedLink):
     def __init__(
         self,
         config: CmppLink,
         on_request: Callable[[CmppConnection, Session, Frame], None],
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
+        super().__init__(
+            config.name,
+            f"cmpp-{config.name}",
+            (config.reconnect_base, config.reconnect_max),
+            (LinkState.IDLE, LinkState.WAITING, LinkState.STOPPED),
+        )
         self.config = config
-        self.name = config.name
         self.version = config.version_byte
         self.on_request = on_request
         self.clock = clock
-        self.state = LinkState.IDLE
         self.session: Session | None = None
-        self.counters: Counter[str] = Counter()
-        self.last_error = ""
-        self.connected_since: float | None = None
         self.bucket = TokenBucket(config.tps)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"cmpp-{self.name}", daemon=True)
 
     @property
     def can_transmit(self) -> bool:
@@ -91,44 +85,6 @@ class CmppConnection:
             and session is not None
             and not session.closed.is_set()
         )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _set_state(self, state: LinkState) -> None:
-        if state is not self.state:
-            log.info("link %s: %s -> %s", self.name, self.state, state)
-        self.state = state
-
-    # -- lifecycle ----------------------------------------------------------------
-
-    def _run(self) -> None:
-        attempt = 0
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                self._connect_and_serve()
-            except Exception as error:  # a link must outlive any failure
-                self.last_error = str(error) or type(error).__name__
-                self.counters["failures"] += 1
-                log.warning("link %s: %s", self.name, self.last_error)
-            finally:
-                if self.session is not None:
-                    self.session.close(self.last_error or "session ended")
-                self.session = None
-                self.connected_since = None
-            if self._stop.is_set():
-                break
-            attempt = 0 if time.monotonic() - started > STABLE_AFTER else attempt + 1
-            delay = rebind_delay(attempt, self.config.reconnect_base, self.config.reconnect_max)
-            self._set_state(LinkState.WAITING)
-            log.info("link %s: connecting again in %.2fs (attempt %d)", self.name, delay, attempt)
-            self._stop.wait(delay)
-        self._set_state(LinkState.STOPPED)
 
     def _connect_and_serve(self) -> None:
         config = self.config
@@ -145,9 +101,9 @@ class CmppConnection:
         self._authenticate(session)
         self.counters["connected"] += 1
         self.last_error = ""
-        self.connected_since = time.time()
+        self.up_since = time.time()
         self._set_state(LinkState.CONNECTED)
-        self._keep_alive(session)
+        self._active_test(session)
         if self._stop.is_set() and not session.closed.is_set():
             self._terminate(session)
         elif session.terminated_by_peer:
@@ -180,29 +136,18 @@ class CmppConnection:
                 "link %s: ISMG speaks 0x%02x, we 0x%02x", self.name, answer.version, self.version
             )
 
-    def _keep_alive(self, session: Session) -> None:
+    def _active_test(self, session: Session) -> None:
         """ACTIVE_TEST after `active_test_seconds` of silence; `active_test_misses`
         unanswered in a row = dead link."""
         config = self.config
-        misses = 0
-        while not self._stop.is_set() and not session.closed.is_set():
-            idle = time.monotonic() - session.last_received
-            if idle >= config.active_test_seconds:
-                self.counters["active_test_sent"] += 1
-                try:
-                    session.request(Command.ACTIVE_TEST, timeout=config.response_timeout)
-                    misses = 0
-                except ResponseTimeout:
-                    misses += 1
-                    self.counters["active_test_unanswered"] += 1
-                    if misses >= config.active_test_misses:
-                        session.close(f"{misses} ACTIVE_TEST unanswered")
-                        return
-                except WindowClosed:
-                    return
-                continue
-            wait = min(config.active_test_seconds - idle, 0.2)
-            self._stop.wait(max(wait, 0.01))
+
+        def probe() -> None:
+            self.counters["active_test_sent"] += 1
+            session.request(Command.ACTIVE_TEST, timeout=config.response_timeout)
+
+        self._keep_alive(
+            session, config.active_test_seconds, config.active_test_misses, probe, "ACTIVE_TEST"
+        )
 
     def _terminate(self, session: Session) -> None:
         self._set_state(LinkState.TERMINATING)
@@ -259,7 +204,7 @@ class CmppConnection:
             "source_addr": self.config.source_addr,
             "version": self.config.version,
             "state": str(self.state),
-            "connected_since": self.connected_since,
+            "connected_since": self.up_since,
             "window": self.config.window,
             "outstanding": session.window.outstanding if session else 0,
             "tps": self.config.tps,

@@ -10,18 +10,17 @@ link, not the messages.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
 
 from app.gateways.cmpp import pdus
 from app.gateways.cmpp.pdus import Command, Frame
 from app.gateways.smpp.framing import ConnectionClosed, read_exactly
-from app.gateways.smpp.window import ResponseTimeout, Window, WindowClosed
+from app.gateways.smpp.window import WindowClosed
+from app.gateways.stream_session import StreamSession
 
 log = logging.getLogger("smshall.cmpp.session")
 
@@ -40,7 +39,9 @@ def read_frame(sock: socket.socket) -> bytes:
     return prefix + read_exactly(sock, length - 4)
 
 
-class Session:
+class Session(StreamSession):
+    log = log
+
     def __init__(
         self,
         sock: socket.socket,
@@ -50,21 +51,13 @@ class Session:
         on_request: RequestHandler,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
-        self.sock = sock
-        self.name = name
+        super().__init__(sock, name, window_size)
         self.version = version
-        self.window = Window(window_size)
         self.on_request = on_request
         self.on_event = on_event or (lambda _: None)
-        self.closed = threading.Event()
-        self.close_reason = ""
-        self.closed_at: float | None = None
         self.terminated_by_peer = False
-        self.last_received = time.monotonic()
         self._sequence = 0
         self._sequence_lock = threading.Lock()
-        self._send_lock = threading.Lock()
-        self._close_lock = threading.Lock()
         self._reader = threading.Thread(
             target=self._read_loop, name=f"cmpp-read-{name}", daemon=True
         )
@@ -80,37 +73,17 @@ class Session:
 
     # -- sending ------------------------------------------------------------------
 
-    def send(self, data: bytes) -> None:
-        if self.closed.is_set():
-            raise WindowClosed(self.close_reason or "connection closed")
-        try:
-            with self._send_lock:
-                self.sock.sendall(data)
-        except OSError as error:
-            self.close(f"send failed: {error}")
-            raise WindowClosed(str(error)) from error
-
     def request(
         self, command: Command, body: bytes = b"", *, timeout: float, counted: bool = False
     ) -> Frame:
         """Send a request; its response (same Sequence_Id). Raises WindowClosed
         (link gone, or no window slot in time) or ResponseTimeout."""
-        if counted and not self.window.acquire(timeout):
-            raise WindowClosed("no window slot" if not self.closed.is_set() else self.close_reason)
+        self._slot(counted, timeout)
         sequence = self.next_sequence()
-        future = self.window.register(sequence, counted)
-        try:
-            self.send(pdus.frame(command, sequence, body))
-        except Exception:
-            self.window.forget(sequence)
-            raise
-        try:
-            return future.result(timeout)  # type: ignore[return-value]
-        except FutureTimeout:
-            self.window.forget(sequence)
-            raise ResponseTimeout(
-                f"{command.name} #{sequence}: no response in {timeout:.1f}s"
-            ) from None
+        frame = pdus.frame(command, sequence, body)
+        return self._exchange(  # type: ignore[no-any-return]
+            sequence, frame, timeout=timeout, counted=counted, label=command.name
+        )
 
     def respond(self, request: Frame, command: Command, body: bytes = b"") -> bool:
         """Answer a request of the ISMG; False if the link is gone."""
@@ -119,19 +92,6 @@ class Session:
         except WindowClosed:
             return False
         return True
-
-    def close(self, reason: str) -> None:
-        with self._close_lock:
-            if self.closed.is_set():
-                return
-            self.close_reason = reason
-            self.closed_at = time.monotonic()
-            self.closed.set()
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self.window.fail_all(reason)
-        log.info("%s: connection closed: %s", self.name, reason)
 
     # -- reading ------------------------------------------------------------------
 

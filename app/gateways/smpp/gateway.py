@@ -90,7 +90,7 @@ class SmppGateway:
     def stop(self) -> None:
         self._stop.set()
         for connection in self.connections:
-            connection._stop.set()  # all unbind in parallel, then wait for each
+            connection.request_stop()  # all unbind in parallel, then wait for each
         for connection in self.connections:
             connection.stop()
         self._arrivals.stop()
