@@ -9,16 +9,24 @@ ends the session, never the thread.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from app.gateways.smpp.backoff import rebind_delay
+from app.gateways.smpp.throttle import TokenBucket
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+
+
+class NotBound(Exception):
+    """No usable session right now; the message is tried again later."""
+
 
 log = logging.getLogger("smshall.links")
 
@@ -36,9 +44,12 @@ class SupervisedLink:
         thread_name: str,
         reconnect: tuple[float, float],
         states: tuple[StrEnum, StrEnum, StrEnum],
+        tps: float,
     ) -> None:
-        """`reconnect` is (base, cap) in seconds; `states` (idle, waiting, stopped)."""
+        """`reconnect` is (base, cap) in seconds; `states` (idle, waiting, stopped);
+        `tps` paces submits (0 = unlimited)."""
         self.name = name
+        self.bucket = TokenBucket(tps)
         self.state, self._waiting, self._stopped = states
         self.reconnect_base, self.reconnect_max = reconnect
         self.session: Any = None
@@ -65,8 +76,47 @@ class SupervisedLink:
             log.info("%s %s: %s -> %s", self.kind, self.name, self.state, state)
         self.state = state
 
+    @property
+    def bound(self) -> bool:
+        raise NotImplementedError
+
     def _connect_and_serve(self) -> None:
         raise NotImplementedError
+
+    def _open(self, host: str, port: int, timeout: float) -> socket.socket:
+        self.counters["connects"] += 1
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _up(self, state: StrEnum, counter: str) -> None:
+        """Logged in: count it, forget the last error, note since when."""
+        self.counters[counter] += 1
+        self.last_error = ""
+        self.up_since = time.time()
+        self._set_state(state)
+
+    def _session_ended(self, session: Any, by_peer: bool, peer: str) -> bool:
+        """After the keep-alive returned: True if we are stopping and must log out
+        politely; else the reason the session ended is noted."""
+        if self._stop.is_set() and not session.closed.is_set():
+            return True
+        if by_peer:
+            self.counters[f"{peer.replace(' ', '_').lower()}"] += 1
+            self.last_error = peer
+        else:
+            self.counters["disconnects"] += 1
+            self.last_error = session.close_reason
+        return False
+
+    def _paced_session(self, timeout: float) -> Any:
+        """The session to submit on, once the bucket gives a token; NotBound if none."""
+        session = self.session
+        if session is None or not self.bound:
+            raise NotBound(self.name)
+        if not self.bucket.take(timeout):
+            raise NotBound(f"{self.name}: throttled")
+        return session
 
     def _run(self) -> None:
         attempt = 0
@@ -121,3 +171,23 @@ class SupervisedLink:
                 continue
             wait = min(interval - idle, 0.2)
             self._stop.wait(max(wait, 0.01))
+
+
+L = TypeVar("L", bound=SupervisedLink)
+
+
+def stop_all(links: Iterable[SupervisedLink]) -> None:
+    """Every link logs out in parallel, then each is waited for."""
+    links = list(links)
+    for link in links:
+        link.request_stop()
+    for link in links:
+        link.stop()
+
+
+def round_robin(ready: Sequence[L], turn: itertools.count[int]) -> L | None:
+    """The next of `ready` links, unpaused ones first (a paused one if that is all)."""
+    if not ready:
+        return None
+    unpaused = [link for link in ready if not link.bucket.paused] or list(ready)
+    return unpaused[next(turn) % len(unpaused)]

@@ -21,6 +21,7 @@ from app.gateways.cmpp.link import CmppConnection
 from app.gateways.cmpp.pdus import Command, Frame, MsgIdResult
 from app.gateways.cmpp.session import Session
 from app.gateways.smpp.deliveries import Deliveries
+from app.gateways.supervision import round_robin, stop_all
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 from app.settings import CmppLink
@@ -73,10 +74,7 @@ class CmppGateway:
 
     def stop(self) -> None:
         self._stop.set()
-        for connection in self.connections:
-            connection.request_stop()  # all terminate in parallel, then wait for each
-        for connection in self.connections:
-            connection.stop()
+        stop_all(self.connections)  # all log out in parallel, then each is waited for
         self._arrivals.stop()
         if self._housekeeping.is_alive():
             self._housekeeping.join(2.0)
@@ -134,10 +132,7 @@ class CmppGateway:
     def transmitter(self) -> CmppConnection | None:
         """A connected, unpaused link, round robin; a paused one if that is all."""
         ready = [c for c in self.connections if c.bound]
-        if not ready:
-            return None
-        unpaused = [c for c in ready if not c.bucket.paused] or ready
-        return unpaused[next(self._round_robin) % len(unpaused)]
+        return round_robin(ready, self._round_robin)
 
     @property
     def any_transmitter(self) -> bool:

@@ -10,7 +10,6 @@ jittered delay. `stop()` sends TERMINATE and waits for its response.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from app.gateways.cmpp import auth, pdus, results
 from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Command, ConnectResp, Frame, MsgIdResult, Submit
 from app.gateways.cmpp.session import Session
-from app.gateways.smpp.esme import NotBound
-from app.gateways.smpp.throttle import TokenBucket
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
 from app.gateways.supervision import SupervisedLink
 from app.settings import CmppLink
@@ -65,13 +62,13 @@ class CmppConnection(SupervisedLink):
             f"cmpp-{config.name}",
             (config.reconnect_base, config.reconnect_max),
             (LinkState.IDLE, LinkState.WAITING, LinkState.STOPPED),
+            config.tps,
         )
         self.config = config
         self.version = config.version_byte
         self.on_request = on_request
         self.clock = clock
         self.session: Session | None = None
-        self.bucket = TokenBucket(config.tps)
 
     @property
     def can_transmit(self) -> bool:
@@ -89,9 +86,7 @@ class CmppConnection(SupervisedLink):
     def _connect_and_serve(self) -> None:
         config = self.config
         self._set_state(LinkState.CONNECTING)
-        self.counters["connects"] += 1
-        sock = socket.create_connection((config.host, config.port), timeout=config.response_timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = self._open(config.host, config.port, config.response_timeout)
         session = Session(
             sock, self.name, self.version, config.window, self._on_request, self._count
         )
@@ -99,19 +94,10 @@ class CmppConnection(SupervisedLink):
         session.start()
         self._set_state(LinkState.AUTHENTICATING)
         self._authenticate(session)
-        self.counters["connected"] += 1
-        self.last_error = ""
-        self.up_since = time.time()
-        self._set_state(LinkState.CONNECTED)
+        self._up(LinkState.CONNECTED, "connected")
         self._active_test(session)
-        if self._stop.is_set() and not session.closed.is_set():
+        if self._session_ended(session, session.terminated_by_peer, "terminated by ISMG"):
             self._terminate(session)
-        elif session.terminated_by_peer:
-            self.counters["terminated_by_ismg"] += 1
-            self.last_error = "terminated by ISMG"
-        else:
-            self.counters["disconnects"] += 1
-            self.last_error = session.close_reason
 
     def _authenticate(self, session: Session) -> None:
         config = self.config
@@ -172,11 +158,7 @@ class CmppConnection(SupervisedLink):
     def submit(self, submit: Submit) -> SubmitOutcome:
         """One SUBMIT, paced by the bucket and the window. Raises NotBound (not
         sent) or WindowClosed / ResponseTimeout (sent, outcome unknown)."""
-        session = self.session
-        if session is None or not self.bound:
-            raise NotBound(self.name)
-        if not self.bucket.take(self.config.response_timeout):
-            raise NotBound(f"{self.name}: throttled")
+        session: Session = self._paced_session(self.config.response_timeout)
         self.counters["submit"] += 1
         try:
             frame = session.request(

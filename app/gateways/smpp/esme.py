@@ -10,7 +10,6 @@ with the unbind's own sequence number before closing.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +20,11 @@ from smpplib.pdu import PDU
 
 from app.gateways.smpp import status_codes
 from app.gateways.smpp.session import Session
-from app.gateways.smpp.throttle import TokenBucket
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
-from app.gateways.supervision import SupervisedLink
+from app.gateways.supervision import NotBound, SupervisedLink
 from app.settings import SmppBind
+
+__all__ = ["BindState", "EsmeConnection", "NotBound", "SubmitOutcome"]
 
 log = logging.getLogger("smshall.smpp.esme")
 
@@ -37,10 +37,6 @@ class BindState(StrEnum):
     UNBINDING = "unbinding"
     WAITING = "waiting_to_rebind"
     STOPPED = "stopped"
-
-
-class NotBound(Exception):
-    """No usable session right now; the message is tried again later."""
 
 
 BIND_COMMANDS = {"trx": "bind_transceiver", "tx": "bind_transmitter", "rx": "bind_receiver"}
@@ -68,12 +64,12 @@ class EsmeConnection(SupervisedLink):
             f"smpp-{name}",
             (config.reconnect_base, config.reconnect_max),
             (BindState.IDLE, BindState.WAITING, BindState.STOPPED),
+            config.tps,
         )
         self.config = config
         self.role = role  # trx, tx or rx
         self.on_request = on_request
         self.session: Session | None = None
-        self.bucket = TokenBucket(config.tps)
 
     @property
     def can_transmit(self) -> bool:
@@ -87,9 +83,7 @@ class EsmeConnection(SupervisedLink):
     def _connect_and_serve(self) -> None:
         config = self.config
         self._set_state(BindState.CONNECTING)
-        self.counters["connects"] += 1
-        sock = socket.create_connection((config.host, config.port), timeout=config.response_timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = self._open(config.host, config.port, config.response_timeout)
         session = Session(sock, self.name, config.window, self._on_request, self._count)
         self.session = session
         session.start()
@@ -108,19 +102,10 @@ class EsmeConnection(SupervisedLink):
         if response.command == "generic_nack" or response.status != 0:
             self.counters["bind_refused"] += 1
             raise ConnectionError(f"bind refused: {status_codes.describe(response.status)}")
-        self.counters["binds"] += 1
-        self.last_error = ""
-        self.up_since = time.time()
-        self._set_state(BindState.BOUND)
+        self._up(BindState.BOUND, "binds")
         self._enquire_link(session)
-        if self._stop.is_set() and not session.closed.is_set():
+        if self._session_ended(session, session.unbound_by_peer, "unbound by SMSC"):
             self._unbind(session)
-        elif session.unbound_by_peer:
-            self.counters["unbound_by_smsc"] += 1
-            self.last_error = "unbound by SMSC"
-        else:
-            self.counters["disconnects"] += 1
-            self.last_error = session.close_reason
 
     def _enquire_link(self, session: Session) -> None:
         """enquire_link after `enquire_link_interval` of silence; no answer = dead link."""
@@ -158,11 +143,7 @@ class EsmeConnection(SupervisedLink):
         Raises NotBound (no session, no slot in time) or WindowClosed /
         ResponseTimeout (sent, outcome unknown).
         """
-        session = self.session
-        if session is None or not self.bound:
-            raise NotBound(self.name)
-        if not self.bucket.take(self.config.response_timeout):
-            raise NotBound(f"{self.name}: throttled")
+        session: Session = self._paced_session(self.config.response_timeout)
         self.counters["submit_sm"] += 1
         try:
             response = session.request(

@@ -23,6 +23,7 @@ from app.gateways.smpp.esme import EsmeConnection, NotBound
 from app.gateways.smpp.session import Session
 from app.gateways.smpp.ussd import UssdDialogues
 from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.gateways.supervision import round_robin, stop_all
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 from app.settings import SmppBind
@@ -89,10 +90,7 @@ class SmppGateway:
 
     def stop(self) -> None:
         self._stop.set()
-        for connection in self.connections:
-            connection.request_stop()  # all unbind in parallel, then wait for each
-        for connection in self.connections:
-            connection.stop()
+        stop_all(self.connections)  # all log out in parallel, then each is waited for
         self._arrivals.stop()
         if self._housekeeping.is_alive():
             self._housekeeping.join(2.0)
@@ -199,10 +197,7 @@ class SmppGateway:
     def transmitter(self) -> EsmeConnection | None:
         """A bound, unpaused transmitter, round robin; a paused one if that is all."""
         ready = [c for c in self.connections if c.can_transmit and c.bound]
-        if not ready:
-            return None
-        unpaused = [c for c in ready if not c.bucket.paused] or ready
-        return unpaused[next(self._round_robin) % len(unpaused)]
+        return round_robin(ready, self._round_robin)
 
     @property
     def any_transmitter(self) -> bool:
