@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -22,16 +23,35 @@ class StreamSession:
     #: The subclass's logger: tests and operators filter by protocol.
     log = logging.getLogger("smshall.session")
 
-    def __init__(self, sock: socket.socket, name: str, window_size: int) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        name: str,
+        window_size: int,
+        on_request: Callable[[Any, Any], None],
+        on_event: Callable[[str], None] | None,
+        reader_name: str,
+    ) -> None:
         self.sock = sock
         self.name = name
         self.window = Window(window_size)
+        #: Requests of the peer the session does not answer itself go here.
+        self.on_request = on_request
+        self.on_event = on_event or (lambda _: None)
+        self._reader = threading.Thread(target=self._read_loop, name=reader_name, daemon=True)
         self.closed = threading.Event()
         self.close_reason = ""
         self.closed_at: float | None = None
         self.last_received = time.monotonic()
         self._send_lock = threading.Lock()
         self._close_lock = threading.Lock()
+
+    def start(self) -> None:
+        self.sock.settimeout(None)
+        self._reader.start()
+
+    def _read_loop(self) -> None:
+        raise NotImplementedError
 
     def send(self, frame: bytes) -> None:
         if self.closed.is_set():

@@ -45,11 +45,13 @@ class SupervisedLink:
         reconnect: tuple[float, float],
         states: tuple[StrEnum, StrEnum, StrEnum],
         tps: float,
+        response_timeout: float,
     ) -> None:
         """`reconnect` is (base, cap) in seconds; `states` (idle, waiting, stopped);
         `tps` paces submits (0 = unlimited)."""
         self.name = name
         self.bucket = TokenBucket(tps)
+        self.response_timeout = response_timeout
         self.state, self._waiting, self._stopped = states
         self.reconnect_base, self.reconnect_max = reconnect
         self.session: Any = None
@@ -80,6 +82,11 @@ class SupervisedLink:
     def bound(self) -> bool:
         raise NotImplementedError
 
+    @property
+    def can_transmit(self) -> bool:
+        """Whether submits may go on this link (an SMPP receiver's may not)."""
+        return True
+
     def _connect_and_serve(self) -> None:
         raise NotImplementedError
 
@@ -108,6 +115,19 @@ class SupervisedLink:
             self.counters["disconnects"] += 1
             self.last_error = session.close_reason
         return False
+
+    def _log_out(self, session: Any, request: Callable[[], object], what: str) -> None:
+        """Let responses to submits already sent arrive (for a while), send the
+        protocol's log-out (`request`), wait for its response, close."""
+        deadline = time.monotonic() + self.response_timeout
+        while session.window.outstanding and time.monotonic() < deadline:
+            time.sleep(0.02)
+        try:
+            request()
+            log.info("%s %s: %s", self.kind, self.name, what)
+        except (ResponseTimeout, WindowClosed) as error:
+            log.warning("%s %s: no response to the log-out: %s", self.kind, self.name, error)
+        session.close(what)
 
     def _paced_session(self, timeout: float) -> Any:
         """The session to submit on, once the bucket gives a token; NotBound if none."""

@@ -8,20 +8,15 @@ each DELIVER_RESP goes out once what it answers is committed.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from app.gateways.batches import Batches, writers_for
 from app.gateways.cmpp.deliveries import Answer, Arrived, CmppDeliveries
 from app.gateways.cmpp.link import CmppConnection
 from app.gateways.cmpp.pdus import Command, Frame, MsgIdResult
 from app.gateways.cmpp.session import Session
+from app.gateways.link_gateway import LinkGateway
 from app.gateways.smpp.deliveries import Deliveries
-from app.gateways.supervision import round_robin, stop_all
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 from app.settings import CmppLink
@@ -29,8 +24,6 @@ from app.settings import CmppLink
 log = logging.getLogger("smshall.cmpp")
 
 CHANNEL = "cmpp"
-#: The most DELIVERs one batch (one transaction) takes.
-MO_BATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +33,7 @@ class Arrival:
     frame: Frame
 
 
-class CmppGateway:
+class CmppGateway(LinkGateway[CmppConnection, Arrival]):
     def __init__(self, runtime: Runtime, links: list[CmppLink] | None = None) -> None:
         settings = runtime.settings
         core = Deliveries(
@@ -53,38 +46,12 @@ class CmppGateway:
         )
         self.deliveries = CmppDeliveries(core)
         configs = settings.cmpp_links if links is None else links
-        self.connections = [CmppConnection(config, self._on_request) for config in configs]
-        self._arrivals: Batches[Arrival] = Batches(
-            self._deliver,
-            workers=writers_for(runtime.engine.dialect.name, settings.inbound_writers),
-            size=MO_BATCH,
-            name="cmpp-mo",
+        super().__init__(
+            runtime, CHANNEL, [CmppConnection(config, self._on_request) for config in configs]
         )
-        self.on_replies_queued: Callable[[], None] = lambda: None
-        self.on_replies_claimed: Callable[[list[ClaimedReply]], None] = lambda replies: None
-        self._round_robin = itertools.count()
-        self._stop = threading.Event()
-        self._housekeeping = threading.Thread(target=self._tick, name="cmpp-tick", daemon=True)
 
-    def start(self) -> None:
-        self._arrivals.start()
-        for connection in self.connections:
-            connection.start()
-        self._housekeeping.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        stop_all(self.connections)  # all log out in parallel, then each is waited for
-        self._arrivals.stop()
-        if self._housekeeping.is_alive():
-            self._housekeeping.join(2.0)
-
-    def _tick(self) -> None:
-        while not self._stop.wait(1.0):
-            try:
-                self.deliveries.expire_parts()
-            except Exception:
-                log.exception("expiring long MO parts failed")
+    def _housekeep(self, ticks: int) -> None:
+        self.deliveries.expire_parts()
 
     # -- traffic from the ISMG ----------------------------------------------------
 
@@ -122,24 +89,4 @@ class CmppGateway:
             if handled is not None and handled.status == 0:
                 claimed.extend(handled.claimed)
                 queued = queued or (handled.key is not None and not handled.claimed)
-        if claimed:
-            self.on_replies_claimed(claimed)
-        if queued:
-            self.on_replies_queued()
-
-    # -- traffic to the ISMG ------------------------------------------------------
-
-    def transmitter(self) -> CmppConnection | None:
-        """A connected, unpaused link, round robin; a paused one if that is all."""
-        ready = [c for c in self.connections if c.bound]
-        return round_robin(ready, self._round_robin)
-
-    @property
-    def any_transmitter(self) -> bool:
-        return any(c.bound for c in self.connections)
-
-    def window_capacity(self) -> int:
-        return sum(c.config.window for c in self.connections) or 1
-
-    def view(self) -> list[dict[str, Any]]:
-        return [c.view() for c in self.connections]
+        self._hand_over(claimed, queued)

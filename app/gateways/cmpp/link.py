@@ -10,7 +10,6 @@ jittered delay. `stop()` sends TERMINATE and waits for its response.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +20,7 @@ from app.gateways.cmpp import auth, pdus, results
 from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Command, ConnectResp, Frame, MsgIdResult, Submit
 from app.gateways.cmpp.session import Session
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.gateways.smpp.window import ResponseTimeout
 from app.gateways.supervision import SupervisedLink
 from app.settings import CmppLink
 
@@ -63,16 +62,13 @@ class CmppConnection(SupervisedLink):
             (config.reconnect_base, config.reconnect_max),
             (LinkState.IDLE, LinkState.WAITING, LinkState.STOPPED),
             config.tps,
+            config.response_timeout,
         )
         self.config = config
         self.version = config.version_byte
         self.on_request = on_request
         self.clock = clock
         self.session: Session | None = None
-
-    @property
-    def can_transmit(self) -> bool:
-        return True
 
     @property
     def bound(self) -> bool:
@@ -137,15 +133,10 @@ class CmppConnection(SupervisedLink):
 
     def _terminate(self, session: Session) -> None:
         self._set_state(LinkState.TERMINATING)
-        deadline = time.monotonic() + self.config.response_timeout
-        while session.window.outstanding and time.monotonic() < deadline:
-            time.sleep(0.02)  # let responses to submits already sent arrive first
-        try:
-            session.request(Command.TERMINATE, timeout=self.config.response_timeout)
-            log.info("link %s: terminated", self.name)
-        except (ResponseTimeout, WindowClosed) as error:
-            log.warning("link %s: no TERMINATE_RESP: %s", self.name, error)
-        session.close("terminated")
+        timeout = self.config.response_timeout
+        self._log_out(
+            session, lambda: session.request(Command.TERMINATE, timeout=timeout), "terminated"
+        )
 
     def _on_request(self, session: Session, frame: Frame) -> None:
         self.on_request(self, session, frame)

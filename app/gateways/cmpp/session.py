@@ -51,20 +51,11 @@ class Session(StreamSession):
         on_request: RequestHandler,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(sock, name, window_size)
+        super().__init__(sock, name, window_size, on_request, on_event, f"cmpp-read-{name}")
         self.version = version
-        self.on_request = on_request
-        self.on_event = on_event or (lambda _: None)
         self.terminated_by_peer = False
         self._sequence = 0
         self._sequence_lock = threading.Lock()
-        self._reader = threading.Thread(
-            target=self._read_loop, name=f"cmpp-read-{name}", daemon=True
-        )
-
-    def start(self) -> None:
-        self.sock.settimeout(None)
-        self._reader.start()
 
     def next_sequence(self) -> int:
         with self._sequence_lock:

@@ -10,7 +10,6 @@ with the unbind's own sequence number before closing.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,7 +19,7 @@ from smpplib.pdu import PDU
 
 from app.gateways.smpp import status_codes
 from app.gateways.smpp.session import Session
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.gateways.smpp.window import ResponseTimeout
 from app.gateways.supervision import NotBound, SupervisedLink
 from app.settings import SmppBind
 
@@ -65,6 +64,7 @@ class EsmeConnection(SupervisedLink):
             (config.reconnect_base, config.reconnect_max),
             (BindState.IDLE, BindState.WAITING, BindState.STOPPED),
             config.tps,
+            config.response_timeout,
         )
         self.config = config
         self.role = role  # trx, tx or rx
@@ -119,15 +119,8 @@ class EsmeConnection(SupervisedLink):
 
     def _unbind(self, session: Session) -> None:
         self._set_state(BindState.UNBINDING)
-        deadline = time.monotonic() + self.config.response_timeout
-        while session.window.outstanding and time.monotonic() < deadline:
-            time.sleep(0.02)  # let responses to submits already sent arrive first
-        try:
-            session.request("unbind", timeout=self.config.response_timeout)
-            log.info("bind %s: unbound", self.name)
-        except (ResponseTimeout, WindowClosed) as error:
-            log.warning("bind %s: no unbind_resp: %s", self.name, error)
-        session.close("unbound")
+        timeout = self.config.response_timeout
+        self._log_out(session, lambda: session.request("unbind", timeout=timeout), "unbound")
 
     def _on_request(self, session: Session, pdu: PDU) -> None:
         self.on_request(self, session, pdu)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,18 +37,9 @@ class Session(StreamSession):
         on_request: RequestHandler,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(sock, name, window_size)
-        self.on_request = on_request
-        self.on_event = on_event or (lambda _: None)
+        super().__init__(sock, name, window_size, on_request, on_event, f"smpp-read-{name}")
         self.sequences = pdus.SequenceNumbers()
         self.unbound_by_peer = False
-        self._reader = threading.Thread(
-            target=self._read_loop, name=f"smpp-read-{name}", daemon=True
-        )
-
-    def start(self) -> None:
-        self.sock.settimeout(None)
-        self._reader.start()
 
     # -- sending ------------------------------------------------------------------
 
