@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from app.gateways.cmpp.service import CmppService
 from app.runtime import Runtime
 from app.settings import CmppLink
-from app.store.unit_of_work import UnitOfWork
 from gateway_sim.simulator import SimulatorThread
+from tests.smpp.fake_smsc import wait_for
 
 SP_ID = "901234"
 SECRET = "secret"
@@ -24,13 +22,7 @@ DEADLINE = 20.0
 
 
 def eventually(predicate: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(predicate, timeout, what)
 
 
 @dataclass
@@ -89,17 +81,3 @@ def start_service(runtime: Runtime, port: int, wait: bool = True, **link: Any) -
     if wait:
         eventually(lambda: service.health()["connected"] == 1, "the CMPP link connected")
     return service
-
-
-def count(uow_factory: Callable[[], UnitOfWork], model: type) -> int:
-    with uow_factory() as uow:
-        assert uow.session is not None
-        return uow.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def rows(uow_factory: Callable[[], UnitOfWork], model: type) -> list[Any]:
-    with uow_factory() as uow:
-        assert uow.session is not None
-        found = list(uow.session.scalars(select(model).order_by(model.id)))  # type: ignore[attr-defined]
-        uow.session.expunge_all()
-        return found

@@ -17,7 +17,8 @@ from app.runtime import Runtime
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
 from gateway_sim.simulator import SimulatorThread
-from tests.cmpp.ismg import Ismg, count, eventually, rows, start_service
+from tests.cmpp.ismg import Ismg, eventually, start_service
+from tests.smpp.test_faults_with_simulator import count, rows
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
