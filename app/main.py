@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.api import campaigns, subscribers
+from app.gateways.cmpp import routes as cmpp_routes
 from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
 from app.gateways.http.client_limit import ClientLimit
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(subscribers.router)
     app.include_router(campaigns.router)
     app.include_router(smpp_routes.router)
+    app.include_router(cmpp_routes.router)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:
