@@ -210,6 +210,13 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
         link.close()
         return link.view()
 
+    @app.post("/api/cmpp/links/{link_id}/terminate")
+    async def cmpp_terminate(link_id: str) -> dict[str, Any]:
+        if link_id not in sim.ismg.links:
+            raise HTTPException(404, f"no open CMPP link {link_id}")
+        sim.ismg.terminate(link_id)
+        return sim.ismg.links[link_id].view()
+
     @app.post("/api/cmpp/links/{link_id}/raw")
     async def cmpp_raw(link_id: str, body: RawIn) -> dict[str, Any]:
         """Write these bytes on the link as they are (a malformed PDU, say)."""

@@ -187,6 +187,9 @@ class Ismg:
     def on_pdu(self, link: IsmgLink, command: int, sequence: int, body: bytes) -> None:
         if command == wire.CONNECT:
             self._connect(link, sequence, body)
+        elif command == wire.TERMINATE_RESP and link.state == "terminating":
+            link.count("terminate_answered")
+            link.close()
         elif link.state != "connected":
             log.info("%s: 0x%08x before CONNECT; dropping", link.id, command)
             link.close()
@@ -375,6 +378,13 @@ class Ismg:
                 self.enqueue(Delivery(msg_id, body, ack))
         self.mo_deliveries[record.id] = ids
         return record
+
+    def terminate(self, link_id: str) -> None:
+        """The ISMG ends the link: TERMINATE, closed on TERMINATE_RESP (or after 5 s)."""
+        link = self.links[link_id]
+        link.state = "terminating"
+        link.send(wire.pdu(wire.TERMINATE, link.next_sequence()))
+        asyncio.get_running_loop().call_later(5.0, link.close)
 
     def raw(self, link_id: str, data: bytes) -> None:
         link = self.links[link_id]

@@ -126,6 +126,21 @@ def test_a_refused_connect_is_retried_with_backoff_until_accepted(
     eventually(lambda: delivered(uow_factory), "the reply delivered")
 
 
+@pytest.mark.parametrize(
+    ("status", "meaning"),
+    [(1, "wrong message structure"), (2, "illegal source address"), (4, "version too high"),
+     (9, "other error")],
+)  # fmt: skip
+def test_every_connect_status_is_named_and_retried(
+    ismg: Ismg, serve: Callable[..., CmppService], status: int, meaning: str
+) -> None:
+    ismg.faults(refuse_count=2, refuse_status=status)
+    service = serve(wait=False)
+    eventually(lambda: service.health()["connected"] == 1, "connected after the refusals")
+    assert link_counters(service)[f"connect_refused_{status}"] == 2
+    assert service.gateway.connections[0].counters["failures"] == 2
+
+
 def test_wrong_secret_is_refused_as_authentication_failure(
     ismg: Ismg, serve: Callable[..., CmppService]
 ) -> None:
@@ -232,6 +247,31 @@ def test_active_test_is_answered_and_an_unanswered_one_drops_the_link(
         )
         or link_counters(service)["disconnects"] >= 1
     )
+
+
+def test_terminate_from_the_ismg_is_answered_and_the_link_made_again(
+    ismg: Ismg, serve: Callable[..., CmppService]
+) -> None:
+    service = serve()
+    [link] = ismg.links()
+    assert ismg.api.post(f"/api/cmpp/links/{link['id']}/terminate").status_code == 200
+    eventually(lambda: link_counters(service)["connected"] == 2, "connected again")
+    assert link_counters(service)["terminated_by_ismg"] == 1
+
+
+@pytest.mark.parametrize("msg_fmt", [0, 8, 15])
+def test_mo_text_is_read_by_its_msg_fmt(
+    ismg: Ismg,
+    serve: Callable[..., CmppService],
+    uow_factory: Callable[[], UnitOfWork],
+    msg_fmt: int,
+) -> None:
+    serve(version="2.0")
+    text = "HELP me_@ 2" if msg_fmt == 0 else "查询话费余额"
+    ismg.mo(SUBSCRIBER, text, msg_fmt=msg_fmt)
+    eventually(lambda: rows(uow_factory, InboundMessageRow), "the MO recorded")
+    [inbound] = rows(uow_factory, InboundMessageRow)
+    assert inbound.text == text
 
 
 def test_stop_terminates_the_link(ismg: Ismg, runtime: Runtime) -> None:
