@@ -17,7 +17,7 @@ from app.runtime import Runtime
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
 from gateway_sim.simulator import SimulatorThread
-from tests.cmpp.ismg import Ismg, eventually, start_service
+from tests.cmpp.ismg import Ismg, eventually, link_config, start_service
 from tests.smpp.test_faults_with_simulator import count, rows
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -272,6 +272,33 @@ def test_mo_text_is_read_by_its_msg_fmt(
     eventually(lambda: rows(uow_factory, InboundMessageRow), "the MO recorded")
     [inbound] = rows(uow_factory, InboundMessageRow)
     assert inbound.text == text
+
+
+def test_many_mos_over_two_links_each_answered_once(
+    ismg: Ismg,
+    runtime: Runtime,
+    add_subscriber: Callable[..., int],
+    uow_factory: Callable[[], UnitOfWork],
+    services: list[CmppService],
+) -> None:
+    numbers = [f"1390013{n:04d}" for n in range(24)]
+    for number in numbers:
+        add_subscriber(number)
+    links = [link_config(ismg.port, name=name, window=4, tps=200) for name in ("a", "b")]
+    settings = runtime.settings.model_copy(
+        update={"cmpp_links": links, "outbox_poll_interval": 0.05, "outbox_retry_base": 0.05}
+    )
+    service = CmppService(Runtime(settings, runtime.engine, runtime.sessions))
+    services.append(service)
+    service.start()
+    eventually(lambda: service.health()["connected"] == 2, "both links connected")
+    for number in numbers:
+        ismg.mo(number, SIGN_UP)
+    eventually(lambda: delivered(uow_factory, len(numbers)), "every reply delivered")
+    assert count(uow_factory, ActivationRow) == len(numbers)
+    assert sorted(m["to"] for m in ismg.mt()) == numbers
+    used = {c.name: c.counters["submit"] for c in service.gateway.connections}
+    assert all(used.values()), f"both links carried replies: {used}"
 
 
 def test_stop_terminates_the_link(ismg: Ismg, runtime: Runtime) -> None:
