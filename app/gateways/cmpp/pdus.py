@@ -54,6 +54,18 @@ def _result_size(version: int) -> int:
     return 4 if is_v3(version) else 1
 
 
+def _tail(w: Writer, v3: bool, link_id: str) -> None:
+    """3.0's LinkID (20) or 2.0's Reserve (8), after Msg_Content."""
+    w.octets(link_id, 20) if v3 else w.octets(b"", 8)
+
+
+def _read_tail(r: Reader, v3: bool) -> str:
+    if v3:
+        return r.text(20)
+    r.raw(8)  # Reserve
+    return ""
+
+
 def frame(command: int, sequence: int, body: bytes = b"") -> bytes:
     return HEADER.pack(HEADER_SIZE + len(body), command, sequence) + body
 
@@ -169,7 +181,7 @@ class Submit:
         if v3:
             w.uint(self.dest_terminal_type, 1)
         w.uint(len(self.content), 1).raw(self.content)
-        w.octets(self.link_id, 20) if v3 else w.octets(b"", 8)
+        _tail(w, v3, self.link_id)
         return w.bytes()
 
     @classmethod
@@ -189,7 +201,7 @@ class Submit:
         dests = tuple(r.text(tid) for _ in range(count))
         dest_type = r.uint(1) if v3 else 0
         content = r.raw(r.uint(1))
-        link_id = r.text(20) if v3 else (r.raw(8) and "")
+        link_id = _read_tail(r, v3)
         return cls(
             msg_src, service_id, src_id, dests, msg_fmt, content, pk_total, pk_number,
             registered, level, fee_user_type, fee_terminal_id, fee_terminal_type, tp_pid,
@@ -274,7 +286,7 @@ class Deliver:
         if v3:
             w.uint(self.src_terminal_type, 1)
         w.uint(self.registered_delivery, 1).uint(len(self.content), 1).raw(self.content)
-        w.octets(self.link_id, 20) if v3 else w.octets(b"", 8)
+        _tail(w, v3, self.link_id)
         return w.bytes()
 
     @classmethod
@@ -287,7 +299,7 @@ class Deliver:
         source_type = r.uint(1) if v3 else 0
         registered = r.uint(1)
         content = r.raw(r.uint(1))
-        link_id = r.text(20) if v3 else (r.raw(8) and "")
+        link_id = _read_tail(r, v3)
         return cls(
             msg_id, dest_id, service_id, source, msg_fmt, content, registered, tp_pid,
             tp_udhi, source_type, link_id,
