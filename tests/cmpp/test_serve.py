@@ -57,3 +57,14 @@ def test_links_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
         7890, 0x20, 16, 30.0,
     )  # fmt: skip
     assert link.shared_secret.get_secret_value() == "zq-secret" and "zq-secret" not in repr(link)
+
+
+def test_several_workers_are_refused_where_cmpp_links_are_held() -> None:
+    from app.cli import _refuse_workers
+
+    settings = Settings(
+        database_url="postgresql://u@127.0.0.1/db",
+        cmpp_links=[link_config(7890)],
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    assert "CMPP link" in (_refuse_workers(settings) or "")
