@@ -97,8 +97,15 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
                 mo = sim.ismg.inject_mo(body.source, body.to, body.text, body.msg_fmt, body.repeat)
             except ValueError as exc:
                 raise HTTPException(422, str(exc)) from exc
-            return {"id": mo.id, "segments": mo.segments, "mt_cursor": mo.seq,
-                    "msg_ids": [str(i) for i in sim.ismg.mo_deliveries[mo.id]]}  # fmt: skip
+            return {
+                "id": mo.id,
+                "ids": [mo.id],
+                "segments": mo.segments,
+                "data_coding": mo.data_coding,
+                "mt_cursor": mo.seq,
+                "t": mo.t,
+                "msg_ids": [str(i) for i in sim.ismg.mo_deliveries[mo.id]],
+            }
         try:
             record = sim.smsc.inject_mo(
                 body.source,
