@@ -31,9 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from app.gateways.batches import Batches
+from app.gateways.links.supervision import NotBound
+from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.smpp.replies import SmppReplies
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
-from app.gateways.supervision import NotBound
 from app.gateways.verdicts import Verdict
 from app.services.inbound import OutboxClaim
 from app.services.outbox import (

@@ -24,7 +24,7 @@ from app.domain.delivery_receipts import Receipt, parse_date, state_of_stat
 from app.gateways.cmpp import coding, results
 from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Deliver, Frame, MalformedPdu, StatusReport
-from app.gateways.smpp.concatenation import Reassembler, part_info_from_udh, split_udh
+from app.gateways.links.concatenation import Reassembler, part_info_from_udh, split_udh
 from app.gateways.smpp.deliveries import Deliveries, Handled, PendingMo
 
 log = logging.getLogger("smshall.cmpp.mo")

@@ -15,7 +15,7 @@ from app.gateways.cmpp.deliveries import Answer, Arrived, CmppDeliveries
 from app.gateways.cmpp.link import CmppConnection
 from app.gateways.cmpp.pdus import Command, Frame, MsgIdResult
 from app.gateways.cmpp.session import Session
-from app.gateways.link_gateway import LinkGateway
+from app.gateways.links.gateway import LinkGateway
 from app.gateways.smpp.deliveries import Deliveries
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply

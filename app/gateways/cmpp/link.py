@@ -20,8 +20,8 @@ from app.gateways.cmpp import auth, pdus, results
 from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Command, ConnectResp, Frame, MsgIdResult, Submit
 from app.gateways.cmpp.session import Session
-from app.gateways.smpp.window import ResponseTimeout
-from app.gateways.supervision import SupervisedLink
+from app.gateways.links.supervision import SupervisedLink
+from app.gateways.links.window import ResponseTimeout
 from app.settings import CmppLink
 
 log = logging.getLogger("smshall.cmpp.link")

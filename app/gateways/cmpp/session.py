@@ -18,9 +18,9 @@ from collections.abc import Callable
 
 from app.gateways.cmpp import pdus
 from app.gateways.cmpp.pdus import Command, Frame
+from app.gateways.links.session import StreamSession
+from app.gateways.links.window import WindowClosed
 from app.gateways.smpp.framing import ConnectionClosed, read_exactly
-from app.gateways.smpp.window import WindowClosed
-from app.gateways.stream_session import StreamSession
 
 log = logging.getLogger("smshall.cmpp.session")
 

@@ -19,8 +19,7 @@ from smpplib.pdu import PDU
 
 from app.domain import sms_coding
 from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, submitted_id
-from app.gateways.smpp import pdus
-from app.gateways.smpp.concatenation import (
+from app.gateways.links.concatenation import (
     UDHI,
     Assembled,
     PartInfo,
@@ -29,6 +28,7 @@ from app.gateways.smpp.concatenation import (
     part_info_from_udh,
     split_udh,
 )
+from app.gateways.smpp import pdus
 from app.gateways.smpp.dedupe import MoDedupe
 from app.gateways.smpp.ussd import UssdDialogues
 from app.services.answers import ReplyContext

@@ -17,10 +17,10 @@ from typing import Any
 
 from smpplib.pdu import PDU
 
+from app.gateways.links.supervision import NotBound, SupervisedLink
+from app.gateways.links.window import ResponseTimeout
 from app.gateways.smpp import status_codes
 from app.gateways.smpp.session import Session
-from app.gateways.smpp.window import ResponseTimeout
-from app.gateways.supervision import NotBound, SupervisedLink
 from app.settings import SmppBind
 
 __all__ = ["BindState", "EsmeConnection", "NotBound", "SubmitOutcome"]

@@ -14,12 +14,12 @@ from typing import Any
 
 from smpplib.pdu import PDU
 
-from app.gateways.link_gateway import LinkGateway
+from app.gateways.links.gateway import LinkGateway
+from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.smpp.deliveries import Deliveries, Handled
 from app.gateways.smpp.esme import EsmeConnection, NotBound
 from app.gateways.smpp.session import Session
 from app.gateways.smpp.ussd import UssdDialogues
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 from app.settings import SmppBind

@@ -16,10 +16,10 @@ from typing import Any
 
 from smpplib.pdu import PDU
 
+from app.gateways.links.session import StreamSession
+from app.gateways.links.window import WindowClosed
 from app.gateways.smpp import pdus
 from app.gateways.smpp.framing import BadLength, ConnectionClosed, read_frame
-from app.gateways.smpp.window import WindowClosed
-from app.gateways.stream_session import StreamSession
 
 log = logging.getLogger("smshall.smpp.session")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from app.gateways.smpp.window import ResponseTimeout, Window, WindowClosed
+from app.gateways.links.window import ResponseTimeout, Window, WindowClosed
 
 
 class StreamSession:

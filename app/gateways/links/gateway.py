@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from app.gateways.batches import Batches, writers_for
-from app.gateways.supervision import SupervisedLink, round_robin, stop_all
+from app.gateways.links.supervision import SupervisedLink, round_robin, stop_all
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from app.gateways.smpp.backoff import rebind_delay
-from app.gateways.smpp.throttle import TokenBucket
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.gateways.links.backoff import rebind_delay
+from app.gateways.links.throttle import TokenBucket
+from app.gateways.links.window import ResponseTimeout, WindowClosed
 
 
 class NotBound(Exception):
