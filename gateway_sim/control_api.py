@@ -92,33 +92,24 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
 
     @app.post("/api/mo")
     async def post_mo(body: MoIn) -> dict[str, Any]:
-        if body.protocol == "cmpp":
-            try:
-                mo = sim.ismg.inject_mo(body.source, body.to, body.text, body.msg_fmt, body.repeat)
-            except ValueError as exc:
-                raise HTTPException(422, str(exc)) from exc
-            return {
-                "id": mo.id,
-                "ids": [mo.id],
-                "segments": mo.segments,
-                "data_coding": mo.data_coding,
-                "mt_cursor": mo.seq,
-                "t": mo.t,
-                "msg_ids": [str(i) for i in sim.ismg.mo_deliveries[mo.id]],
-            }
         try:
-            record = sim.smsc.inject_mo(
-                body.source,
-                body.to,
-                body.text,
-                body.data_coding,
-                body.split,
-                body.parts_order,
-                body.ussd.model_dump() if body.ussd else None,
-            )
+            if body.protocol == "cmpp":
+                record = sim.ismg.inject_mo(
+                    body.source, body.to, body.text, body.msg_fmt, body.repeat
+                )
+            else:
+                record = sim.smsc.inject_mo(
+                    body.source,
+                    body.to,
+                    body.text,
+                    body.data_coding,
+                    body.split,
+                    body.parts_order,
+                    body.ussd.model_dump() if body.ussd else None,
+                )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
-        return {
+        answer = {
             "id": record.id,
             "ids": [record.id],
             "segments": record.segments,
@@ -127,6 +118,9 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
             "t": record.t,
             "queued": sum(1 for a in record.acks if a is None),
         }
+        if body.protocol == "cmpp":  # the Msg_Id of each part's DELIVER
+            answer["msg_ids"] = [str(i) for i in sim.ismg.mo_deliveries[record.id]]
+        return answer
 
     @app.get("/api/mt")
     async def get_mt(
