@@ -215,6 +215,22 @@ def _run_scheduled_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purge_command(args: argparse.Namespace) -> int:
+    from app.services.clock import utc_now
+    from app.services.retention import purge_messages
+
+    settings = get_settings()
+    runtime = Runtime.from_settings(settings)
+    at = datetime.fromisoformat(args.at) if args.at else utc_now()
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=settings.zone)  # a bare time is operator time
+    report = purge_messages(runtime.uow_factory, at, settings, args.batch_size)
+    print(f"purge: messages older than {report.horizon.astimezone(settings.zone).isoformat()}")
+    for table, count in report.deleted.items():
+        print(f"  {table}: {count} deleted")
+    return 0
+
+
 def _rate_vip_command(args: argparse.Namespace) -> int:
     from app.services.vip_rating import RatingTooEarly, rate_vip
 
@@ -302,6 +318,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scheduled.add_argument("--at", default=None, help="ISO datetime to run as (default now)")
     scheduled.set_defaults(handler=_run_scheduled_command)
+
+    # Not part of run-scheduled: that runs every few minutes in every service process,
+    # and a purge is a daily job for one cron entry, off peak.
+    purge = commands.add_parser(
+        "purge",
+        help="delete answered MOs, settled replies and stale receipts older than "
+        "SMSHALL_RETENTION_DAYS",
+    )
+    purge.add_argument("--at", default=None, help="ISO datetime to run as (default now)")
+    purge.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="rows per transaction (default SMSHALL_RETENTION_BATCH_SIZE, 5000)",
+    )
+    purge.set_defaults(handler=_purge_command)
 
     rating = commands.add_parser("rate-vip", help="the annual VIP rating from a year's usage")
     rating.add_argument("year", type=int)

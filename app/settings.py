@@ -130,9 +130,10 @@ class Settings(BaseSettings):
     port: int = 8000
     #: The largest HTTP request body any route reads (413 above it).
     max_body_bytes: int = Field(64 * 1024, ge=1024)
-    #: The longest MO text taken over JSON or Kannel HTTP (an SMS reassembled from
-    #: 255 parts is about 39,000 characters; real ones are far shorter), and the
-    #: longest USSD input string (every input of a session, joined by `*`).
+    #: The longest MO text taken over JSON or Kannel HTTP (a 422 above it; over SMPP,
+    #: where a refusal only brings the deliver_sm again, a longer MO is kept cut to it:
+    #: an SMS reassembled from 255 parts is about 39,000 characters; real ones are far
+    #: shorter), and the longest USSD input string (every input of a session, joined by `*`).
     max_mo_chars: int = Field(2000, ge=160)
     max_ussd_chars: int = Field(500, ge=32)
     #: A gateway's time for an MO (JSON `received_at`, Kannel `time`) is taken only from
@@ -199,6 +200,12 @@ class Settings(BaseSettings):
     notice_reminder_days_before: int = Field(7, ge=1)
     scheduled_interval: float = Field(300.0, ge=0)
     scheduled_batch_size: int = Field(200, ge=1)
+
+    #: The message log's retention (app/services/retention.py, `smshall purge`): MOs and
+    #: replies older than this many days are deleted unless still needed; never fewer
+    #: days than `received_at_max_age_days` (the dedupe). Rows per purge transaction.
+    retention_days: float = Field(180.0, gt=0)
+    retention_batch_size: int = Field(5000, ge=1, le=50_000)
 
     #: USSD over SMPP (app/gateways/smpp/ussd.py): seconds of silence after which a
     #: dialogue's inputs are forgotten; the next step starts again from the top.

@@ -18,6 +18,7 @@ from app.runtime import Runtime
 from app.services.catalog_load import load_catalog
 from app.services.clock import start_clock_at
 from app.settings import Settings
+from app.store.catalog_changes import catalog_changes
 from app.store.database import make_engine, make_session_factory
 from app.store.models import Base, MonthlyUsageRow, SubscriberRow
 from app.store.unit_of_work import UnitOfWork
@@ -68,6 +69,8 @@ def _empty_tables(engine: Engine) -> None:
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+    # The next test starts on an empty catalog now, not once the NOTIFY has arrived.
+    catalog_changes(engine).changed()
 
 
 @pytest.fixture

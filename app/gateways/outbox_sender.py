@@ -15,7 +15,9 @@ permanent statuses fail it. A reply whose submit was sent but whose response
 was lost (connection killed mid-window) is sent again later: the SMSC may
 then carry it twice, which SMPP cannot rule out; nothing is acted on twice.
 Replies whose every part was accepted are marked sent in batches, one
-transaction for all that finished meanwhile (`app/gateways/batches.py`).
+transaction for all that finished meanwhile (`app/gateways/batches.py`); no
+more replies than the binds' windows are submitted and not yet marked
+(`app/gateways/unsettled.py`), so a crash sends at most a window twice.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from app.gateways.batches import Batches
 from app.gateways.links.supervision import NotBound
 from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.smpp.replies import SmppReplies
+from app.gateways.unsettled import UnsettledReplies
 from app.gateways.verdicts import Verdict
 from app.services.inbound import OutboxClaim
 from app.services.outbox import (
@@ -139,6 +142,7 @@ class OutboxSender:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=MAX_IN_HAND, thread_name_prefix="outbox")
         self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self.unsettled = UnsettledReplies(transmitters.window_capacity)
         self._marks: Batches[tuple[int, list[SentPart]]] = Batches(
             self._mark_sent, workers=1, size=MARK_BATCH, name="outbox-marks"
         )
@@ -234,6 +238,22 @@ class OutboxSender:
                 self._wake.set()
 
     def send(self, reply: ClaimedReply) -> None:
+        if not self.unsettled.enter(self._stop):
+            self._retry(reply, "sender stopping", None, delay=0.0)
+            return
+        marking = False
+        try:
+            marking = self._send_parts(reply)
+        except Exception:
+            log.exception("reply %d: sending failed", reply.id)
+            self._retry(reply, "internal error", None)
+        finally:
+            if not marking:  # its outcome is written already: a retry or a failure
+                self.unsettled.leave()
+
+    def _send_parts(self, reply: ClaimedReply) -> bool:
+        """Submit every part; True once the reply is queued to be marked sent (it
+        stays unsettled until that commits)."""
         codec = self.replies
         prepared = codec.prepare(reply)
         sent: list[SentPart] = []
@@ -244,17 +264,17 @@ class OutboxSender:
             connection = self.transmitters.transmitter()
             if connection is None:
                 self._retry(reply, "no bound transmitter", None, delay=1.0)
-                return
+                return False
             fields = codec.parts(reply, prepared, connection)
             part_count = len(fields)
             try:
                 outcome = connection.submit(fields[index])
             except NotBound as error:
                 self._retry(reply, f"not bound: {error}", None, delay=1.0)
-                return
+                return False
             except (WindowClosed, ResponseTimeout) as error:
                 self._retry(reply, f"outcome unknown: {error}", None)
-                return
+                return False
             result = codec.verdict(outcome.status)
             if result is Verdict.OK:
                 sent.append(SentPart(connection.config.name, outcome.message_id))
@@ -269,9 +289,9 @@ class OutboxSender:
                 self.counters["failed"] += 1
                 log.warning("reply %d to %s failed: %s", reply.id, reply.msisdn, described)
                 mark_failed(self.uow_factory, reply.id, described, outcome.status)
-                return
+                return False
             self._retry(reply, described, outcome.status)
-            return
+            return False
         self._marks.put((reply.id, sent))
         self.counters["sent"] += 1
         # The text stays out of the log: replies may quote a birthday or a name.
@@ -280,8 +300,15 @@ class OutboxSender:
             reply.id, reply.msisdn, self.channel, len(sent), len(reply.text),
             ",".join(p.message_id for p in sent),
         )  # fmt: skip
+        return True
 
     def _mark_sent(self, batch: list[tuple[int, list[SentPart]]]) -> None:
+        try:
+            self._write_marks(batch)
+        finally:
+            self.unsettled.leave(len(batch))
+
+    def _write_marks(self, batch: list[tuple[int, list[SentPart]]]) -> None:
         try:
             mark_sent_many(self.uow_factory, batch)
             return

@@ -5,6 +5,8 @@ Loading itself (seed, compare, refuse, replace) is in `catalog_load`.
 
 from __future__ import annotations
 
+import weakref
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from app.catalog.schema import (
 )
 from app.domain.campaigns import Campaign
 from app.domain.segments import PhotoWindow
+from app.store.catalog_changes import CatalogChanges
 from app.store.unit_of_work import UnitOfWork
 
 PHOTO_WINDOW = "photo_window"
@@ -70,6 +73,39 @@ def campaigns_by_keyword(uow: UnitOfWork) -> dict[str, Campaign]:
     """Every open campaign under each of its keywords. Read per message, so a
     catalog change takes effect on the next message without a restart."""
     return {keyword: c for c in open_campaigns(uow) for keyword in c.keywords}
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSnapshot:
+    """What a message batch reads of the catalog: open campaigns by keyword, and the
+    photo window (None while none is loaded: a message that needs it fails alone)."""
+
+    by_keyword: dict[str, Campaign]
+    photo: PhotoWindow | None
+
+
+_SNAPSHOTS: weakref.WeakKeyDictionary[CatalogChanges, tuple[int, CatalogSnapshot]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def catalog_snapshot(uow: UnitOfWork) -> CatalogSnapshot:
+    """The catalog as of now, read from the database only when it changed since the
+    last read (`app/store/catalog_changes.py`): a change applies to the next batch
+    without a restart, and a batch of an unchanged catalog costs no query."""
+    changes = uow.catalog.changes()
+    generation = changes.generation()
+    cached = _SNAPSHOTS.get(changes)
+    if generation is not None and cached is not None and cached[0] == generation:
+        return cached[1]
+    try:
+        photo: PhotoWindow | None = photo_window(uow)
+    except CatalogError:
+        photo = None
+    snapshot = CatalogSnapshot(campaigns_by_keyword(uow), photo)
+    if generation is not None:
+        _SNAPSHOTS[changes] = (generation, snapshot)
+    return snapshot
 
 
 def photo_window(uow: UnitOfWork) -> PhotoWindow:

@@ -4,7 +4,7 @@ One use case per function, one transaction each. Entries are validated by the
 same specs as the catalog file, so an edit can store nothing a file could not.
 Every change keeps a revision (who: `admin`) in the same transaction, and an
 earlier revision can be restored; a restore is itself a new revision.
-`campaigns_by_keyword` reads the open campaigns on every message, so a change
+Message batches read the catalog anew once a change commits (`catalog_snapshot`), so a change
 here takes effect on the next message without a restart.
 """
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.catalog.schema import CatalogError
 from app.domain.campaigns import Campaign
 from app.domain.flood import Admission
 from app.domain.outcomes import Outcome
@@ -22,7 +21,7 @@ from app.domain.replies import render
 from app.domain.segments import PhotoWindow
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
-from app.services.catalog import campaigns_by_keyword, photo_window
+from app.services.catalog import catalog_snapshot
 from app.services.clock import local_day, utc_now
 from app.services.outbox import ClaimedReply, claim, claimed_reply
 from app.services.segmentation import usage_from
@@ -49,6 +48,21 @@ class MessageIdTaken(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class ContentKey:
+    """How an MO without an id of its own (SMPP's deliver_sm) is known again.
+
+    `digest` is recorded with the MO. `look_back_to` is set when the gateway has
+    no memory of an earlier copy (it restarted, or another process took that
+    copy and may have died before acknowledging it): an MO recorded since then
+    under the same digest is taken to be this one, redelivered, and answered
+    as a repeat (app/gateways/smpp/dedupe.py).
+    """
+
+    digest: str
+    look_back_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """An MO as a gateway hands it over: the number already normalised."""
 
@@ -58,6 +72,7 @@ class InboundMessage:
     short_code: str
     text: str
     received_at: datetime
+    content: ContentKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +178,16 @@ class _Batch:
 _Written = tuple[InboundResult, list[OutboundMessageRow]]
 
 
+def acknowledge_inbound(
+    uow_factory: Callable[[], UnitOfWork], keys: Sequence[tuple[str, str]]
+) -> None:
+    """The gateway acknowledged these MOs, each named by (digest, message id): a copy
+    of one arriving later is the subscriber's own repeat (see `ContentKey`)."""
+    with uow_factory() as uow:
+        uow.messages.mark_acknowledged(keys, utc_now())
+        uow.commit()
+
+
 def _all_or_nothing(
     uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], batch: _Batch
 ) -> list[InboundResult | Exception]:
@@ -170,8 +195,9 @@ def _all_or_nothing(
     reads is prefetched, the rules decide in memory, and what they write goes
     out with the commit (multi-row statements)."""
     with uow_factory() as uow:
-        campaigns = campaigns_by_keyword(uow)  # the catalog as of this batch
-        photo = _photo_window(uow)
+        messages = _known_by_content(uow, messages)
+        catalog = catalog_snapshot(uow)  # the catalog as of this batch
+        campaigns, photo = catalog.by_keyword, catalog.photo
         uow.prefetch(
             [(m.gateway, m.message_id) for m in messages],
             [m.msisdn for m in messages],
@@ -182,13 +208,28 @@ def _all_or_nothing(
     return [_with_claimed(*h) for h in handled]
 
 
-def _photo_window(uow: UnitOfWork) -> PhotoWindow | None:
-    """The catalog's photo window; None if there is none yet (a message that needs
-    it then fails as it reads it, the others are answered)."""
-    try:
-        return photo_window(uow)
-    except CatalogError:
-        return None
+def _known_by_content(
+    uow: UnitOfWork, messages: Sequence[InboundMessage]
+) -> Sequence[InboundMessage]:
+    """Each message that an MO recorded since its `look_back_to` shares a digest with
+    takes that MO's id, and so its answer (see `ContentKey`); one statement, and only
+    when a gateway asked to look back."""
+    asked = [m.content for m in messages if m.content and m.content.look_back_to]
+    if not asked:
+        return messages
+    since = min(c.look_back_to for c in asked if c.look_back_to)
+    earlier = uow.messages.recorded_since({c.digest for c in asked}, since)
+    if not earlier:
+        return messages
+    found: list[InboundMessage] = []
+    for message in messages:
+        content = message.content
+        if content and content.look_back_to and content.digest in earlier:
+            (gateway, message_id), received_at = earlier[content.digest]
+            if received_at >= content.look_back_to:
+                message = replace(message, gateway=gateway, message_id=message_id)
+        found.append(message)
+    return found
 
 
 def _savepoint_each(
@@ -197,7 +238,8 @@ def _savepoint_each(
     handled: list[_Written | Exception] = []
     with uow_factory() as uow:
         assert uow.session is not None
-        campaigns = campaigns_by_keyword(uow)
+        messages = _known_by_content(uow, messages)
+        campaigns = catalog_snapshot(uow).by_keyword
         for message in messages:
             try:
                 with uow.session.begin_nested():  # released (and flushed) on the way out
@@ -247,6 +289,7 @@ def _handle(
             short_code=message.short_code,
             text=message.text,
             received_at=message.received_at,
+            mo_digest=message.content.digest if message.content else None,
         )
     )
     admission = _admission(message, batch)

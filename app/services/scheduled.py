@@ -144,10 +144,15 @@ def _each(
 def _batches(uow_factory: UowFactory, candidates: Select[Any], size: int) -> Iterator[list[int]]:
     after = 0
     while True:
-        key = candidates.selected_columns[0]
+        # The due rows first, through the index their conditions name, then the next
+        # batch of them by id. Asked in one go, the planner may walk the whole table
+        # in id order instead, expecting to meet `size` due rows early.
+        due = candidates.where(candidates.selected_columns[0] > after)
+        due_ids = due.cte("due").prefix_with("MATERIALIZED", dialect="postgresql")
+        key = due_ids.c[0]
         with uow_factory() as uow:
             session = _session(uow)
-            ids = list(session.scalars(candidates.where(key > after).order_by(key).limit(size)))
+            ids = list(session.scalars(select(key).order_by(key).limit(size)))
         if not ids:
             return
         yield ids
@@ -414,10 +419,14 @@ def _credit_candidates(run: _Run) -> Select[Any]:
         )
         .where(MonthlyUsageRow.month < this_month)
         .where(
-            ~exists().where(
+            ~exists()
+            .where(
                 TenureCreditRow.activation_id == ActivationRow.id,
                 TenureCreditRow.month == MonthlyUsageRow.month,
             )
+            # Two levels down, auto-correlation would leave `activations` in this
+            # subquery's FROM: a credit of any contract would decide the month for all.
+            .correlate(ActivationRow, MonthlyUsageRow)
         )
     )
     return (

@@ -18,11 +18,12 @@ from app.domain.commands import parse
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, render
 from app.domain.sign_up_replies import order_summary, sign_up_text
+from app.domain.text import has_control
 from app.domain.ussd import WORDS, Cancelled, Screen, fits_screen, walk
 from app.domain.ussd_menu import ussd_tree
 from app.services import keyword_router, sign_up
 from app.services.answers import Answer, ReplyContext
-from app.services.inbound import USSD_SCREEN, InboundMessage, handle_inbound
+from app.services.inbound import USSD_SCREEN, InboundMessage, handle_inbound, storable
 from app.services.turn import Turn
 from app.store.unit_of_work import UnitOfWork
 
@@ -52,7 +53,10 @@ def step_id(session_id: str, inputs: Sequence[str]) -> str:
     """One message id per (session, inputs so far): a retried request is the
     same message and gets the same screen, acting on nothing twice."""
     key = f"{session_id}:{INPUT_SEPARATOR.join(inputs)}"
-    return key if len(key) <= 128 else hashlib.sha256(key.encode()).hexdigest()
+    if len(key) <= 128 and not has_control(key) and storable(key) == key:
+        return key
+    # Too long, or garbage a database key cannot hold (NUL, half a surrogate pair).
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def handle_ussd(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.store.catalog_changes import CatalogChanges, catalog_changes
 from app.store.models import CampaignRow, CatalogSettingRow
 
 
@@ -20,6 +21,10 @@ class CatalogRepository:
         if not include_closed:
             query = query.where(CampaignRow.closed.is_(False))
         return list(self.session.scalars(query))
+
+    def changes(self) -> CatalogChanges:
+        """This process's watch on whether the stored catalog changed (no query)."""
+        return catalog_changes(self.session.get_bind())  # type: ignore[arg-type]
 
     def open_versions(self) -> list[tuple[int, datetime]]:
         """(id, updated_at) of every open campaign, in catalog order: enough to

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.store.catalog_changes import track_catalog_writes
 from app.store.row_ids import number_new_rows
 
 
@@ -75,4 +76,5 @@ def make_engine(url: str, **options: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "before_flush", number_new_rows)
+    track_catalog_writes(factory)
     return factory

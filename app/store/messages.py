@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +70,35 @@ class MessageRepository:
                 self._replies[reply.inbound_message_id].append(reply)  # type: ignore[index]
         new = len(keys) - len(found)
         self._inbound_ids = iter(take_ids(self.session, InboundMessageRow, new))
+
+    def recorded_since(
+        self, digests: Collection[str], since: datetime
+    ) -> dict[str, tuple[InboundKey, datetime]]:
+        """The newest MO not acknowledged, recorded since `since` under each content
+        digest, and when it was received (one statement)."""
+        query = (
+            select(
+                InboundMessageRow.mo_digest,
+                InboundMessageRow.gateway,
+                InboundMessageRow.gateway_message_id,
+                InboundMessageRow.received_at,
+            )
+            .where(InboundMessageRow.mo_digest.in_(sorted(digests)))
+            .where(InboundMessageRow.received_at >= since)
+            .where(InboundMessageRow.acknowledged_at.is_(None))
+            .order_by(InboundMessageRow.id)
+        )
+        rows = self.session.execute(query)
+        return {digest: ((gateway, key), at) for digest, gateway, key, at in rows}
+
+    def mark_acknowledged(self, keys: Collection[tuple[str, str]], at: datetime) -> None:
+        """Record that MOs (digest, message id) were acknowledged (one statement)."""
+        self.session.execute(
+            update(InboundMessageRow)
+            .where(InboundMessageRow.mo_digest.in_(sorted({d for d, _ in keys})))
+            .where(InboundMessageRow.gateway_message_id.in_(sorted({k for _, k in keys})))
+            .values(acknowledged_at=at)
+        )
 
     def find_inbound(self, gateway: str, gateway_message_id: str) -> InboundMessageRow | None:
         key = (gateway, gateway_message_id)

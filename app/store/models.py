@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    extract,
     false,
     text,
 )
@@ -38,6 +39,13 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+#: Keys of the tables that take rows per message, and of every column pointing at
+#: them: 2^31 MOs and replies come within a few years at thousands a second.
+#: SQLite's INTEGER PRIMARY KEY is 64-bit already and must stay INTEGER to remain
+#: the rowid alias (ids without a sequence, `app/store/row_ids.py`).
+MessageKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class SubscriberRow(Base):
@@ -74,6 +82,16 @@ class SubscriberRow(Base):
     mobile_payment: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# The birthday greeting's day (DOMAIN.md §4.6): the job asks for one month and day,
+# never a scan of the base. The expressions are what `extract` compiles to on each
+# database, so the planner matches the job's query to the index on both.
+Index(
+    "ix_subscribers_birth_month_day",
+    extract("month", SubscriberRow.birthday),
+    extract("day", SubscriberRow.birthday),
+)
 
 
 class MonthlyUsageRow(Base):
@@ -147,7 +165,11 @@ class ActivationRow(Base):
     """
 
     __tablename__ = "activations"
-    __table_args__ = (UniqueConstraint("subscriber_id", "exclusivity_key"),)
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "exclusivity_key"),
+        # The scheduled jobs' reminders, lapses and credits: the due rows of a kind.
+        Index(None, "kind", "state", "ends_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
@@ -160,7 +182,11 @@ class ActivationRow(Base):
     starts_on: Mapped[date] = mapped_column(Date)  # first free day
     ends_on: Mapped[date] = mapped_column(Date)  # last free day
     state: Mapped[str] = mapped_column(String(16), default="active")
-    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    # The MO that placed the order: kept as long as the activation (the consent, §5);
+    # indexed for the retention's check and the foreign key's on delete.
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        MessageKey, ForeignKey("inbound_messages.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The campaign kind, and the code a subscriber cancels with (`QX` + code).
     kind: Mapped[str] = mapped_column(String(32), server_default="free_experience")
@@ -181,7 +207,8 @@ class PendingPromptRow(Base):
 
     __tablename__ = "pending_prompts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Few rows, but each question asked is an upsert that draws a new id.
+    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(11), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -199,13 +226,13 @@ class NoticeRow(Base):
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("msisdn", "kind", "subject"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(11))
     kind: Mapped[str] = mapped_column(String(32))  # reminder, birthday, lapse, credit
     subject: Mapped[str] = mapped_column(String(64))  # e.g. the activation id, the year
     local_day: Mapped[date] = mapped_column(Date, index=True)  # the day it goes out
     outbound_message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outbound_messages.id"), index=True
+        MessageKey, ForeignKey("outbound_messages.id"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # What a held notice is checked against when it leaves (app/domain/held_notices.py):
@@ -235,7 +262,7 @@ class InboundMessageRow(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (UniqueConstraint("gateway", "gateway_message_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
     gateway: Mapped[str] = mapped_column(String(32))
     gateway_message_id: Mapped[str] = mapped_column(String(128))
     msisdn: Mapped[str] = mapped_column(String(11), index=True)
@@ -244,6 +271,12 @@ class InboundMessageRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(64))
+    # An MO without an id of its own (SMPP): a digest of its content, by which a copy
+    # redelivered to a process that never saw this one is found (app/gateways/smpp/dedupe.py).
+    mo_digest: Mapped[str | None] = mapped_column(String(24), index=True)
+    # When the gateway acknowledged it (SMPP's deliver_sm_resp): a copy arriving later
+    # is the subscriber sending again, not the SMSC redelivering.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class OutboundMessageRow(Base):
@@ -256,9 +289,9 @@ class OutboundMessageRow(Base):
     __tablename__ = "outbound_messages"
     __table_args__ = (Index(None, "channel", "state", "next_attempt_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
     inbound_message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("inbound_messages.id"), index=True
+        MessageKey, ForeignKey("inbound_messages.id"), index=True
     )
     msisdn: Mapped[str] = mapped_column(String(11), index=True)
     sender: Mapped[str] = mapped_column(String(21))
@@ -293,9 +326,9 @@ class OutboundPartRow(Base):
     __tablename__ = "outbound_parts"
     __table_args__ = (UniqueConstraint("outbound_message_id", "part_no"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
     outbound_message_id: Mapped[int] = mapped_column(
-        ForeignKey("outbound_messages.id", ondelete="CASCADE")
+        MessageKey, ForeignKey("outbound_messages.id", ondelete="CASCADE")
     )
     part_no: Mapped[int] = mapped_column(Integer)
     gateway: Mapped[str] = mapped_column(String(32))
@@ -313,7 +346,7 @@ class PendingReceiptRow(Base):
 
     __tablename__ = "pending_receipts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
     gateway_message_id: Mapped[str] = mapped_column(String(65), index=True)
     stat: Mapped[str] = mapped_column(String(16))
     state: Mapped[str | None] = mapped_column(String(16))

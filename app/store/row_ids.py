@@ -7,6 +7,10 @@ message on the hot path. So every flush takes the ids of its new rows first,
 one statement per table: PostgreSQL draws them from the column's sequence (as
 its default would), SQLite counts on from the largest id, which is safe because
 every transaction there holds the one write lock (`app/store/database.py`).
+The message tables' ids are 64-bit on both (BIGINT sequences on PostgreSQL,
+SQLite's rowid). SQLite may hand out an id again only once the purge
+(`app/store/retention.py`) has emptied a table up to its newest row, which it
+never does inside the retention window: nothing still points at such an id.
 """
 
 from __future__ import annotations

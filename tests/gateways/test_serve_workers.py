@@ -3,41 +3,16 @@ refused where they cannot share the setup."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import GATEWAY_TOKEN, SERVICE_CLOCK_START, auth
+from tests.conftest import auth
 from tests.kannel.real_kannel import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def environment(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSHALL_")}
-    env.pop("DATABASE_URL", None)
-    return {
-        **env,
-        "PYTHONPATH": str(ROOT),
-        "SMSHALL_DATABASE_URL": database_url,
-        "SMSHALL_GATEWAY_TOKEN": GATEWAY_TOKEN,
-        "SMSHALL_SCHEDULED_INTERVAL": "0",
-        "SMSHALL_CLOCK_START": SERVICE_CLOCK_START,
-        **extra,
-    }
-
-
-def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    log = (tmp_path / "serve.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", *args],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+from tests.service_process import environment, serve
 
 
 def test_several_workers_are_refused_on_sqlite_or_with_smpp_binds(

@@ -59,8 +59,13 @@ def count(runtime: Runtime, model: type = InboundMessageRow) -> int:
 
 
 def outbox(runtime: Runtime) -> list[OutboundMessageRow]:
+    return rows(runtime, OutboundMessageRow)
+
+
+def rows(runtime: Runtime, model: Any) -> list[Any]:
+    """Every row of a table, oldest first, detached."""
     with runtime.uow_factory() as uow:
         assert uow.session is not None
-        rows = list(uow.session.scalars(select(OutboundMessageRow).order_by(OutboundMessageRow.id)))
+        found = list(uow.session.scalars(select(model).order_by(model.id)))
         uow.session.expunge_all()
-        return rows
+        return found

@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from pydantic import SecretStr
 
+from app.gateways.smpp import pdus
 from app.runtime import Runtime
 from app.store.models import InboundMessageRow
 from tests.conftest import ADMIN_TOKEN, auth
-from tests.hostile.helpers import count, post_mo, raw_client
+from tests.hostile.helpers import count, deliver_sm, deliveries, outbox, post_mo, raw_client, rows
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -82,3 +83,22 @@ def test_ussd_text_over_the_limit_is_422_naming_text(runtime: Runtime) -> None:
     response = raw_client(runtime).post("/v1/ussd", data=form, headers=auth())
     assert response.status_code == 422 and "text" in response.json()["detail"]
     assert count(runtime, InboundMessageRow) == 0
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("extra", [0, 1])
+def test_an_smpp_mo_past_the_limit_is_acknowledged_and_kept_cut(
+    runtime: Runtime, add_subscriber: Callable, extra: int
+) -> None:
+    """A refusal would only bring the deliver_sm again: at the limit it is kept
+    whole, one character past it is kept cut to it; both are answered."""
+    add_subscriber("13800138000")
+    limited = runtime.with_settings(max_mo_chars=200)
+    pdu = deliver_sm(1, "", data_coding=0)
+    pdu.short_message = b""
+    pdu.message_payload = ("CXYE " + "Y" * (195 + extra)).encode()
+    [handled] = deliveries(limited).handle_many([("main", pdu)])
+    assert handled.status == pdus.ROK
+    [text] = [row.text for row in rows(limited, InboundMessageRow)]
+    assert len(text) == 200 and text.startswith("CXYE ")
+    assert len(outbox(limited)) == 1

@@ -121,3 +121,14 @@ def test_opted_out_is_credited_without_a_notice(runtime: Runtime, add_subscriber
     report = run(runtime, local(2026, 11, 23))
     assert (report.credits, report.credit_notices) == (1, 0)
     assert outbox(runtime) == []
+
+
+def test_another_contracts_credit_does_not_decide_this_one(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    _contract(runtime, add_subscriber(MSISDN, usage=USAGE))
+    assert run(runtime, local(2026, 11, 23)).credits == 1
+    # A second contract over the same months: its own months are still undecided.
+    _contract(runtime, add_subscriber("13900139000", usage=USAGE))
+    assert run(runtime, local(2026, 11, 23, 11, 0)).credits == 1
+    assert len(_credits(runtime)) == 4

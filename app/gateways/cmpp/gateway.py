@@ -42,6 +42,7 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
             settings.smpp_mo_dedupe_window,
             settings.smpp_concat_ttl,
             settings.smpp_mo_ack_grace,
+            max_chars=settings.max_mo_chars,
             channel=CHANNEL,
         )
         self.deliveries = CmppDeliveries(core)
@@ -49,6 +50,14 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
         super().__init__(
             runtime, CHANNEL, [CmppConnection(config, self._on_request) for config in configs]
         )
+
+    def start(self) -> None:
+        self.deliveries.core.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self.deliveries.core.stop()  # after the last DELIVER_RESP
 
     def _housekeep(self, ticks: int) -> None:
         self.deliveries.expire_parts()

@@ -17,9 +17,13 @@ out), or its connection died within `ack_grace` seconds of sending it.
 Otherwise the SMSC surely has our response, and an identical text is the
 subscriber sending again: a new message with a new key.
 
-The memory is per process: a crash after committing but before answering,
-followed by a redelivery to the restarted process, acts twice; that window is
-a few milliseconds wide.
+The memory is per process. An arrival it has no copy of is looked up in the
+database by its digest as well (`ContentKey`): an MO recorded within `window`
+seconds under the same digest and never marked acknowledged was taken by a
+process that died before acknowledging it (or by another process), so this is
+that MO again. Acknowledgements are marked in batches just after they are
+sent, so a subscriber who sends the same text twice across a crash in that
+instant is answered once.
 """
 
 from __future__ import annotations
@@ -66,27 +70,35 @@ class MoDedupe:
         return hashlib.sha256(head + payload).hexdigest()[:24]
 
     def key(self, digest: str) -> str:
+        return self.identify(digest)[0]
+
+    def identify(self, digest: str) -> tuple[str, bool]:
+        """The key for an arrival, and whether an earlier copy is remembered here. If
+        none is, the database is asked (`ContentKey.look_back_to`): the copy may have
+        gone to a process that died before acknowledging it."""
         now = self.clock()
         with self._lock:
             self._forget_old(now)
             earlier = self._arrivals.get(digest)
             if earlier is not None and self._maybe_unacknowledged(earlier):
-                return earlier.key
+                return earlier.key, True
             arrival = _Arrival(f"mo:{digest}:{next(self._serial)}", now)
             self._arrivals[digest] = arrival
             self._arrivals.move_to_end(digest)
-            return arrival.key
+            return arrival.key, earlier is not None
 
-    def answered(self, key: str, ok: bool, link_closed_at: Callable[[], float | None]) -> None:
-        """Our deliver_sm_resp for `key` was written (ok=True, status 0) or not."""
+    def answered(self, key: str, ok: bool, link_closed_at: Callable[[], float | None]) -> bool:
+        """Our deliver_sm_resp for `key` was written (ok=True, status 0) or not. True if
+        it was, in time for the SMSC to have it (worth recording as acknowledged)."""
         digest = key.split(":")[1]
         with self._lock:
             arrival = self._arrivals.get(digest)
             if arrival is None or arrival.key != key:
-                return
+                return False
             arrival.answered_at = self.clock()
             arrival.answered_ok = ok
             arrival.link_closed_at = link_closed_at
+            return ok and arrival.answered_at - arrival.seen_at <= self.ack_grace
 
     def _maybe_unacknowledged(self, arrival: _Arrival) -> bool:
         if arrival.answered_at is None or not arrival.answered_ok:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from smpplib.pdu import PDU
 
 from app.domain import sms_coding
 from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, submitted_id
+from app.gateways.batches import Batches
 from app.gateways.links.concatenation import (
     UDHI,
     Assembled,
@@ -34,9 +36,11 @@ from app.gateways.smpp.ussd import UssdDialogues
 from app.services.answers import ReplyContext
 from app.services.clock import utc_now
 from app.services.inbound import (
+    ContentKey,
     InboundMessage,
     InboundResult,
     OutboxClaim,
+    acknowledge_inbound,
     handle_inbound_many,
 )
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
@@ -46,6 +50,8 @@ from app.store.unit_of_work import UnitOfWork
 log = logging.getLogger("smshall.smpp.mo")
 
 CHANNEL = "smpp"
+#: The most MO acknowledgements marked in one statement.
+ACK_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,8 @@ class Handled:
 
     status: int
     key: str | None = None
+    #: The message id the MO is recorded under: `key`, or an earlier copy's.
+    recorded: str | None = None
     assembled: tuple[str, ...] | None = None
     #: A USSD screen: submit_sm fields to send on the same bind after the response.
     ussd_reply: dict[str, Any] | None = None
@@ -100,9 +108,12 @@ class Deliveries:
         ack_grace: float = 5.0,
         ussd: UssdDialogues | None = None,
         receipt_ids: Mapping[str, str] | None = None,
+        max_chars: int | None = None,
         channel: str = CHANNEL,
     ) -> None:
         self.uow_factory = uow_factory
+        #: The longest MO text kept (`max_mo_chars`); past it, an MO is cut, not refused.
+        self.max_chars = max_chars
         #: The transport MOs came in on and replies leave by: `smpp`, or `cmpp` when
         #: the CMPP gateway (`app/gateways/cmpp/deliveries.py`) acts through this.
         self.channel = channel
@@ -111,9 +122,19 @@ class Deliveries:
         self.context = context
         self.ussd = ussd
         self.dedupe = MoDedupe(dedupe_window, ack_grace)
+        #: MOs whose deliver_sm_resp went out, marked in the database in batches.
+        self._acknowledged: Batches[tuple[str, str]] = Batches(
+            self._mark_acknowledged, workers=1, size=ACK_BATCH, name="smpp-mo-acks"
+        )
         #: Asked once per batch: claim its replies for the sender, if it has room.
         self.claim: Callable[[], OutboxClaim | None] = lambda: None
         self.reassembler = Reassembler(concat_ttl)
+
+    def start(self) -> None:
+        self._acknowledged.start()
+
+    def stop(self) -> None:
+        self._acknowledged.stop()
 
     def handle_many(
         self,
@@ -177,10 +198,18 @@ class Deliveries:
         self, handled: Handled, ok: bool, link_closed_at: Callable[[], float | None]
     ) -> None:
         """The deliver_sm_resp went out (ok) or could not; see `dedupe.py`."""
-        if handled.key is not None:
-            self.dedupe.answered(handled.key, ok, link_closed_at)
+        if handled.key is not None and self.dedupe.answered(handled.key, ok, link_closed_at):
+            self._acknowledged.put((handled.key.split(":")[1], handled.recorded or handled.key))
         if handled.assembled is not None and ok:
             self.reassembler.mark_done(handled.assembled)
+
+    def _mark_acknowledged(self, keys: list[tuple[str, str]]) -> None:
+        try:
+            acknowledge_inbound(self.uow_factory, keys)
+        except Exception:
+            # Unmarked, a redelivery would still be told apart within the process; after
+            # a restart, a repeat of these texts within the dedupe window is answered once.
+            log.exception("%d MO acknowledgements not recorded", len(keys))
 
     def _read_receipt(self, bind: str, pdu: PDU, body: bytes) -> Receipt | None:
         receipt = read_receipt(
@@ -279,13 +308,31 @@ class Deliveries:
             digest = MoDedupe.digest(
                 mo.bind, mo.source, mo.destination, mo.data_coding, mo.payload, mo.user_reference
             )
+            text = sms_coding.decode(mo.payload, mo.data_coding)
+            if self.max_chars is not None and len(text) > self.max_chars:
+                # Refusing would only make the SMSC deliver it again: it is kept cut to
+                # the limit, acted on and answered like any other.
+                log.warning(
+                    "%s: MO from %s of %d characters cut to %d (SMSHALL_MAX_MO_CHARS)",
+                    mo.bind, msisdn, len(text), self.max_chars,
+                )  # fmt: skip
+                text = text[: self.max_chars]
+            now = utc_now()
+            content: ContentKey | None = None
+            if mo.message_id is not None:  # the gateway's own id (CMPP's Msg_Id) is the key
+                key = mo.message_id
+            else:
+                key, remembered = self.dedupe.identify(digest)
+                look_back = None if remembered else now - timedelta(seconds=self.dedupe.window)
+                content = ContentKey(digest, look_back)
             message = InboundMessage(
                 gateway=f"{self.channel}:{mo.bind}",
-                message_id=mo.message_id or self.dedupe.key(digest),
+                message_id=key,
                 msisdn=msisdn,
                 short_code=self.context.short_code,  # never the MO's destination_addr
-                text=sms_coding.decode(mo.payload, mo.data_coding),
-                received_at=utc_now(),
+                text=text,
+                received_at=now,
+                content=content,
             )
             messages.append((index, message, mo))
         if messages:
@@ -319,4 +366,6 @@ class Deliveries:
             mo.bind, key, message.msisdn, mo.destination, mo.data_coding, shown(message.text),
             result.outcome, " (duplicate)" if result.duplicate else "",
         )  # fmt: skip
-        return Handled(pdus.ROK, key, mo.assembled, claimed=result.claimed)
+        return Handled(
+            pdus.ROK, key, result.message_id, mo.assembled, claimed=result.claimed
+        )

@@ -56,6 +56,7 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
                 settings.ussd_session_timeout,
             ),
             {b.name: b.receipt_ids for b in (settings.smpp_binds if binds is None else binds)},
+            settings.max_mo_chars,
         )
         connections = [
             EsmeConnection(config, role, self._on_request)
@@ -63,6 +64,14 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
             for role in ROLES[config.mode]
         ]
         super().__init__(runtime, "smpp", connections)
+
+    def start(self) -> None:
+        self.deliveries.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self.deliveries.stop()  # after the last deliver_sm_resp
 
     def _housekeep(self, ticks: int) -> None:
         try:
