@@ -166,6 +166,8 @@ def _refuse_workers(settings: Settings) -> str | None:
         return "SQLite takes one writer process; several workers need PostgreSQL"
     if settings.smpp_binds:
         return "each SMPP bind is held by one process: run the binds in a serve of their own"
+    if settings.cmpp_links:
+        return "each CMPP link is held by one process: run the links in a serve of their own"
     if settings.kannel_reply_mode == "sendsms":
         return "the sendsms sender runs in one process: run it in a serve of its own"
     return None

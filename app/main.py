@@ -17,6 +17,7 @@ from app.api import (
     subscriber_search,
     subscribers,
 )
+from app.gateways.cmpp import routes as cmpp_routes
 from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
 from app.gateways.http.client_limit import ClientLimit
@@ -41,6 +42,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             smpp = SmppService(runtime)
             smpp.start()
         app.state.smpp = smpp
+        # CMPP links and their sender, beside the SMPP binds, when links are configured.
+        cmpp = None
+        if runtime.settings.cmpp_links:
+            from app.gateways.cmpp.service import CmppService
+
+            cmpp = CmppService(runtime)
+            cmpp.start()
+        app.state.cmpp = cmpp
         # Kannel replies leave through sendsms only in that mode; else in the get-url answer.
         kannel_sender = None
         if runtime.settings.kannel_reply_mode == "sendsms":
@@ -60,6 +69,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 kannel_sender.stop()
             if smpp is not None:
                 smpp.stop()
+            if cmpp is not None:
+                cmpp.stop()
 
     app = FastAPI(title="smshall", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
@@ -68,6 +79,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(ClientLimit, buckets=lambda: runtime.clients)
     app.state.inbound_queue = InboundQueue(runtime)
     app.state.smpp = None
+    app.state.cmpp = None
     app.include_router(mo_json.router)
     app.include_router(kannel.router)
     app.include_router(ussd.router)
@@ -79,12 +91,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(prompts.router)
     app.include_router(reports.router)
     app.include_router(smpp_routes.router)
+    app.include_router(cmpp_routes.router)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:
         body: dict[str, Any] = {"status": "ok"}
         if app.state.smpp is not None:
             body["smpp"] = app.state.smpp.health()
+        if app.state.cmpp is not None:
+            body["cmpp"] = app.state.cmpp.health()
         return body
 
     return app

@@ -57,6 +57,37 @@ class SmppBind(BaseModel):
     dest_addr_npi: int = 1
 
 
+class CmppLink(BaseModel):
+    """One SP account at a China Mobile ISMG, over CMPP 2.0 or 3.0 (one transceiver link)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,24}$")
+    host: str
+    port: int = 7890
+    #: Source_Addr in CONNECT and Msg_src in SUBMIT: the SP id the operator gave (6 digits).
+    source_addr: str = Field(min_length=1, max_length=6)
+    shared_secret: SecretStr = SecretStr("")
+    #: Service_Id of replies (up to 10 characters), as contracted for the service.
+    service_id: str = Field("", max_length=10)
+    #: Src_Id of replies: the SP's service number (the short code or an extension of it).
+    sp_code: str = Field(pattern=r"^[0-9]{1,21}$")
+    version: Literal["2.0", "3.0"] = "3.0"
+    window: int = Field(16, ge=1, le=1000)
+    tps: float = Field(50.0, ge=0, description="SUBMIT per second; 0 = unlimited")
+    #: ACTIVE_TEST after this many seconds of silence; the link is dropped after
+    #: `active_test_misses` of them go unanswered in a row.
+    active_test_seconds: float = Field(30.0, gt=0)
+    active_test_misses: int = Field(3, ge=1)
+    response_timeout: float = Field(10.0, gt=0)
+    reconnect_base: float = Field(1.0, gt=0)
+    reconnect_max: float = Field(60.0, gt=0)
+    #: How long SUBMIT_RESP Result 8 (flow control) pauses submits on this link.
+    throttle_pause: float = Field(1.0, ge=0)
+
+    @property
+    def version_byte(self) -> int:
+        return 0x30 if self.version == "3.0" else 0x20
+
+
 #: The shortest token a gateway or the admin API may be given: a guessable one is none.
 MIN_TOKEN_CHARS = 16
 
@@ -117,6 +148,8 @@ class Settings(BaseSettings):
 
     #: SMPP binds, as JSON in SMSHALL_SMPP_BINDS; none by default (HTTP gateway only).
     smpp_binds: list[SmppBind] = Field(default_factory=list)
+    #: CMPP links to ISMGs, as JSON in SMSHALL_CMPP_LINKS (app/gateways/cmpp/).
+    cmpp_links: list[CmppLink] = Field(default_factory=list)
     #: How long MT goes out: UDH with an 8- or 16-bit reference, SAR TLVs, or message_payload.
     smpp_long_messages: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
     #: registered_delivery on submit_sm: 1 = receipt on final outcome, 0 = none.
@@ -199,6 +232,7 @@ class Settings(BaseSettings):
         """Every configured secret, so that the logs can blank any that slips in."""
         secrets = [self.gateway_token, self.admin_token, self.kannel_token]
         secrets += [self.kannel_sendsms_password, *(b.password for b in self.smpp_binds)]
+        secrets += [link.shared_secret for link in self.cmpp_links]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     @property

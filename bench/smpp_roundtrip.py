@@ -109,6 +109,8 @@ from tests.kannel.real_kannel import (  # noqa: E402
 FIRST_NUMBER_WITH_COUNTRY_CODE = 8613900000000
 STATIC_REPLY = "Thank you, your request has been received."
 REPLY_TIMEOUT = 10.0
+#: The SP id smshall logs in with at the simulator's ISMG (the CMPP contender).
+CMPP_SP_ID = "901234"
 
 
 # -- the simulator ---------------------------------------------------------------------
@@ -124,6 +126,10 @@ class Simulator:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     smpp_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
+    #: How the contender reaches the simulator: SMPP, or CMPP (its ISMG is started too).
+    protocol: str = "smpp"
+    cmpp_port: int = field(default_factory=free_port)
+    cmpp_secret: str = field(default_factory=lambda: secrets.token_hex(8))
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -147,6 +153,9 @@ class Simulator:
             "--system-id", self.system_id, "--password", self.password,
             "--receipt-delay", "0.05", "--log-level", "WARNING",
         ]  # fmt: skip
+        if self.protocol == "cmpp":
+            command += ["--cmpp-port", str(self.cmpp_port),
+                        "--cmpp-account", f"{CMPP_SP_ID}:{self.cmpp_secret}"]  # fmt: skip
         env = clean_environment(GATEWAY_SIM_TOKEN=self.token)
         self.process = spawn(command, self.log, env, self.workdir)
         wait_until(self.healthy, START_TIMEOUT, "the simulator answering", [self.log])
@@ -174,14 +183,18 @@ class Simulator:
             for b in self.api("/api/binds")["binds"]
         )
 
+    def connected(self) -> bool:
+        """A CMPP link of the SP is up at the ISMG."""
+        return any(link["state"] == "connected" for link in self.api("/api/cmpp")["links"])
+
     def stop(self) -> None:
         if self.process is not None:
             stop(self.process, grace=10.0)
 
 
 @contextlib.contextmanager
-def simulator(workdir: Path, system_id: str) -> Iterator[Simulator]:
-    sim = Simulator(workdir, system_id)
+def simulator(workdir: Path, system_id: str, protocol: str = "smpp") -> Iterator[Simulator]:
+    sim = Simulator(workdir, system_id, protocol=protocol)
     try:
         sim.start()
         yield sim
@@ -246,6 +259,43 @@ def smshall_over_smpp(backend: str) -> Starter:
     return start
 
 
+def cmpp_counters(service: Smshall) -> dict[str, Any]:
+    """The CMPP sender's counters and each link's, from `/v1/cmpp/links`."""
+    view = service.get("/v1/cmpp/links")
+    links = {link["name"]: link["counters"] for link in view["links"]}
+    return {"outbox_sender": view["outbox_sender"], "links": links}
+
+
+def smshall_over_cmpp(backend: str) -> Starter:
+    """smshall as the SP of a CMPP 3.0 link to the simulator's ISMG, replies by CMPP."""
+
+    @contextlib.contextmanager
+    def start(sim: Simulator, workdir: Path, options: Options) -> Iterator[Running]:
+        with databases.throwaway_database(backend, workdir) as url:
+            link = {
+                "name": "ismg", "host": LOOPBACK, "port": sim.cmpp_port,
+                "source_addr": CMPP_SP_ID, "shared_secret": sim.cmpp_secret,
+                "sp_code": "10086", "window": options.window, "tps": 0,
+            }  # fmt: skip
+            settings = {"SMSHALL_CMPP_LINKS": json.dumps([link])}
+            service = Smshall(workdir, url, settings)
+            service.prepare(subscribers=options.numbers // 2)
+            with smshall_serving(service) as pid:
+                wait_until(
+                    sim.connected, START_TIMEOUT, "smshall connected", [service.log, sim.log]
+                )
+                processes = {"smshall": the_process(pid)}
+                if backend == "postgresql":
+                    processes["postgresql"] = postgresql_server
+                yield Running(
+                    processes,
+                    counters=functools.partial(cmpp_counters, service),
+                    no_rss=("postgresql",),
+                )
+
+    return start
+
+
 def kannel_box(workdir: Path, sim: Simulator, app_port: int, token: str, **kw: Any) -> Kannel:
     directory = workdir / "kannel"
     directory.mkdir(exist_ok=True)
@@ -289,6 +339,7 @@ class Contender:
     system_id: str  # its account at the simulator
     start: Starter
     available: Callable[[], bool] = lambda: True
+    protocol: str = "smpp"
 
 
 CONTENDERS = {
@@ -298,6 +349,7 @@ CONTENDERS = {
         Contender(
             "smshall-postgresql", "smshall", smshall_over_smpp("postgresql"), postgresql_reachable
         ),
+        Contender("smshall-cmpp-sqlite", "smshall", smshall_over_cmpp("sqlite"), protocol="cmpp"),
         Contender("kannel-static", "kannel", kannel_static, boxes_installed),
         Contender("kannel-smshall-http", "kannel", kannel_smshall_http, boxes_installed),
     )
@@ -365,6 +417,7 @@ def measure(
             run_load(
                 sim.http_url, sim.token, rate=rate, count=args.count, numbers=args.numbers,
                 timeout=REPLY_TIMEOUT, first_number=up.first_number, seed=1,
+                protocol=sim.protocol,
             )
         )  # fmt: skip
     stats = sim.api("/api/stats")
@@ -388,7 +441,7 @@ def run_one(contender: Contender, rate: float, args: argparse.Namespace, label: 
     options = Options(args.numbers, args.window)
     with (
         workdir(args.logs, label) as tmp,
-        simulator(tmp, contender.system_id) as sim,
+        simulator(tmp, contender.system_id, contender.protocol) as sim,
         contender.start(sim, tmp, options) as up,
     ):
         return measure(contender.name, rate, sim, up, args)

@@ -53,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--password", help="password for --system-id (default secret)")
     serve.add_argument("--scenario", help="YAML scenario file")
     serve.add_argument(
+        "--cmpp-port", type=int, help="also run a CMPP 2.0/3.0 ISMG on this port (0 = any free)"
+    )
+    serve.add_argument(
+        "--cmpp-account",
+        action="append",
+        metavar="SP_ID:SECRET",
+        help="an SP account of the ISMG (repeatable; default 901234:secret)",
+    )
+    serve.add_argument(
         "--control-token",
         default=os.environ.get(TOKEN_ENV),
         help=f"bearer token required on /api (env {TOKEN_ENV})",
@@ -155,16 +164,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http_host=args.http_host,
         http_port=args.http_port,
         control_token=args.control_token,
+        cmpp_port=args.cmpp_port,
+        cmpp_accounts=_cmpp_accounts(args.cmpp_account),
     )
     accounts = ", ".join(a.system_id for a in sim.scenario.accounts)
+    cmpp = "" if args.cmpp_port is None else f"CMPP {args.host}:{args.cmpp_port}; "
     print(
-        f"gateway-sim: SMPP {args.host}:{args.smpp_port} (accounts: {accounts}); "
+        f"gateway-sim: SMPP {args.host}:{args.smpp_port} (accounts: {accounts}); {cmpp}"
         f"control API and handset page http://{args.http_host}:{args.http_port}/",
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(sim.run())
     return 0
+
+
+def _cmpp_accounts(given: list[str] | None) -> dict[str, str] | None:
+    if not given:
+        return None
+    accounts: dict[str, str] = {}
+    for item in given:
+        sp_id, _, secret = item.partition(":")
+        if not sp_id or not secret or len(sp_id) > 6:
+            raise SystemExit(f"--cmpp-account {item!r}: want SP_ID:SECRET, SP_ID of 6 at most")
+        accounts[sp_id] = secret
+    return accounts
 
 
 def cmd_send(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import asyncio
 import hmac
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -47,6 +47,26 @@ class MoIn(BaseModel):
     split: SplitMethod = SplitMethod.UDH8
     parts_order: list[int] | None = Field(None, max_length=255)
     ussd: UssdIn | None = None
+    #: Which link the handset's MO reaches the service by: an SMPP bind or a CMPP link.
+    protocol: Literal["smpp", "cmpp"] = "smpp"
+    msg_fmt: int | None = Field(None, description="CMPP: 0 ASCII, 8 UCS-2, 15 GBK")
+    repeat: int = Field(1, ge=1, le=5, description="CMPP: send each DELIVER this many times")
+
+
+class CmppFaultsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refuse_status: int | None = Field(None, ge=1, le=255)
+    refuse_count: int | None = Field(None, ge=0)
+    flow_control_count: int | None = Field(None, ge=0)
+    ignore_active_test: bool | None = None
+    active_test_every: float | None = Field(None, ge=0)
+    report_delay: float | None = Field(None, ge=0)
+    reports: bool | None = None
+
+
+class RawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hex: str = Field(pattern=r"^[0-9a-fA-F]*$", max_length=20_000)
 
 
 class UssdStepIn(BaseModel):
@@ -73,18 +93,23 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
     @app.post("/api/mo")
     async def post_mo(body: MoIn) -> dict[str, Any]:
         try:
-            record = sim.smsc.inject_mo(
-                body.source,
-                body.to,
-                body.text,
-                body.data_coding,
-                body.split,
-                body.parts_order,
-                body.ussd.model_dump() if body.ussd else None,
-            )
+            if body.protocol == "cmpp":
+                record = sim.ismg.inject_mo(
+                    body.source, body.to, body.text, body.msg_fmt, body.repeat
+                )
+            else:
+                record = sim.smsc.inject_mo(
+                    body.source,
+                    body.to,
+                    body.text,
+                    body.data_coding,
+                    body.split,
+                    body.parts_order,
+                    body.ussd.model_dump() if body.ussd else None,
+                )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
-        return {
+        answer = {
             "id": record.id,
             "ids": [record.id],
             "segments": record.segments,
@@ -93,6 +118,9 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
             "t": record.t,
             "queued": sum(1 for a in record.acks if a is None),
         }
+        if body.protocol == "cmpp":  # the Msg_Id of each part's DELIVER
+            answer["msg_ids"] = [str(i) for i in sim.ismg.mo_deliveries[record.id]]
+        return answer
 
     @app.get("/api/mt")
     async def get_mt(
@@ -165,6 +193,39 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
             raise HTTPException(404, f"no open bind {bind_id}")
         return session
 
+    @app.get("/api/cmpp")
+    async def cmpp_view() -> dict[str, Any]:
+        return sim.ismg.view()
+
+    @app.patch("/api/cmpp/faults")
+    async def cmpp_faults(body: CmppFaultsIn) -> dict[str, Any]:
+        for name, value in body.model_dump(exclude_none=True).items():
+            setattr(sim.ismg.faults, name, value)
+        return sim.ismg.view()
+
+    @app.post("/api/cmpp/links/{link_id}/drop")
+    async def cmpp_drop(link_id: str) -> dict[str, Any]:
+        link = sim.ismg.links.get(link_id)
+        if link is None:
+            raise HTTPException(404, f"no open CMPP link {link_id}")
+        link.close()
+        return link.view()
+
+    @app.post("/api/cmpp/links/{link_id}/terminate")
+    async def cmpp_terminate(link_id: str) -> dict[str, Any]:
+        if link_id not in sim.ismg.links:
+            raise HTTPException(404, f"no open CMPP link {link_id}")
+        sim.ismg.terminate(link_id)
+        return sim.ismg.links[link_id].view()
+
+    @app.post("/api/cmpp/links/{link_id}/raw")
+    async def cmpp_raw(link_id: str, body: RawIn) -> dict[str, Any]:
+        """Write these bytes on the link as they are (a malformed PDU, say)."""
+        if link_id not in sim.ismg.links:
+            raise HTTPException(404, f"no open CMPP link {link_id}")
+        sim.ismg.raw(link_id, bytes.fromhex(body.hex))
+        return {"written": len(body.hex) // 2}
+
     @app.get("/api/stats")
     async def stats() -> dict[str, Any]:
         return sim.stats()
@@ -235,7 +296,8 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
 
     @app.get("/api/health")
     async def health() -> dict[str, Any]:
-        return {"ok": True, "smpp_port": sim.smpp_port, "time": time.time()}
+        return {"ok": True, "smpp_port": sim.smpp_port, "cmpp_port": sim.cmpp_port,
+                "time": time.time()}  # fmt: skip
 
     @app.get("/")
     async def index() -> FileResponse:

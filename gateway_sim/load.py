@@ -71,7 +71,9 @@ async def run_load(
     first_number: int = 13900000000,
     seed: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    protocol: str = "smpp",
 ) -> LoadReport:
+    """`protocol` is how the handsets' MOs reach the service: `smpp` or `cmpp`."""
     if rate <= 0 or count <= 0 or numbers <= 0:
         raise ValueError("rate, count and numbers must be positive")
     mix = mix or DEFAULT_MIX
@@ -91,6 +93,7 @@ async def run_load(
         keepalive_expiry=2.0,
     )  # fmt: skip
     posting = asyncio.Semaphore(MO_CONNECTIONS)
+    over = {} if protocol == "smpp" else {"protocol": protocol}
 
     async with (
         httpx.AsyncClient(
@@ -143,7 +146,8 @@ async def run_load(
                 try:
                     async with posting:
                         r = await client.post(
-                            "/api/mo", json={"from": number, "to": item.to, "text": item.text}
+                            "/api/mo",
+                            json={"from": number, "to": item.to, "text": item.text, **over},
                         )
                     if r.status_code != 200:
                         raise RuntimeError(f"POST /api/mo {r.status_code}: {r.text[:200]}")

@@ -18,6 +18,7 @@ from typing import Any
 
 import uvicorn
 
+from gateway_sim.cmpp.ismg import Ismg
 from gateway_sim.control_api import build_app
 from gateway_sim.scenario import Scenario
 from gateway_sim.smsc import Smsc
@@ -37,6 +38,8 @@ class Simulator:
         http_host: str = "127.0.0.1",
         http_port: int = 8700,
         control_token: str | None = None,
+        cmpp_port: int | None = None,
+        cmpp_accounts: dict[str, str] | None = None,
     ) -> None:
         self.scenario = scenario or Scenario()
         self.host = host
@@ -46,6 +49,9 @@ class Simulator:
         self.traffic = TrafficLog()
         self.smsc = Smsc(self.scenario, self.traffic)
         self.ussd = UssdCenter(self.smsc, self.traffic)
+        #: The CMPP ISMG, listening only when a port is given (0 picks a free one).
+        self.cmpp_port = cmpp_port
+        self.ismg = Ismg(self.traffic, cmpp_accounts)
         self.app = build_app(self, control_token)
         self._http: uvicorn.Server | None = None
         self.started_at = time.time()
@@ -94,6 +100,9 @@ class Simulator:
 
     async def start(self, http_socket: socket.socket | None = None) -> None:
         self.smpp_port = await self.smsc.start(self.host, self.smpp_port)
+        if self.cmpp_port is not None:
+            self.cmpp_port = await self.ismg.start(self.host, self.cmpp_port)
+            log.info("CMPP ISMG on %s:%d", self.host, self.cmpp_port)
         if http_socket is None:
             http_socket = bind_socket(self.http_host, self.http_port)
         self.http_port = http_socket.getsockname()[1]
@@ -121,6 +130,7 @@ class Simulator:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(self._http_task, 5)
         await self.smsc.stop()
+        await self.ismg.stop()
 
     async def run(self) -> None:
         await self.start()
@@ -153,9 +163,16 @@ class SimulatorThread:
         smpp_port: int = 0,
         http_port: int = 0,
         control_token: str | None = None,
+        cmpp_port: int | None = None,
+        cmpp_accounts: dict[str, str] | None = None,
     ) -> None:
         self.sim = Simulator(
-            scenario, smpp_port=smpp_port, http_port=http_port, control_token=control_token
+            scenario,
+            smpp_port=smpp_port,
+            http_port=http_port,
+            control_token=control_token,
+            cmpp_port=cmpp_port,
+            cmpp_accounts=cmpp_accounts,
         )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._main, name="gateway-sim", daemon=True)
@@ -165,6 +182,10 @@ class SimulatorThread:
     @property
     def smpp_port(self) -> int:
         return self.sim.smpp_port
+
+    @property
+    def cmpp_port(self) -> int | None:
+        return self.sim.cmpp_port
 
     @property
     def http_url(self) -> str:

@@ -56,7 +56,7 @@ class ReferenceSize(StrEnum):
 
 def _part_limit(data_coding: int, reference: ReferenceSize) -> int:
     """Characters (septets or UTF-16 units) per part of a concatenated message."""
-    gsm = data_coding == GSM7
+    gsm = data_coding in (GSM7, IA5)
     if reference is ReferenceSize.BITS16:
         return 152 if gsm else 66
     return 153 if gsm else 67
@@ -133,12 +133,14 @@ def _decode_ucs2(data: bytes) -> str:
 
 
 def _char_cost(ch: str, data_coding: int) -> int:
-    if data_coding == GSM7:
+    if data_coding in (GSM7, IA5):  # ASCII goes on air as GSM 7-bit: the same costs
         return 1 if ch in _BASIC_CODE else 2
     return 2 if ord(ch) > 0xFFFF else 1
 
 
 def _encode(text: str, data_coding: int) -> bytes:
+    if data_coding == IA5:
+        return text.encode("ascii")
     return encode_gsm7(text) if data_coding == GSM7 else text.encode("utf-16-be")
 
 
@@ -165,14 +167,25 @@ def length(text: str) -> int:
     return sum(_char_cost(ch, data_coding) for ch in text)
 
 
-def split(text: str, reference: ReferenceSize = ReferenceSize.BITS8) -> EncodedText:
+def fits_ascii(text: str) -> bool:
+    """ASCII that the SMSC can carry as GSM 7-bit (CMPP's Msg_Fmt 0): no ` and no controls
+    but CR and LF."""
+    return text.isascii() and fits_gsm7(text)
+
+
+def split(
+    text: str, reference: ReferenceSize = ReferenceSize.BITS8, data_coding: int | None = None
+) -> EncodedText:
     """Encode the text and cut it into parts no wider than the part limit.
+
+    `data_coding` is chosen by the text (`coding_for`) unless given: IA5 (ASCII
+    octets, GSM 7-bit lengths) for CMPP's Msg_Fmt 0 when `fits_ascii`, or UCS2.
 
     Characters are never cut: an extension character (2 septets) or an astral
     character (a surrogate pair, 2 units) moves whole to the next part.
     """
-    data_coding = coding_for(text)
-    single = SINGLE_SEPTETS if data_coding == GSM7 else SINGLE_UCS2_UNITS
+    data_coding = coding_for(text) if data_coding is None else data_coding
+    single = SINGLE_SEPTETS if data_coding in (GSM7, IA5) else SINGLE_UCS2_UNITS
     costs = [_char_cost(ch, data_coding) for ch in text]
     whole = _encode(text, data_coding)
     if sum(costs) <= single:

@@ -1,4 +1,10 @@
-"""The outbox sender: claims queued `smpp` replies and submits them through the binds.
+"""The outbox sender: claims queued replies of one transport and submits them through its links.
+
+The transport is a `ReplyCodec` (`SmppReplies` for `smpp`, `CmppReplies` for
+`cmpp`): it names the channel, turns a reply into the wire parts of a link and
+says what each submit status means. The loop, claims, retries and marks are
+the same for all. Statuses below are SMPP's; CMPP's are alike (Result 8 is
+flow control).
 
 Claims are short transactions of up to `outbox_batch_size` rows, never more
 than the binds' windows can carry; sending happens outside any transaction.
@@ -26,13 +32,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
-from app.domain import sms_coding
-from app.domain.sms_coding import EncodedText, ReferenceSize
 from app.gateways.batches import Batches
-from app.gateways.smpp.esme import EsmeConnection, NotBound
-from app.gateways.smpp.status_codes import Verdict, describe, verdict
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
+from app.gateways.links.supervision import NotBound
+from app.gateways.links.window import ResponseTimeout, WindowClosed
+from app.gateways.smpp.replies import SmppReplies
 from app.gateways.unsettled import UnsettledReplies
+from app.gateways.verdicts import Verdict
 from app.services.inbound import OutboxClaim
 from app.services.outbox import (
     ClaimedReply,
@@ -44,28 +49,46 @@ from app.services.outbox import (
     schedule_retry,
     still_to_send,
 )
-from app.settings import Settings, SmppBind
+from app.settings import Settings
 from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.outbox")
 
-CHANNEL = "smpp"
 #: Resends of one part after ESME_RTHROTTLED / ESME_RMSGQFUL before the reply is requeued.
 THROTTLED_RESENDS = 5
 #: The most claimed replies held at once (each waits on a thread of the pool).
 MAX_IN_HAND = 32
 #: The most replies marked sent in one transaction.
 MARK_BATCH = 100
-UDHI = 0x40
 
 
 class Transmitters(Protocol):
+    """A transport's links. A link has `config.name` and `submit(part)` giving an
+    outcome with `status` and `message_id`; `submit` raises NotBound (not sent),
+    WindowClosed or ResponseTimeout (sent, outcome unknown)."""
+
     @property
     def any_transmitter(self) -> bool: ...
 
-    def transmitter(self) -> EsmeConnection | None: ...
+    def transmitter(self) -> Any: ...
 
     def window_capacity(self) -> int: ...
+
+
+class ReplyCodec(Protocol):
+    """A transport's side of sending replies."""
+
+    channel: str
+
+    def prepare(self, reply: ClaimedReply) -> Any:
+        """The reply encoded once (alphabet, parts), whatever link carries it."""
+
+    def parts(self, reply: ClaimedReply, prepared: Any, link: Any) -> list[Any]:
+        """What `link.submit` takes for each part."""
+
+    def verdict(self, status: int) -> Verdict: ...
+
+    def describe(self, status: int) -> str: ...
 
 
 def retry_delay(attempts: int, base: float = 2.0, rng: random.Random | None = None) -> float:
@@ -94,50 +117,6 @@ def retry_later(
     return state
 
 
-def submit_fields(
-    reply: ClaimedReply, plan: EncodedText, mode: str, config: SmppBind, registered: int
-) -> list[dict[str, Any]]:
-    """submit_sm fields of each part of a reply, long-message mode applied."""
-    base: dict[str, Any] = {
-        "service_type": "",
-        "source_addr_ton": config.source_addr_ton,
-        "source_addr_npi": config.source_addr_npi,
-        "source_addr": reply.sender,
-        "dest_addr_ton": config.dest_addr_ton,
-        "dest_addr_npi": config.dest_addr_npi,
-        "destination_addr": reply.msisdn,
-        "esm_class": 0,
-        "registered_delivery": registered,
-        "data_coding": plan.data_coding,
-    }
-    if not plan.concatenated:
-        return [{**base, "short_message": plan.whole}]
-    if mode == "payload":
-        return [{**base, "short_message": None, "message_payload": plan.whole}]
-    total = len(plan.parts)
-    if mode == "sar":
-        return [
-            {
-                **base,
-                "short_message": part,
-                "sar_msg_ref_num": reply.id & 0xFFFF,
-                "sar_total_segments": total,
-                "sar_segment_seqnum": number,
-            }
-            for number, part in enumerate(plan.parts, start=1)
-        ]
-    size = ReferenceSize.BITS16 if mode == "udh16" else ReferenceSize.BITS8
-    # The row id as reference: stable across resends of the same reply.
-    return [
-        {
-            **base,
-            "esm_class": UDHI,
-            "short_message": sms_coding.concatenation_header(reply.id, total, number, size) + part,
-        }
-        for number, part in enumerate(plan.parts, start=1)
-    ]
-
-
 class OutboxSender:
     def __init__(
         self,
@@ -145,8 +124,11 @@ class OutboxSender:
         transmitters: Transmitters,
         settings: Settings,
         worker: str | None = None,
+        replies: ReplyCodec | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.replies: ReplyCodec = replies or SmppReplies(settings)
+        self.channel = self.replies.channel
         self.transmitters = transmitters
         self.settings = settings
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -205,7 +187,7 @@ class OutboxSender:
                 return None  # stopping: leave them queued for the next start, unclaimed
         if not self.transmitters.any_transmitter:
             return None
-        return OutboxClaim(CHANNEL, self.worker, self.settings.outbox_claim_lease)
+        return OutboxClaim(self.channel, self.worker, self.settings.outbox_claim_lease)
 
     def take(self, replies: list[ClaimedReply]) -> None:
         """Send replies claimed for this sender when they were written."""
@@ -232,7 +214,7 @@ class OutboxSender:
             self._behind = True
             return 0
         replies = claim_replies(
-            self.uow_factory, CHANNEL, self.worker, room, self.settings.outbox_claim_lease
+            self.uow_factory, self.channel, self.worker, room, self.settings.outbox_claim_lease
         )
         self._behind = len(replies) == room  # a full claim: more may be waiting
         self.counters["claimed"] += len(replies)
@@ -272,9 +254,8 @@ class OutboxSender:
     def _send_parts(self, reply: ClaimedReply) -> bool:
         """Submit every part; True once the reply is queued to be marked sent (it
         stays unsettled until that commits)."""
-        plan = sms_coding.split(reply.text, self._reference_size())
-        registered = self.settings.smpp_registered_delivery
-        mode = self.settings.smpp_long_messages
+        codec = self.replies
+        prepared = codec.prepare(reply)
         sent: list[SentPart] = []
         part_count: int | None = None
         index = 0
@@ -284,7 +265,7 @@ class OutboxSender:
             if connection is None:
                 self._retry(reply, "no bound transmitter", None, delay=1.0)
                 return False
-            fields = submit_fields(reply, plan, mode, connection.config, registered)
+            fields = codec.parts(reply, prepared, connection)
             part_count = len(fields)
             try:
                 outcome = connection.submit(fields[index])
@@ -294,30 +275,29 @@ class OutboxSender:
             except (WindowClosed, ResponseTimeout) as error:
                 self._retry(reply, f"outcome unknown: {error}", None)
                 return False
-            result = verdict(outcome.status)
+            result = codec.verdict(outcome.status)
             if result is Verdict.OK:
                 sent.append(SentPart(connection.config.name, outcome.message_id))
                 index += 1
                 throttled = 0
                 continue
             if result is Verdict.THROTTLED and throttled < THROTTLED_RESENDS:
-                throttled += 1  # the bind is paused now; this part goes again first
+                throttled += 1  # the link is paused now; this part goes again first
                 continue
+            described = codec.describe(outcome.status)
             if result is Verdict.PERMANENT:
                 self.counters["failed"] += 1
-                log.warning(
-                    "reply %d to %s failed: %s", reply.id, reply.msisdn, describe(outcome.status)
-                )
-                mark_failed(self.uow_factory, reply.id, describe(outcome.status), outcome.status)
+                log.warning("reply %d to %s failed: %s", reply.id, reply.msisdn, described)
+                mark_failed(self.uow_factory, reply.id, described, outcome.status)
                 return False
-            self._retry(reply, describe(outcome.status), outcome.status)
+            self._retry(reply, described, outcome.status)
             return False
         self._marks.put((reply.id, sent))
         self.counters["sent"] += 1
         # The text stays out of the log: replies may quote a birthday or a name.
         log.info(
-            "reply %d to %s sent in %d part(s) dc=%d, %d chars, ids=%s",
-            reply.id, reply.msisdn, len(sent), plan.data_coding, len(reply.text),
+            "reply %d to %s sent by %s in %d part(s), %d chars, ids=%s",
+            reply.id, reply.msisdn, self.channel, len(sent), len(reply.text),
             ",".join(p.message_id for p in sent),
         )  # fmt: skip
         return True
@@ -347,10 +327,3 @@ class OutboxSender:
     ) -> None:
         self.counters["retried"] += 1
         retry_later(self.uow_factory, self.settings, reply, error, status, delay)
-
-    def _reference_size(self) -> ReferenceSize:
-        return (
-            ReferenceSize.BITS16
-            if self.settings.smpp_long_messages == "udh16"
-            else ReferenceSize.BITS8
-        )

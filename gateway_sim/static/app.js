@@ -73,12 +73,25 @@ async function refresh() {
   }
 }
 
+// Each handset keeps its own way in (SMPP bind or CMPP link), remembered in this browser.
+function protocolKey() {
+  return "gateway-sim:protocol:" + $("msisdn").value.trim();
+}
+function loadProtocol() {
+  $("protocol").value = localStorage.getItem(protocolKey()) || "smpp";
+}
+$("protocol").addEventListener("change", () => localStorage.setItem(protocolKey(), $("protocol").value));
+$("msisdn").addEventListener("change", loadProtocol);
+loadProtocol();
+
 $("compose").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   $("error").textContent = "";
   const text = $("text").value;
   try {
-    await api("POST", "/api/mo", { from: $("msisdn").value.trim(), to: $("to").value.trim(), text });
+    const body = { from: $("msisdn").value.trim(), to: $("to").value.trim(), text };
+    if ($("protocol").value === "cmpp") body.protocol = "cmpp";
+    await api("POST", "/api/mo", body);
     $("text").value = "";
     await refresh();
   } catch (err) {

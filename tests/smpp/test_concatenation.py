@@ -1,8 +1,8 @@
-"""Reassembly of long MO (app/gateways/smpp/concatenation.py)."""
+"""Reassembly of long MO (app/gateways/links/concatenation.py)."""
 
 from __future__ import annotations
 
-from app.gateways.smpp.concatenation import (
+from app.gateways.links.concatenation import (
     PartInfo,
     Reassembler,
     part_info_from_sar,

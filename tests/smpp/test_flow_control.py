@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from app.gateways.smpp.backoff import rebind_delay
+from app.gateways.links.backoff import rebind_delay
+from app.gateways.links.throttle import TokenBucket
+from app.gateways.links.window import Window, WindowClosed
 from app.gateways.smpp.status_codes import Verdict, verdict
-from app.gateways.smpp.throttle import TokenBucket
-from app.gateways.smpp.window import Window, WindowClosed
 
 
 def test_window_counts_only_counted_requests() -> None:

@@ -15,8 +15,8 @@ import pytest
 from pydantic import SecretStr
 from smpplib import smpp
 
+from app.gateways.links.window import WindowClosed
 from app.gateways.smpp.esme import BindState, EsmeConnection, NotBound
-from app.gateways.smpp.window import WindowClosed
 from app.settings import SmppBind
 from tests.smpp.fake_smsc import FakeSmsc, wait_for
 

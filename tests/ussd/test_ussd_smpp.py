@@ -18,8 +18,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from app.domain.sms_coding import decode
+from app.gateways.links.concatenation import part_info_from_udh, split_udh
 from app.gateways.outbox_sender import OutboxSender
-from app.gateways.smpp.concatenation import part_info_from_udh, split_udh
 from app.gateways.smpp.gateway import SmppGateway
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime

@@ -21,8 +21,7 @@ from smpplib.pdu import PDU
 from app.domain import sms_coding
 from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, submitted_id
 from app.gateways.batches import Batches
-from app.gateways.smpp import pdus
-from app.gateways.smpp.concatenation import (
+from app.gateways.links.concatenation import (
     UDHI,
     Assembled,
     PartInfo,
@@ -31,6 +30,7 @@ from app.gateways.smpp.concatenation import (
     part_info_from_udh,
     split_udh,
 )
+from app.gateways.smpp import pdus
 from app.gateways.smpp.dedupe import MoDedupe
 from app.gateways.smpp.ussd import UssdDialogues
 from app.services.answers import ReplyContext
@@ -65,6 +65,9 @@ class PendingMo:
     payload: bytes
     user_reference: Any
     assembled: tuple[str, ...] | None = None
+    #: The gateway's own id for the message (CMPP's Msg_Id); SMPP has none and the
+    #: dedupe makes one (`dedupe.py`).
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +109,14 @@ class Deliveries:
         ussd: UssdDialogues | None = None,
         receipt_ids: Mapping[str, str] | None = None,
         max_chars: int | None = None,
+        channel: str = CHANNEL,
     ) -> None:
         self.uow_factory = uow_factory
         #: The longest MO text kept (`max_mo_chars`); past it, an MO is cut, not refused.
         self.max_chars = max_chars
+        #: The transport MOs came in on and replies leave by: `smpp`, or `cmpp` when
+        #: the CMPP gateway (`app/gateways/cmpp/deliveries.py`) acts through this.
+        self.channel = channel
         #: Each bind's receipt id convention (`SmppBind.receipt_ids`).
         self.receipt_ids = dict(receipt_ids or {})
         self.context = context
@@ -158,14 +165,14 @@ class Deliveries:
             else:
                 receipts.append((index, bind, sorted_out))
         if mos:
-            acted = self._act([m for _, m in mos], self.claim())
+            acted = self.act([m for _, m in mos], self.claim())
             for (index, _), result in zip(mos, acted, strict=True):
                 handled[index] = result
             if on_mos_committed is not None:
                 on_mos_committed([(i, r) for (i, _), r in zip(mos, acted, strict=True)])
         if receipts:
             for index, status in zip(
-                (i for i, _, _ in receipts), self._record_receipts(receipts), strict=True
+                (i for i, _, _ in receipts), self.record_receipts(receipts), strict=True
             ):
                 handled[index] = Handled(status)
         assert all(h is not None for h in handled)
@@ -217,7 +224,7 @@ class Deliveries:
         convention = self.receipt_ids.get(bind, "same")
         return replace(receipt, message_id=submitted_id(receipt.message_id, convention))
 
-    def _record_receipts(self, receipts: Sequence[tuple[int, str, Receipt]]) -> list[int]:
+    def record_receipts(self, receipts: Sequence[tuple[int, str, Receipt]]) -> list[int]:
         """Write the receipts; each one's deliver_sm_resp status."""
         try:
             matched = record_receipts(self.uow_factory, [r for _, _, r in receipts])
@@ -281,11 +288,11 @@ class Deliveries:
         log.warning("%s: long MO from %s incomplete after TTL; answering its parts", bind, source)
         pending = PendingMo(bind, source, destination, partial.data_coding, partial.payload, None)
         # Not from a deliver_sm batch, so nobody hands its reply over: the poll sends it.
-        [handled] = self._act([pending], claim=None)
+        [handled] = self.act([pending], claim=None)
         # No deliver_sm_resp belongs to it: count it as answered, so a late part is a new message.
         self.answered(handled, handled.status == pdus.ROK, lambda: None)
 
-    def _act(self, pending: Sequence[PendingMo], claim: OutboxClaim | None) -> list[Handled]:
+    def act(self, pending: Sequence[PendingMo], claim: OutboxClaim | None) -> list[Handled]:
         """Hand the MOs to `handle_inbound_many` in one transaction, their replies
         claimed by `claim`; each one's status."""
         handled: list[Handled | None] = [None] * len(pending)
@@ -310,17 +317,22 @@ class Deliveries:
                     mo.bind, msisdn, len(text), self.max_chars,
                 )  # fmt: skip
                 text = text[: self.max_chars]
-            key, remembered = self.dedupe.identify(digest)
             now = utc_now()
-            look_back = None if remembered else now - timedelta(seconds=self.dedupe.window)
+            content: ContentKey | None = None
+            if mo.message_id is not None:  # the gateway's own id (CMPP's Msg_Id) is the key
+                key = mo.message_id
+            else:
+                key, remembered = self.dedupe.identify(digest)
+                look_back = None if remembered else now - timedelta(seconds=self.dedupe.window)
+                content = ContentKey(digest, look_back)
             message = InboundMessage(
-                gateway=f"smpp:{mo.bind}",
+                gateway=f"{self.channel}:{mo.bind}",
                 message_id=key,
                 msisdn=msisdn,
                 short_code=self.context.short_code,  # never the MO's destination_addr
                 text=text,
                 received_at=now,
-                content=ContentKey(digest, look_back),
+                content=content,
             )
             messages.append((index, message, mo))
         if messages:
@@ -329,7 +341,8 @@ class Deliveries:
                     self.uow_factory,
                     [m for _, m, _ in messages],
                     self.context,
-                    CHANNEL,
+                    self.channel,
+                    sms_channel=self.channel,
                     claim=claim,
                 )
             except Exception as error:

@@ -10,10 +10,6 @@ with the unbind's own sequence number before closing.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,17 +17,15 @@ from typing import Any
 
 from smpplib.pdu import PDU
 
+from app.gateways.links.supervision import NotBound, SupervisedLink
+from app.gateways.links.window import ResponseTimeout
 from app.gateways.smpp import status_codes
-from app.gateways.smpp.backoff import rebind_delay
 from app.gateways.smpp.session import Session
-from app.gateways.smpp.throttle import TokenBucket
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
 from app.settings import SmppBind
 
-log = logging.getLogger("smshall.smpp.esme")
+__all__ = ["BindState", "EsmeConnection", "NotBound", "SubmitOutcome"]
 
-#: A session that lived this long counts as healthy: the next rebind starts from the base delay.
-STABLE_AFTER = 30.0
+log = logging.getLogger("smshall.smpp.esme")
 
 
 class BindState(StrEnum):
@@ -44,10 +38,6 @@ class BindState(StrEnum):
     STOPPED = "stopped"
 
 
-class NotBound(Exception):
-    """No usable session right now; the message is tried again later."""
-
-
 BIND_COMMANDS = {"trx": "bind_transceiver", "tx": "bind_transmitter", "rx": "bind_receiver"}
 
 
@@ -58,25 +48,28 @@ class SubmitOutcome:
     nack: bool = False
 
 
-class EsmeConnection:
+class EsmeConnection(SupervisedLink):
+    kind = "bind"
+
     def __init__(
         self,
         config: SmppBind,
         role: str,
         on_request: Callable[[EsmeConnection, Session, PDU], None],
     ) -> None:
+        name = config.name if config.mode == "trx" else f"{config.name}/{role}"
+        super().__init__(
+            name,
+            f"smpp-{name}",
+            (config.reconnect_base, config.reconnect_max),
+            (BindState.IDLE, BindState.WAITING, BindState.STOPPED),
+            config.tps,
+            config.response_timeout,
+        )
         self.config = config
         self.role = role  # trx, tx or rx
-        self.name = config.name if config.mode == "trx" else f"{config.name}/{role}"
         self.on_request = on_request
-        self.state = BindState.IDLE
         self.session: Session | None = None
-        self.counters: Counter[str] = Counter()
-        self.last_error = ""
-        self.bound_since: float | None = None
-        self.bucket = TokenBucket(config.tps)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"smpp-{self.name}", daemon=True)
 
     @property
     def can_transmit(self) -> bool:
@@ -87,50 +80,10 @@ class EsmeConnection:
         session = self.session
         return self.state is BindState.BOUND and session is not None and not session.closed.is_set()
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
-
-    def _set_state(self, state: BindState) -> None:
-        if state is not self.state:
-            log.info("bind %s: %s -> %s", self.name, self.state, state)
-        self.state = state
-
-    # -- lifecycle ----------------------------------------------------------------
-
-    def _run(self) -> None:
-        attempt = 0
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                self._connect_and_serve()
-            except Exception as error:  # a bind must outlive any failure
-                self.last_error = str(error) or type(error).__name__
-                self.counters["failures"] += 1
-                log.warning("bind %s: %s", self.name, self.last_error)
-            finally:
-                if self.session is not None:
-                    self.session.close(self.last_error or "session ended")
-                self.session = None
-                self.bound_since = None
-            if self._stop.is_set():
-                break
-            attempt = 0 if time.monotonic() - started > STABLE_AFTER else attempt + 1
-            delay = rebind_delay(attempt, self.config.reconnect_base, self.config.reconnect_max)
-            self._set_state(BindState.WAITING)
-            log.info("bind %s: rebinding in %.2fs (attempt %d)", self.name, delay, attempt)
-            self._stop.wait(delay)
-        self._set_state(BindState.STOPPED)
-
     def _connect_and_serve(self) -> None:
         config = self.config
         self._set_state(BindState.CONNECTING)
-        self.counters["connects"] += 1
-        sock = socket.create_connection((config.host, config.port), timeout=config.response_timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = self._open(config.host, config.port, config.response_timeout)
         session = Session(sock, self.name, config.window, self._on_request, self._count)
         self.session = session
         session.start()
@@ -149,47 +102,25 @@ class EsmeConnection:
         if response.command == "generic_nack" or response.status != 0:
             self.counters["bind_refused"] += 1
             raise ConnectionError(f"bind refused: {status_codes.describe(response.status)}")
-        self.counters["binds"] += 1
-        self.last_error = ""
-        self.bound_since = time.time()
-        self._set_state(BindState.BOUND)
-        self._keep_alive(session)
-        if self._stop.is_set() and not session.closed.is_set():
+        self._up(BindState.BOUND, "binds")
+        self._enquire_link(session)
+        if self._session_ended(session, session.unbound_by_peer, "unbound by SMSC"):
             self._unbind(session)
-        elif session.unbound_by_peer:
-            self.counters["unbound_by_smsc"] += 1
-            self.last_error = "unbound by SMSC"
-        else:
-            self.counters["disconnects"] += 1
-            self.last_error = session.close_reason
 
-    def _keep_alive(self, session: Session) -> None:
+    def _enquire_link(self, session: Session) -> None:
         """enquire_link after `enquire_link_interval` of silence; no answer = dead link."""
         config = self.config
-        while not self._stop.is_set() and not session.closed.is_set():
-            idle = time.monotonic() - session.last_received
-            if idle >= config.enquire_link_interval:
-                self.counters["enquire_link_sent"] += 1
-                try:
-                    session.request("enquire_link", timeout=config.response_timeout)
-                except (ResponseTimeout, WindowClosed) as error:
-                    session.close(f"enquire_link unanswered: {error}")
-                    return
-                continue
-            wait = min(config.enquire_link_interval - idle, 0.2)
-            self._stop.wait(max(wait, 0.01))
+
+        def probe() -> None:
+            self.counters["enquire_link_sent"] += 1
+            session.request("enquire_link", timeout=config.response_timeout)
+
+        self._keep_alive(session, config.enquire_link_interval, 1, probe, "enquire_link")
 
     def _unbind(self, session: Session) -> None:
         self._set_state(BindState.UNBINDING)
-        deadline = time.monotonic() + self.config.response_timeout
-        while session.window.outstanding and time.monotonic() < deadline:
-            time.sleep(0.02)  # let responses to submits already sent arrive first
-        try:
-            session.request("unbind", timeout=self.config.response_timeout)
-            log.info("bind %s: unbound", self.name)
-        except (ResponseTimeout, WindowClosed) as error:
-            log.warning("bind %s: no unbind_resp: %s", self.name, error)
-        session.close("unbound")
+        timeout = self.config.response_timeout
+        self._log_out(session, lambda: session.request("unbind", timeout=timeout), "unbound")
 
     def _on_request(self, session: Session, pdu: PDU) -> None:
         self.on_request(self, session, pdu)
@@ -205,11 +136,7 @@ class EsmeConnection:
         Raises NotBound (no session, no slot in time) or WindowClosed /
         ResponseTimeout (sent, outcome unknown).
         """
-        session = self.session
-        if session is None or not self.bound:
-            raise NotBound(self.name)
-        if not self.bucket.take(self.config.response_timeout):
-            raise NotBound(f"{self.name}: throttled")
+        session: Session = self._paced_session(self.config.response_timeout)
         self.counters["submit_sm"] += 1
         try:
             response = session.request(
@@ -240,7 +167,7 @@ class EsmeConnection:
             "port": self.config.port,
             "system_id": self.config.system_id,
             "state": str(self.state),
-            "bound_since": self.bound_since,
+            "bound_since": self.up_since,
             "window": self.config.window,
             "outstanding": session.window.outstanding if session else 0,
             "tps": self.config.tps,

@@ -23,7 +23,7 @@ class BadLength(Exception):
         self.sequence = sequence
 
 
-def _read_exactly(sock: socket.socket, size: int) -> bytes:
+def read_exactly(sock: socket.socket, size: int) -> bytes:
     chunks: list[bytes] = []
     remaining = size
     while remaining:
@@ -40,7 +40,7 @@ def _read_exactly(sock: socket.socket, size: int) -> bytes:
 
 def read_frame(sock: socket.socket) -> bytes:
     """One PDU (header included). Raises `BadLength` or `ConnectionClosed`."""
-    prefix = _read_exactly(sock, 4)
+    prefix = read_exactly(sock, 4)
     (length,) = struct.unpack(">L", prefix)
     if length < MIN_LENGTH or length > MAX_LENGTH:
         # Read what is there of the header for the sequence number to echo.
@@ -51,4 +51,4 @@ def read_frame(sock: socket.socket) -> bytes:
             rest = b""
         sequence = struct.unpack(">L", rest[8:12])[0] if len(rest) >= 12 else 0
         raise BadLength(length, sequence)
-    return prefix + _read_exactly(sock, length - 4)
+    return prefix + read_exactly(sock, length - 4)

@@ -8,21 +8,18 @@ transaction and its receipts in another, then every deliver_sm_resp goes out.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from smpplib.pdu import PDU
 
-from app.gateways.batches import Batches, writers_for
+from app.gateways.links.gateway import LinkGateway
+from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.smpp.deliveries import Deliveries, Handled
 from app.gateways.smpp.esme import EsmeConnection, NotBound
 from app.gateways.smpp.session import Session
 from app.gateways.smpp.ussd import UssdDialogues
-from app.gateways.smpp.window import ResponseTimeout, WindowClosed
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 from app.settings import SmppBind
@@ -33,9 +30,6 @@ ROLES = {"trx": ("trx",), "rx+tx": ("rx", "tx"), "tx": ("tx",), "rx": ("rx",)}
 #: Seconds between counter lines in the log.
 COUNTERS_EVERY = 60
 RESPONSES = {"deliver_sm": "deliver_sm_resp", "data_sm": "data_sm_resp"}
-#: The most deliver_sm one batch (one transaction) takes; the workers writing them
-#: are `inbound_writers` (one on SQLite, see `writers_for`).
-MO_BATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +40,7 @@ class Arrival:
     response: str
 
 
-class SmppGateway:
+class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
     def __init__(self, runtime: Runtime, binds: list[SmppBind] | None = None) -> None:
         settings = runtime.settings
         self.deliveries = Deliveries(
@@ -64,59 +58,35 @@ class SmppGateway:
             {b.name: b.receipt_ids for b in (settings.smpp_binds if binds is None else binds)},
             settings.max_mo_chars,
         )
-        self.connections: list[EsmeConnection] = []
-        for config in settings.smpp_binds if binds is None else binds:
-            for role in ROLES[config.mode]:
-                self.connections.append(EsmeConnection(config, role, self._on_request))
-        self._arrivals: Batches[Arrival] = Batches(
-            self._deliver,
-            workers=writers_for(runtime.engine.dialect.name, settings.inbound_writers),
-            size=MO_BATCH,
-            name="smpp-mo",
-        )
-        #: Called after a batch of MOs committed: their replies wait in the outbox,
-        #: or were claimed for this process's sender as they were written.
-        self.on_replies_queued: Callable[[], None] = lambda: None
-        self.on_replies_claimed: Callable[[list[ClaimedReply]], None] = lambda replies: None
-        self._round_robin = itertools.count()
-        self._stop = threading.Event()
-        self._housekeeping = threading.Thread(target=self._tick, name="smpp-tick", daemon=True)
+        connections = [
+            EsmeConnection(config, role, self._on_request)
+            for config in (settings.smpp_binds if binds is None else binds)
+            for role in ROLES[config.mode]
+        ]
+        super().__init__(runtime, "smpp", connections)
 
     def start(self) -> None:
         self.deliveries.start()
-        self._arrivals.start()
-        for connection in self.connections:
-            connection.start()
-        self._housekeeping.start()
+        super().start()
 
     def stop(self) -> None:
-        self._stop.set()
-        for connection in self.connections:
-            connection._stop.set()  # all unbind in parallel, then wait for each
-        for connection in self.connections:
-            connection.stop()
-        self._arrivals.stop()
+        super().stop()
         self.deliveries.stop()  # after the last deliver_sm_resp
-        if self._housekeeping.is_alive():
-            self._housekeeping.join(2.0)
 
-    def _tick(self) -> None:
-        ticks = 0
-        while not self._stop.wait(1.0):
-            ticks += 1
-            try:
-                self.deliveries.expire_parts()
-                if self.deliveries.ussd is not None:
-                    self.deliveries.ussd.expire()
-            except Exception:
-                log.exception("expiring long MO parts or USSD dialogues failed")
-            if ticks % COUNTERS_EVERY == 0:
-                for connection in self.connections:
-                    view = connection.view()
-                    log.info(
-                        "bind %s: %s, %d outstanding, counters %s",
-                        view["name"], view["state"], view["outstanding"], view["counters"],
-                    )  # fmt: skip
+    def _housekeep(self, ticks: int) -> None:
+        try:
+            self.deliveries.expire_parts()
+            if self.deliveries.ussd is not None:
+                self.deliveries.ussd.expire()
+        except Exception:
+            log.exception("expiring long MO parts or USSD dialogues failed")
+        if ticks % COUNTERS_EVERY == 0:
+            for connection in self.connections:
+                view = connection.view()
+                log.info(
+                    "bind %s: %s, %d outstanding, counters %s",
+                    view["name"], view["state"], view["outstanding"], view["counters"],
+                )  # fmt: skip
 
     # -- traffic from the SMSC ----------------------------------------------------
 
@@ -173,10 +143,7 @@ class SmppGateway:
                 queued = queued or (handled.key is not None and not handled.claimed)
             if handled.ussd_reply is not None and ok:
                 self._send_ussd(connection, handled.ussd_reply)
-        if claimed:
-            self.on_replies_claimed(claimed)
-        if queued:
-            self.on_replies_queued()
+        self._hand_over(claimed, queued)
 
     def _send_ussd(self, connection: EsmeConnection, fields: dict[str, Any]) -> None:
         """A USSD screen goes straight back on the bind of its dialogue (its
@@ -196,26 +163,3 @@ class SmppGateway:
             return
         if outcome.status != 0:
             log.warning("%s: USSD screen refused: 0x%02x", target.name, outcome.status)
-
-    # -- traffic to the SMSC ------------------------------------------------------
-
-    def transmitter(self) -> EsmeConnection | None:
-        """A bound, unpaused transmitter, round robin; a paused one if that is all."""
-        ready = [c for c in self.connections if c.can_transmit and c.bound]
-        if not ready:
-            return None
-        unpaused = [c for c in ready if not c.bucket.paused] or ready
-        return unpaused[next(self._round_robin) % len(unpaused)]
-
-    @property
-    def any_transmitter(self) -> bool:
-        return any(c.can_transmit and c.bound for c in self.connections)
-
-    def window_capacity(self) -> int:
-        return sum(c.config.window for c in self.connections if c.can_transmit) or 1
-
-    def batch_counters(self) -> dict[str, int]:
-        return dict(self._arrivals.counters)
-
-    def view(self) -> list[dict[str, Any]]:
-        return [c.view() for c in self.connections]

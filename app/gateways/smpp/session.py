@@ -8,27 +8,27 @@ about the connection, not the messages.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from smpplib.pdu import PDU
 
+from app.gateways.links.session import StreamSession
+from app.gateways.links.window import WindowClosed
 from app.gateways.smpp import pdus
 from app.gateways.smpp.framing import BadLength, ConnectionClosed, read_frame
-from app.gateways.smpp.window import ResponseTimeout, Window, WindowClosed
 
 log = logging.getLogger("smshall.smpp.session")
 
 RequestHandler = Callable[["Session", PDU], None]
 
 
-class Session:
+class Session(StreamSession):
+    log = log
+
     def __init__(
         self,
         sock: socket.socket,
@@ -37,38 +37,11 @@ class Session:
         on_request: RequestHandler,
         on_event: Callable[[str], None] | None = None,
     ) -> None:
-        self.sock = sock
-        self.name = name
-        self.window = Window(window_size)
-        self.on_request = on_request
-        self.on_event = on_event or (lambda _: None)
+        super().__init__(sock, name, window_size, on_request, on_event, f"smpp-read-{name}")
         self.sequences = pdus.SequenceNumbers()
-        self.closed = threading.Event()
-        self.close_reason = ""
-        self.closed_at: float | None = None
         self.unbound_by_peer = False
-        self.last_received = time.monotonic()
-        self._send_lock = threading.Lock()
-        self._close_lock = threading.Lock()
-        self._reader = threading.Thread(
-            target=self._read_loop, name=f"smpp-read-{name}", daemon=True
-        )
-
-    def start(self) -> None:
-        self.sock.settimeout(None)
-        self._reader.start()
 
     # -- sending ------------------------------------------------------------------
-
-    def send(self, frame: bytes) -> None:
-        if self.closed.is_set():
-            raise WindowClosed(self.close_reason or "connection closed")
-        try:
-            with self._send_lock:
-                self.sock.sendall(frame)
-        except OSError as error:
-            self.close(f"send failed: {error}")
-            raise WindowClosed(str(error)) from error
 
     def request(self, name: str, *, timeout: float, counted: bool = False, **fields: Any) -> PDU:
         """Send a request and wait for the response with the same sequence number.
@@ -77,20 +50,10 @@ class Session:
         ResponseTimeout. A `generic_nack` for the request is returned as the
         response; callers check `.command` and `.status`.
         """
-        if counted and not self.window.acquire(timeout):
-            raise WindowClosed("no window slot" if not self.closed.is_set() else self.close_reason)
+        self._slot(counted, timeout)
         sequence = self.sequences.next_sequence()
-        future = self.window.register(sequence, counted)
-        try:
-            self.send(pdus.build(name, sequence, **fields))
-        except Exception:
-            self.window.forget(sequence)
-            raise
-        try:
-            return future.result(timeout)
-        except FutureTimeout:
-            self.window.forget(sequence)
-            raise ResponseTimeout(f"{name} #{sequence}: no response in {timeout:.1f}s") from None
+        frame = pdus.build(name, sequence, **fields)
+        return self._exchange(sequence, frame, timeout=timeout, counted=counted, label=name)  # type: ignore[no-any-return]
 
     def respond(self, request: PDU, name: str, status: int = pdus.ROK, **fields: Any) -> bool:
         """Answer a request of the peer; False if the connection is gone."""
@@ -99,19 +62,6 @@ class Session:
         except WindowClosed:
             return False
         return True
-
-    def close(self, reason: str) -> None:
-        with self._close_lock:
-            if self.closed.is_set():
-                return
-            self.close_reason = reason
-            self.closed_at = time.monotonic()
-            self.closed.set()
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RDWR)
-        self.sock.close()
-        self.window.fail_all(reason)
-        log.info("%s: connection closed: %s", self.name, reason)
 
     # -- reading ------------------------------------------------------------------
 

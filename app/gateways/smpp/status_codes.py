@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from smpplib import consts
+
+from app.gateways.verdicts import Verdict
+
+__all__ = ["Verdict", "describe", "verdict"]
 
 ROK = 0x00
 RMSGQFUL = 0x14
 RTHROTTLED = 0x58
-
-
-class Verdict(StrEnum):
-    OK = "ok"
-    #: The SMSC is busy: pause this bind and send the same message again first.
-    THROTTLED = "throttled"
-    #: Worth another attempt later (system error, timeouts, SMSC-side trouble).
-    TEMPORARY = "temporary"
-    #: The message itself is wrong (bad address, bad length...): do not resend.
-    PERMANENT = "permanent"
 
 
 #: Statuses that describe the SMSC's condition rather than the message.

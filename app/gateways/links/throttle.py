@@ -1,7 +1,7 @@
-"""Submit pacing for one bind: a token bucket at the contracted TPS, and pauses.
+"""Submit pacing for one link: a token bucket at the contracted TPS, and pauses.
 
-A pause (after ESME_RTHROTTLED or ESME_RMSGQFUL) holds every submit on the
-bind until it ends, so the same message is tried again first.
+A pause (after SMPP's ESME_RTHROTTLED or ESME_RMSGQFUL, CMPP's Result 8) holds
+every submit on the link until it ends, so the same message is tried again first.
 """
 
 from __future__ import annotations

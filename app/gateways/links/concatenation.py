@@ -1,4 +1,4 @@
-"""Long MO: find the concatenation info of a part and put the parts back together.
+"""Long MO (SMPP and CMPP): find the concatenation info of a part and put the parts back together.
 
 Parts are recognised by a UDH (IEI 0x00 with an 8-bit reference, IEI 0x08
 with a 16-bit one, esm_class bit 0x40) or by the SAR TLVs. They may arrive in

@@ -1,0 +1,170 @@
+"""DELIVER from the ISMG: status reports to the outbox, MO to `handle_inbound`.
+
+The acting is SMPP's (`app/gateways/smpp/deliveries.py`, run for the `cmpp`
+channel): the same batch transaction, long-MO reassembly and receipt store.
+What differs is the wire: an MO carries the ISMG's Msg_Id, so the inbound row
+is keyed by (gateway `cmpp:<link>`, Msg_Id) and a DELIVER delivered again
+(our DELIVER_RESP lost) is recorded once and answered from the first copy. A
+long MO is keyed by the Msg_Id of its first part. A status report carries the
+Msg_Id of the SUBMIT it reports on, which is how the reply's part was stored.
+
+DELIVER_RESP Result: 0 once committed; 9 when it could not be stored (the
+ISMG delivers it again); 1 (wrong structure) for a body that cannot be read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from app.domain.delivery_receipts import Receipt, parse_date, state_of_stat
+from app.gateways.cmpp import coding, results
+from app.gateways.cmpp.msg_id import render
+from app.gateways.cmpp.pdus import Deliver, Frame, MalformedPdu, StatusReport
+from app.gateways.links.concatenation import Reassembler, part_info_from_udh, split_udh
+from app.gateways.smpp.deliveries import Deliveries, Handled, PendingMo
+
+log = logging.getLogger("smshall.cmpp.mo")
+
+OK = 0
+WRONG_STRUCTURE = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What DELIVER_RESP carries, and what the service did with the DELIVER."""
+
+    msg_id: int
+    result: int
+    handled: Handled | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    link: str
+    version: int
+    frame: Frame
+
+
+class CmppDeliveries:
+    def __init__(self, core: Deliveries) -> None:
+        self.core = core
+        #: Msg_Id of each part of long MOs in reassembly, and when the first came.
+        self._part_ids: dict[tuple[str, ...], tuple[float, dict[int, int]]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def reassembler(self) -> Reassembler:
+        return self.core.reassembler
+
+    def handle_many(
+        self,
+        arrivals: Sequence[Arrived],
+        on_mos_committed: Callable[[list[tuple[int, Answer]]], None] | None = None,
+    ) -> list[Answer]:
+        answers: list[Answer | None] = [None] * len(arrivals)
+        mos: list[tuple[int, int, PendingMo]] = []
+        receipts: list[tuple[int, int, str, Receipt]] = []
+        for index, arrived in enumerate(arrivals):
+            try:
+                sorted_out = self._sort_out(arrived)
+            except Exception:  # this DELIVER alone is asked for again, not its batch
+                log.exception("%s: DELIVER #%d not handled", arrived.link, arrived.frame.sequence)
+                sorted_out = Answer(_msg_id(arrived.frame.body), results.DELIVER_AGAIN)
+            if isinstance(sorted_out, Answer):
+                answers[index] = sorted_out
+            elif isinstance(sorted_out[1], PendingMo):
+                mos.append((index, sorted_out[0], sorted_out[1]))
+            else:
+                receipts.append((index, sorted_out[0], arrived.link, sorted_out[1]))
+        if mos:
+            acted = self.core.act([m for _, _, m in mos], self.core.claim())
+            done = [
+                (index, Answer(msg_id, _result(handled), handled))
+                for (index, msg_id, _), handled in zip(mos, acted, strict=True)
+            ]
+            for index, answer in done:
+                answers[index] = answer
+            if on_mos_committed is not None:
+                on_mos_committed(done)
+        if receipts:
+            statuses = self.core.record_receipts([(i, link, r) for i, _, link, r in receipts])
+            for (index, msg_id, _, _), status in zip(receipts, statuses, strict=True):
+                answers[index] = Answer(msg_id, OK if status == 0 else results.DELIVER_AGAIN)
+        assert all(a is not None for a in answers)
+        return answers  # type: ignore[return-value]
+
+    def _sort_out(self, arrived: Arrived) -> Answer | tuple[int, PendingMo | Receipt]:
+        try:
+            deliver = Deliver.decode(arrived.frame.body, arrived.version)
+            if deliver.is_report:
+                return deliver.msg_id, self._receipt(deliver.report(arrived.version))
+        except MalformedPdu as error:
+            msg_id = _msg_id(arrived.frame.body)
+            log.warning("%s: unreadable DELIVER #%d (%s); answered Result 1",
+                        arrived.link, arrived.frame.sequence, error)  # fmt: skip
+            return Answer(msg_id, WRONG_STRUCTURE)
+        mo = self._mo(arrived.link, deliver)
+        return Answer(deliver.msg_id, OK) if mo is None else (deliver.msg_id, mo)
+
+    @staticmethod
+    def _receipt(report: StatusReport) -> Receipt:
+        stat = report.stat.strip().upper()
+        done = parse_date(report.done_time)
+        return Receipt(render(report.msg_id), stat, state_of_stat(stat), "", done)
+
+    def _mo(self, link: str, deliver: Deliver) -> PendingMo | None:
+        """The MO to act on, or None for a part held for the rest of its message."""
+        source, destination = deliver.src_terminal_id, deliver.dest_id
+        data_coding = coding.data_coding(deliver.msg_fmt)
+        payload = deliver.content
+        info = None
+        if deliver.tp_udhi:
+            header, payload = split_udh(deliver.content)
+            info = part_info_from_udh(header)
+        if info is None:
+            return PendingMo(link, source, destination, data_coding, payload, None,
+                             message_id=render(deliver.msg_id))  # fmt: skip
+        origin = (link, source, destination)
+        key = self.reassembler.key_of(origin, info)
+        if self.reassembler.is_done(origin, info):
+            log.info("%s: MO part %d/%d from %s again; answered already",
+                     link, info.number, info.total, source)  # fmt: skip
+            return None
+        with self._lock:
+            _, ids = self._part_ids.setdefault(key, (time.monotonic(), {}))
+            ids[info.number] = deliver.msg_id
+        whole = self.reassembler.add(origin, info, data_coding, payload)
+        if whole is None:
+            log.info("%s: MO part %d/%d from %s", link, info.number, info.total, source)
+            return None
+        with self._lock:
+            _, ids = self._part_ids.pop(key, (0.0, {}))
+        first = ids.get(1, deliver.msg_id)
+        return PendingMo(link, source, destination, whole.data_coding, whole.payload, None,
+                         whole.key, message_id=render(first))  # fmt: skip
+
+    def answered(self, answer: Answer, ok: bool) -> None:
+        """The DELIVER_RESP went out (ok): a long MO's later duplicates are redeliveries."""
+        handled = answer.handled
+        if handled is not None and handled.assembled is not None and ok and answer.result == OK:
+            self.reassembler.mark_done(handled.assembled)
+
+    def expire_parts(self) -> None:
+        """Long MO whose missing parts never came are answered with what did."""
+        self.core.expire_parts()
+        cutoff = time.monotonic() - self.reassembler.ttl
+        with self._lock:
+            for key in [k for k, (seen, _) in self._part_ids.items() if seen < cutoff]:
+                del self._part_ids[key]
+
+
+def _result(handled: Handled) -> int:
+    return OK if handled.status == 0 else results.DELIVER_AGAIN
+
+
+def _msg_id(body: bytes) -> int:
+    return int.from_bytes(body[:8], "big") if len(body) >= 8 else 0

@@ -1,0 +1,213 @@
+"""A link that must stay up, whatever the protocol: SMPP binds and CMPP links.
+
+One thread per link runs its lifecycle: `_connect_and_serve` (the protocol's
+connect, login and keep-alive, returning when the session ends), then a wait
+of `rebind_delay` (exponential, capped, jittered; back to the base once a
+session lived `STABLE_AFTER` seconds), and again, until `stop()`. Any failure
+ends the session, never the thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from app.gateways.links.backoff import rebind_delay
+from app.gateways.links.throttle import TokenBucket
+from app.gateways.links.window import ResponseTimeout, WindowClosed
+
+
+class NotBound(Exception):
+    """No usable session right now; the message is tried again later."""
+
+
+log = logging.getLogger("smshall.links")
+
+#: A session that lived this long counts as healthy: the next attempt starts from the base delay.
+STABLE_AFTER = 30.0
+
+
+class SupervisedLink:
+    #: What the log calls one: "bind", "link".
+    kind = "link"
+
+    def __init__(
+        self,
+        name: str,
+        thread_name: str,
+        reconnect: tuple[float, float],
+        states: tuple[StrEnum, StrEnum, StrEnum],
+        tps: float,
+        response_timeout: float,
+    ) -> None:
+        """`reconnect` is (base, cap) in seconds; `states` (idle, waiting, stopped);
+        `tps` paces submits (0 = unlimited)."""
+        self.name = name
+        self.bucket = TokenBucket(tps)
+        self.response_timeout = response_timeout
+        self.state, self._waiting, self._stopped = states
+        self.reconnect_base, self.reconnect_max = reconnect
+        self.session: Any = None
+        self.counters: Counter[str] = Counter()
+        self.last_error = ""
+        #: When the current session logged in (wall clock); None while down.
+        self.up_since: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Begin stopping without waiting (a gateway stops all its links in parallel)."""
+        self._stop.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _set_state(self, state: StrEnum) -> None:
+        if state is not self.state:
+            log.info("%s %s: %s -> %s", self.kind, self.name, self.state, state)
+        self.state = state
+
+    @property
+    def bound(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def can_transmit(self) -> bool:
+        """Whether submits may go on this link (an SMPP receiver's may not)."""
+        return True
+
+    def _connect_and_serve(self) -> None:
+        raise NotImplementedError
+
+    def _open(self, host: str, port: int, timeout: float) -> socket.socket:
+        self.counters["connects"] += 1
+        sock = socket.create_connection((host, port), timeout=timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def _up(self, state: StrEnum, counter: str) -> None:
+        """Logged in: count it, forget the last error, note since when."""
+        self.counters[counter] += 1
+        self.last_error = ""
+        self.up_since = time.time()
+        self._set_state(state)
+
+    def _session_ended(self, session: Any, by_peer: bool, peer: str) -> bool:
+        """After the keep-alive returned: True if we are stopping and must log out
+        politely; else the reason the session ended is noted."""
+        if self._stop.is_set() and not session.closed.is_set():
+            return True
+        if by_peer:
+            self.counters[f"{peer.replace(' ', '_').lower()}"] += 1
+            self.last_error = peer
+        else:
+            self.counters["disconnects"] += 1
+            self.last_error = session.close_reason
+        return False
+
+    def _log_out(self, session: Any, request: Callable[[], object], what: str) -> None:
+        """Let responses to submits already sent arrive (for a while), send the
+        protocol's log-out (`request`), wait for its response, close."""
+        deadline = time.monotonic() + self.response_timeout
+        while session.window.outstanding and time.monotonic() < deadline:
+            time.sleep(0.02)
+        try:
+            request()
+            log.info("%s %s: %s", self.kind, self.name, what)
+        except (ResponseTimeout, WindowClosed) as error:
+            log.warning("%s %s: no response to the log-out: %s", self.kind, self.name, error)
+        session.close(what)
+
+    def _paced_session(self, timeout: float) -> Any:
+        """The session to submit on, once the bucket gives a token; NotBound if none."""
+        session = self.session
+        if session is None or not self.bound:
+            raise NotBound(self.name)
+        if not self.bucket.take(timeout):
+            raise NotBound(f"{self.name}: throttled")
+        return session
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                self._connect_and_serve()
+            except Exception as error:  # a link must outlive any failure
+                self.last_error = str(error) or type(error).__name__
+                self.counters["failures"] += 1
+                log.warning("%s %s: %s", self.kind, self.name, self.last_error)
+            finally:
+                if self.session is not None:
+                    self.session.close(self.last_error or "session ended")
+                self.session = None
+                self.up_since = None
+            if self._stop.is_set():
+                break
+            attempt = 0 if time.monotonic() - started > STABLE_AFTER else attempt + 1
+            delay = rebind_delay(attempt, self.reconnect_base, self.reconnect_max)
+            self._set_state(self._waiting)
+            log.info("%s %s: again in %.2fs (attempt %d)", self.kind, self.name, delay, attempt)
+            self._stop.wait(delay)
+        self._set_state(self._stopped)
+
+    def _keep_alive(
+        self,
+        session: Any,
+        interval: float,
+        misses_allowed: int,
+        probe: Callable[[], object],
+        what: str,
+    ) -> None:
+        """`probe` (enquire_link, ACTIVE_TEST) after `interval` seconds of silence;
+        `misses_allowed` unanswered in a row close the session. Returns when the
+        session is closed or the link is stopping."""
+        misses = 0
+        while not self._stop.is_set() and not session.closed.is_set():
+            idle = time.monotonic() - session.last_received
+            if idle >= interval:
+                try:
+                    probe()
+                    misses = 0
+                except ResponseTimeout as error:
+                    misses += 1
+                    self.counters["keep_alive_unanswered"] += 1
+                    if misses >= misses_allowed:
+                        session.close(f"{what} unanswered ({misses} in a row): {error}")
+                        return
+                except WindowClosed:
+                    return
+                continue
+            wait = min(interval - idle, 0.2)
+            self._stop.wait(max(wait, 0.01))
+
+
+L = TypeVar("L", bound=SupervisedLink)
+
+
+def stop_all(links: Iterable[SupervisedLink]) -> None:
+    """Every link logs out in parallel, then each is waited for."""
+    links = list(links)
+    for link in links:
+        link.request_stop()
+    for link in links:
+        link.stop()
+
+
+def round_robin(ready: Sequence[L], turn: itertools.count[int]) -> L | None:
+    """The next of `ready` links, unpaused ones first (a paused one if that is all)."""
+    if not ready:
+        return None
+    unpaused = [link for link in ready if not link.bucket.paused] or list(ready)
+    return unpaused[next(turn) % len(unpaused)]
