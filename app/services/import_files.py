@@ -1,0 +1,441 @@
+"""Reading and checking an import file, fast: the rows of a subscribers or usage
+CSV as tuples ready for the store, in chunks, or the file's problems as
+`line N, column C: why` (up to 20).
+
+The checks are the import's rules (README "Data in"; DOMAIN.md §1 for the
+subscriber record), each cell checked in the order the rows' columns are
+listed below, so that a row with several bad cells always names the same one.
+Every check has a fast path for text that is already in the stored form (an
+11-digit number, `gotone`, `86.50`, `2015-03-12`) and falls back to the full
+check, which alone words the refusals.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import operator
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from itertools import chain
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from app.domain.subscriber import (
+    Brand,
+    ContactMethod,
+    Gender,
+    Month,
+    Status,
+    VipLevel,
+    VipSource,
+    VipType,
+)
+from app.domain.text import excerpt, is_digits
+from app.services.msisdn import InvalidMsisdn, normalise_msisdn
+from app.store.models import SubscriberRow
+
+SUBSCRIBER_COLUMNS = (
+    "msisdn", "brand", "status", "opened_on", "balance_yuan", "name", "gender", "birthday",
+    "mailing_address", "account_manager", "vip_type", "vip_level", "vip_source", "vip_card_no",
+    "vip_valid_from", "vip_valid_to", "contact_method", "contact_window", "alert",
+    "plan_fee_yuan", "guaranteed_spend_yuan", "bundle_ends_on", "cmmb_handset", "mobile_payment",
+)  # fmt: skip
+SUBSCRIBER_REQUIRED = ("msisdn", "brand", "status", "opened_on")
+USAGE_COLUMNS = ("msisdn", "month", "spend_yuan", "mou")
+MAX_REPORTED = 20
+#: Rows handed to the store at a time (one COPY write, one progress step).
+CHUNK_ROWS = 10_000
+#: Bytes of the file read at a time; its lines are checked a block at a time.
+BLOCK_BYTES = 1 << 20
+
+#: The largest amount a cell may hold, in yuan: far above any real balance or
+#: spend, far below what a BIGINT of fen holds (`1e30` once overflowed it).
+MAX_YUAN = Decimal(10) ** 10
+#: Whole minutes of use in a month: a month has 44,640; an INTEGER holds more.
+MAX_MOU = 10_000_000
+#: A line longer than this is not a subscriber record (and `csv` refuses fields
+#: past 131,072 characters with an error that names no column).
+MAX_LINE_CHARS = 4096
+#: The longest text the store holds, per column.
+MAX_TEXT = {
+    column: SubscriberRow.__table__.c[column].type.length
+    for column in ("name", "mailing_address", "account_manager", "vip_card_no")
+}
+_NAME_MAX, _ADDRESS_MAX, _MANAGER_MAX, _CARD_MAX = MAX_TEXT.values()
+
+
+class ImportFailed(ValueError):
+    """The file was refused; `problems` has one `line N, column C: why` each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _BadCell(ValueError):
+    def __init__(self, column: str, why: str) -> None:
+        super().__init__(why)
+        self.column = column
+
+
+# -- one cell: the full checks, which word every refusal -------------------------------
+
+
+def _shown(text: str) -> str:
+    return repr(excerpt(text, 40))
+
+
+def _yuan_to_fen(column: str, text: str) -> int:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _BadCell(column, f"not an amount in yuan: {_shown(text)}") from None
+    # Checked before any arithmetic: `sNaN` raises on touch, `1e999999999` overflows.
+    if not value.is_finite():
+        raise _BadCell(column, f"not an amount in yuan: {_shown(text)}")
+    if value.copy_abs() > MAX_YUAN:  # copy_abs: no context, so no Overflow
+        raise _BadCell(column, f"more than {MAX_YUAN:,} yuan: {_shown(text)}")
+    fen = value * 100
+    if fen != fen.to_integral_value():
+        raise _BadCell(column, f"at most two decimals: {_shown(text)}")
+    return int(fen)
+
+
+#: A plain amount: what `_yuan_to_fen` reads alike, without Decimal. Ten whole
+#: digits at most, so never more than MAX_YUAN.
+_PLAIN_YUAN = re.compile(r"(-?[0-9]{1,10})(?:\.([0-9]{0,2}))?")
+
+
+def _fen(column: str, text: str) -> int:
+    """Yuan text to fen (`86.5` → 8650); an empty cell is 0."""
+    if not text:
+        return 0
+    plain = _PLAIN_YUAN.fullmatch(text)
+    if plain is None:
+        return _yuan_to_fen(column, text)
+    whole, decimals = plain.groups()
+    if not decimals:
+        return int(whole) * 100
+    return int(whole + decimals.ljust(2, "0"))  # `-0.5` → `-050` → -50
+
+
+def _date_text(column: str, text: str) -> str:
+    """An ISO date, as the store keeps it (`YYYY-MM-DD`)."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise _BadCell(column, f"not an ISO date (YYYY-MM-DD): {_shown(text)}") from None
+
+
+def _choice(column: str, text: str, kind: type[StrEnum]) -> str:
+    allowed = [member.value for member in kind]
+    if text.lower() not in allowed:
+        raise _BadCell(column, f"{_shown(text)} is not one of {', '.join(allowed)}")
+    return text.lower()
+
+
+def _choices(kind: type[StrEnum], column: str) -> Callable[[str], str]:
+    """A check of one enum column: a set lookup for the stored spelling."""
+    stored = frozenset(member.value for member in kind)
+
+    def check(text: str) -> str:
+        return text if text in stored else _choice(column, text, kind)
+
+    return check
+
+
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+_TRUE = {"1", "true", "yes", "y"}
+_FALSE = {"0", "false", "no", "n"}
+#: Flags in their usual spellings; anything else goes through `_flag_text`.
+_FLAGS = {"": False, **dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+
+
+def _flag_text(column: str, text: str) -> bool:
+    text = (text or "false").lower()
+    if text not in _TRUE | _FALSE:
+        raise _BadCell(column, f"expected true or false, got {text!r}")
+    return text in _TRUE
+
+
+def _msisdn(text: str) -> str:
+    try:
+        return normalise_msisdn(text)
+    except InvalidMsisdn as error:
+        raise _BadCell("msisdn", str(error)) from None
+
+
+# -- one row ------------------------------------------------------------------------------
+
+_brand = _choices(Brand, "brand")
+_status = _choices(Status, "status")
+_method = _choices(ContactMethod, "contact_method")
+_gender = _choices(Gender, "gender")
+_vip_type = _choices(VipType, "vip_type")
+_vip_level = _choices(VipLevel, "vip_level")
+_vip_source = _choices(VipSource, "vip_source")
+_date_of = _date_text
+
+
+def subscriber_values(cells: Sequence[str]) -> tuple[Any, ...]:
+    """One subscriber row (cells in SUBSCRIBER_COLUMNS order, stripped) as the store
+    takes it: the same columns with money in fen (`*_yuan` → `*_fen`), dates as
+    ISO text, flags as bools, empty optional cells None."""
+    (msisdn, brand, status, opened_on, balance, name, gender, birthday, address, manager,
+     vip_type, vip_level, vip_source, card_no, valid_from, valid_to, method, window, alert,
+     plan_fee, guaranteed, bundle_ends, cmmb, payment) = cells  # fmt: skip
+    if not (msisdn and brand and status and opened_on):
+        for column, text in zip(SUBSCRIBER_REQUIRED, cells, strict=False):
+            if not text:
+                raise _BadCell(column, "required")
+    if window and not _WINDOW.match(window):
+        raise _BadCell("contact_window", f"expected HH:MM-HH:MM, got {window!r}")
+    msisdn = _msisdn(msisdn)
+    brand = _brand(brand)
+    status = _status(status)
+    opened_on = _date_of("opened_on", opened_on)
+    balance_fen = _fen("balance_yuan", balance)
+    birthday = _date_of("birthday", birthday) if birthday else None
+    valid_from = _date_of("vip_valid_from", valid_from) if valid_from else None
+    valid_to = _date_of("vip_valid_to", valid_to) if valid_to else None
+    method = _method(method) if method else "sms"
+    alert_on = _FLAGS.get(alert)
+    if alert_on is None:
+        alert_on = _flag_text("alert", alert)
+    plan_fee_fen = _fen("plan_fee_yuan", plan_fee)
+    if plan_fee_fen < 0:
+        raise _BadCell("plan_fee_yuan", "must not be negative")
+    guaranteed_fen = _fen("guaranteed_spend_yuan", guaranteed)
+    if guaranteed_fen < 0:
+        raise _BadCell("guaranteed_spend_yuan", "must not be negative")
+    bundle_ends = _date_of("bundle_ends_on", bundle_ends) if bundle_ends else None
+    cmmb_on = _FLAGS.get(cmmb)
+    if cmmb_on is None:
+        cmmb_on = _flag_text("cmmb_handset", cmmb)
+    payment_on = _FLAGS.get(payment)
+    if payment_on is None:
+        payment_on = _flag_text("mobile_payment", payment)
+    if (
+        len(name) > _NAME_MAX or len(address) > _ADDRESS_MAX
+        or len(manager) > _MANAGER_MAX or len(card_no) > _CARD_MAX
+    ):  # fmt: skip
+        for column, text in (
+            ("name", name), ("mailing_address", address), ("account_manager", manager),
+            ("vip_card_no", card_no),
+        ):  # fmt: skip
+            if len(text) > MAX_TEXT[column]:
+                raise _BadCell(column, f"longer than {MAX_TEXT[column]} characters")
+    gender = _gender(gender) if gender else None
+    vip_type = _vip_type(vip_type) if vip_type else None
+    vip_level = _vip_level(vip_level) if vip_level else None
+    vip_source = _vip_source(vip_source) if vip_source else None
+    # ISO dates of four-digit years order as text does.
+    if valid_from and valid_to and valid_to < valid_from:
+        raise _BadCell("vip_valid_to", "ends before vip_valid_from")
+    return (
+        msisdn, brand, status, opened_on, balance_fen, name or None, gender, birthday,
+        address or None, manager or None, vip_type, vip_level, vip_source, card_no or None,
+        valid_from, valid_to, method, window or None, alert_on, plan_fee_fen, guaranteed_fen,
+        bundle_ends, cmmb_on, payment_on,
+    )  # fmt: skip
+
+
+#: `YYYY-MM` of years 0001-9999: the month's first day is a date every store takes.
+_PLAIN_MONTH = re.compile(r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])")
+
+
+def usage_values(cells: Sequence[str]) -> tuple[Any, ...]:
+    """One usage row (cells in USAGE_COLUMNS order, stripped): msisdn, the month's
+    first day as ISO text, spend in fen, minutes."""
+    msisdn, month, spend, mou = cells
+    for column, text in zip(USAGE_COLUMNS, cells, strict=True):
+        if not text:
+            raise _BadCell(column, "required")
+    msisdn = _msisdn(msisdn)
+    if _PLAIN_MONTH.fullmatch(month):
+        first_day = month + "-01"
+    else:
+        try:
+            first_day = Month.parse(month).first_day().isoformat()
+        except ValueError as error:  # `2026-13`; also year 0, which has no first day
+            raise _BadCell("month", str(error)) from None
+    spend_fen = _fen("spend_yuan", spend)
+    if spend_fen < 0:
+        raise _BadCell("spend_yuan", "must not be negative")
+    if not is_digits(mou) or int(mou) > MAX_MOU:
+        raise _BadCell("mou", f"expected whole minutes up to {MAX_MOU:,}, got {_shown(mou)}")
+    return msisdn, first_day, spend_fen, int(mou)
+
+
+# -- the file -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileKind:
+    """What a file of one kind holds and how one of its rows is checked."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    convert: Callable[[Sequence[str]], tuple[Any, ...]]
+    #: How many leading values of a converted row make its key (a repeat is refused).
+    key_width: int
+
+
+SUBSCRIBERS = FileKind(SUBSCRIBER_COLUMNS, SUBSCRIBER_REQUIRED, subscriber_values, 1)
+USAGE = FileKind(USAGE_COLUMNS, USAGE_COLUMNS, usage_values, 2)
+
+
+def read_chunks(
+    path: Path, kind: FileKind, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The file's rows, converted, `chunk_rows` at a time, each row's line number
+    appended as its last value.
+
+    A file with problems yields nothing after its first problem and then raises
+    `ImportFailed` with the first 20 (in line order) — so a store that writes the
+    chunks as they come writes nothing it keeps, once the transaction is rolled
+    back. A file that is not a readable CSV (not UTF-8, NUL bytes, an absurd
+    line, broken quoting, an extra cell) is refused on its first such line with
+    that one problem."""
+    problems: list[str] = []
+    header: list[str] = []
+    with path.open("rb") as handle:
+        reader = csv.reader(chain.from_iterable(_text_blocks(handle, header)), strict=True)
+        ended = 0  # the line the last record ended on
+        try:
+            header.extend(h.strip() for h in next(reader, []))
+            ended = reader.line_num
+            cells_of = _cells(header, kind)
+            width = len(header)
+            convert, key_width, seen = kind.convert, kind.key_width, {}
+            chunk: list[tuple[Any, ...]] = []
+            for row in reader:
+                if not row:  # a blank line
+                    ended = reader.line_num
+                    continue
+                line = ended = reader.line_num
+                if len(row) > width:
+                    raise ImportFailed([f"line {line}: more cells than columns"])
+                try:
+                    values = convert(cells_of(row))
+                except _BadCell as bad:
+                    problems.append(f"line {line}, column {bad.column}: {bad}")
+                else:
+                    key = values[0] if key_width == 1 else values[:key_width]
+                    before = seen.setdefault(key, line)
+                    if before != line:
+                        problems.append(f"line {line}, column msisdn: repeats line {before}")
+                        seen[key] = line
+                    elif not problems:
+                        chunk.append((*values, line))
+                        if len(chunk) >= chunk_rows:
+                            yield chunk
+                            chunk = []
+                if len(problems) >= MAX_REPORTED:
+                    problems.append(f"(stopped after {MAX_REPORTED} problems)")
+                    break
+        except csv.Error as error:  # quoting gone wrong: what csv says, where the record began
+            raise ImportFailed([f"line {ended + 1}: not valid CSV ({error})"]) from None
+    if problems:
+        raise ImportFailed(problems)
+    if chunk:
+        yield chunk
+
+
+def _cells(header: list[str], kind: FileKind) -> Callable[[list[str]], list[str]]:
+    """Check the header; then a function from a row's cells to the kind's columns,
+    in their order, stripped ("" for a column the file lacks or a short row)."""
+    unknown = [h for h in header if h not in kind.columns]
+    missing = [c for c in kind.required if c not in header]
+    if unknown or missing:
+        why = []
+        if missing:
+            why.append(f"missing columns: {', '.join(missing)}")
+        if unknown:
+            why.append(f"unknown columns: {', '.join(excerpt(u, 40) for u in unknown[:5])}")
+        raise ImportFailed([f"line 1: {'; '.join(why)}"])
+    width = len(header)
+    strip = str.strip
+    if tuple(header) == kind.columns:
+
+        def in_order(row: list[str]) -> list[str]:
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            return list(map(strip, row))
+
+        return in_order
+    # A column named twice: the last one counts, as it would in a dict of the row.
+    where = {name: index for index, name in enumerate(header)}
+    pick = operator.itemgetter(*(where.get(c, width) for c in kind.columns))
+
+    def reordered(row: list[str]) -> list[str]:
+        return list(map(strip, pick(row + [""] * (width + 1 - len(row)))))
+
+    return reordered
+
+
+def _text_blocks(handle: BinaryIO, header: list[str]) -> Iterator[list[str]]:
+    """The file's lines as text, a block at a time, each checked before `csv` sees
+    it: a line that is not UTF-8 (a GBK export), holds NUL (a binary file) or is
+    absurdly long is reported by line and column, never as a decoding traceback.
+
+    A block that passes as a whole (the usual case) is decoded in one pass; one
+    that does not is gone through line by line, and the bad line is reported
+    only once `csv` has read every line before it (so the header is known)."""
+    number = 0
+    while raws := handle.readlines(BLOCK_BYTES):
+        if number == 0 and raws[0].startswith(codecs.BOM_UTF8):
+            raws[0] = raws[0][len(codecs.BOM_UTF8) :]
+        if max(map(len, raws)) <= MAX_LINE_CHARS and b"\x00" not in b"".join(raws):
+            try:
+                yield list(map(bytes.decode, raws))
+                number += len(raws)
+                continue
+            except UnicodeDecodeError:
+                pass
+        yield from _checked_lines(raws, number, header)
+        number += len(raws)
+
+
+def _checked_lines(raws: list[bytes], number: int, header: list[str]) -> Iterator[list[str]]:
+    """`_text_blocks` line by line, for a block with a bad line in it."""
+    good: list[str] = []
+    for number, raw in enumerate(raws, start=number + 1):  # noqa: B020
+        try:
+            line = raw.decode("utf-8")
+            why, at = "", -1
+        except UnicodeDecodeError as error:
+            line = raw.decode("utf-8", "replace")
+            why = "not UTF-8 text (save the file as UTF-8)"
+            at = len(raw[: error.start].decode("utf-8", "replace"))
+        if not why and "\x00" in line:
+            why, at = "holds NUL bytes: not a CSV text file", line.index("\x00")
+        if not why and len(line) > MAX_LINE_CHARS:
+            why, at = f"longer than {MAX_LINE_CHARS} characters", MAX_LINE_CHARS
+        if why:
+            yield good  # csv reads these first: the header is known by the time we word it
+            raise ImportFailed([f"line {number}, column {_column_at(line, at, header)}: {why}"])
+        good.append(line)
+    yield good
+
+
+def _column_at(line: str, at: int, header: list[str]) -> str:
+    """The header name of the cell that holds character `at` of `line` (its number
+    while the header is not read yet)."""
+    before = line[:at].replace("\x00", "")
+    index = len(next(csv.reader([before]), [""])) - 1 if before else 0
+    return header[index] if 0 <= index < len(header) else str(index + 1)
+
+
+def count_lines(path: Path) -> int:
+    """Lines in the file (a fast guess at its rows, for a progress bar)."""
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(BLOCK_BYTES):
+            lines += block.count(b"\n")
+    return lines
