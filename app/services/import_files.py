@@ -13,6 +13,7 @@ check, which alone words the refusals.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import operator
 import re
@@ -35,7 +36,7 @@ from app.domain.subscriber import (
     VipSource,
     VipType,
 )
-from app.domain.text import excerpt, is_digits
+from app.domain.text import excerpt
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.store.models import SubscriberRow
 
@@ -179,13 +180,25 @@ _gender = _choices(Gender, "gender")
 _vip_type = _choices(VipType, "vip_type")
 _vip_level = _choices(VipLevel, "vip_level")
 _vip_source = _choices(VipSource, "vip_source")
-_date_of = _date_text
+#: Dates seen, as stored: a file's dates repeat (a few thousand days), so each is
+#: parsed once. Only good dates are kept, so the memo stays small.
+_DATES: dict[str, str] = {}
 
 
-def subscriber_values(cells: Sequence[str]) -> tuple[Any, ...]:
+def _date_of(column: str, text: str) -> str:
+    stored = _DATES.get(text)
+    if stored is None:
+        stored = _date_text(column, text)
+        if len(_DATES) < 1_000_000:  # every day of 27 centuries: a bound, never reached
+            _DATES[text] = stored
+    return stored
+
+
+
+def subscriber_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
     """One subscriber row (cells in SUBSCRIBER_COLUMNS order, stripped) as the store
     takes it: the same columns with money in fen (`*_yuan` → `*_fen`), dates as
-    ISO text, flags as bools, empty optional cells None."""
+    ISO text, flags as bools, empty optional cells None; and then `line`."""
     (msisdn, brand, status, opened_on, balance, name, gender, birthday, address, manager,
      vip_type, vip_level, vip_source, card_no, valid_from, valid_to, method, window, alert,
      plan_fee, guaranteed, bundle_ends, cmmb, payment) = cells  # fmt: skip
@@ -241,35 +254,37 @@ def subscriber_values(cells: Sequence[str]) -> tuple[Any, ...]:
         msisdn, brand, status, opened_on, balance_fen, name or None, gender, birthday,
         address or None, manager or None, vip_type, vip_level, vip_source, card_no or None,
         valid_from, valid_to, method, window or None, alert_on, plan_fee_fen, guaranteed_fen,
-        bundle_ends, cmmb_on, payment_on,
+        bundle_ends, cmmb_on, payment_on, line,
     )  # fmt: skip
 
 
-#: `YYYY-MM` of years 0001-9999: the month's first day is a date every store takes.
-_PLAIN_MONTH = re.compile(r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])")
+#: Months seen (`2026-01` → `2026-01-01`), as `_DATES`.
+_MONTHS: dict[str, str] = {}
 
 
-def usage_values(cells: Sequence[str]) -> tuple[Any, ...]:
+def usage_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
     """One usage row (cells in USAGE_COLUMNS order, stripped): msisdn, the month's
-    first day as ISO text, spend in fen, minutes."""
+    first day as ISO text, spend in fen, minutes; and then `line`."""
     msisdn, month, spend, mou = cells
-    for column, text in zip(USAGE_COLUMNS, cells, strict=True):
-        if not text:
-            raise _BadCell(column, "required")
+    if not (msisdn and month and spend and mou):
+        for column, text in zip(USAGE_COLUMNS, cells, strict=True):
+            if not text:
+                raise _BadCell(column, "required")
     msisdn = _msisdn(msisdn)
-    if _PLAIN_MONTH.fullmatch(month):
-        first_day = month + "-01"
-    else:
+    first_day = _MONTHS.get(month)
+    if first_day is None:
         try:
             first_day = Month.parse(month).first_day().isoformat()
         except ValueError as error:  # `2026-13`; also year 0, which has no first day
             raise _BadCell("month", str(error)) from None
+        if len(_MONTHS) < 100_000:
+            _MONTHS[month] = first_day
     spend_fen = _fen("spend_yuan", spend)
     if spend_fen < 0:
         raise _BadCell("spend_yuan", "must not be negative")
-    if not is_digits(mou) or int(mou) > MAX_MOU:
+    if not (mou.isdigit() and mou.isascii()) or (minutes := int(mou)) > MAX_MOU:  # is_digits
         raise _BadCell("mou", f"expected whole minutes up to {MAX_MOU:,}, got {_shown(mou)}")
-    return msisdn, first_day, spend_fen, int(mou)
+    return msisdn, first_day, spend_fen, minutes, line
 
 
 # -- the file -----------------------------------------------------------------------------
@@ -281,7 +296,7 @@ class FileKind:
 
     columns: tuple[str, ...]
     required: tuple[str, ...]
-    convert: Callable[[Sequence[str]], tuple[Any, ...]]
+    convert: Callable[[Sequence[str], int], tuple[Any, ...]]
     #: How many leading values of a converted row make its key (a repeat is refused).
     key_width: int
 
@@ -304,25 +319,34 @@ def read_chunks(
     that one problem."""
     problems: list[str] = []
     header: list[str] = []
+    stripping = [True]  # whether the lines csv reads now may hold cells to strip
     with path.open("rb") as handle:
-        reader = csv.reader(chain.from_iterable(_text_blocks(handle, header)), strict=True)
+        blocks = _text_blocks(handle, header, stripping)
+        reader = csv.reader(chain.from_iterable(blocks), strict=True)
         ended = 0  # the line the last record ended on
         try:
             header.extend(h.strip() for h in next(reader, []))
             ended = reader.line_num
-            cells_of = _cells(header, kind)
+            reorder = _reorder(header, kind)
             width = len(header)
             convert, key_width, seen = kind.convert, kind.key_width, {}
+            strip = str.strip
             chunk: list[tuple[Any, ...]] = []
             for row in reader:
                 if not row:  # a blank line
                     ended = reader.line_num
                     continue
                 line = ended = reader.line_num
-                if len(row) > width:
-                    raise ImportFailed([f"line {line}: more cells than columns"])
+                if len(row) != width:
+                    if len(row) > width:
+                        raise ImportFailed([f"line {line}: more cells than columns"])
+                    row += [""] * (width - len(row))
+                if reorder is not None:
+                    row = reorder(row)
+                if stripping[0]:
+                    row = list(map(strip, row))
                 try:
-                    values = convert(cells_of(row))
+                    values = convert(row, line)
                 except _BadCell as bad:
                     problems.append(f"line {line}, column {bad.column}: {bad}")
                 else:
@@ -332,7 +356,7 @@ def read_chunks(
                         problems.append(f"line {line}, column msisdn: repeats line {before}")
                         seen[key] = line
                     elif not problems:
-                        chunk.append((*values, line))
+                        chunk.append(values)
                         if len(chunk) >= chunk_rows:
                             yield chunk
                             chunk = []
@@ -347,9 +371,10 @@ def read_chunks(
         yield chunk
 
 
-def _cells(header: list[str], kind: FileKind) -> Callable[[list[str]], list[str]]:
-    """Check the header; then a function from a row's cells to the kind's columns,
-    in their order, stripped ("" for a column the file lacks or a short row)."""
+def _reorder(header: list[str], kind: FileKind) -> Callable[[list[str]], list[str]] | None:
+    """Check the header; then None if its columns are the kind's, in order, or else a
+    function from a row's cells to the kind's columns in their order ("" for a
+    column the file lacks)."""
     unknown = [h for h in header if h not in kind.columns]
     missing = [c for c in kind.required if c not in header]
     if unknown or missing:
@@ -359,46 +384,63 @@ def _cells(header: list[str], kind: FileKind) -> Callable[[list[str]], list[str]
         if unknown:
             why.append(f"unknown columns: {', '.join(excerpt(u, 40) for u in unknown[:5])}")
         raise ImportFailed([f"line 1: {'; '.join(why)}"])
-    width = len(header)
-    strip = str.strip
     if tuple(header) == kind.columns:
-
-        def in_order(row: list[str]) -> list[str]:
-            if len(row) < width:
-                row = row + [""] * (width - len(row))
-            return list(map(strip, row))
-
-        return in_order
+        return None
     # A column named twice: the last one counts, as it would in a dict of the row.
     where = {name: index for index, name in enumerate(header)}
-    pick = operator.itemgetter(*(where.get(c, width) for c in kind.columns))
+    pick = operator.itemgetter(*(where.get(c, len(header)) for c in kind.columns))
 
     def reordered(row: list[str]) -> list[str]:
-        return list(map(strip, pick(row + [""] * (width + 1 - len(row)))))
+        return list(pick([*row, ""]))
 
     return reordered
 
 
-def _text_blocks(handle: BinaryIO, header: list[str]) -> Iterator[list[str]]:
+#: Where a cell could begin or end with white space (which `str.strip` removes):
+#: after a line start, a comma or a quote, or before a comma, a quote or a line end.
+_EDGE_SPACE = re.compile(r'(?:^|,)[^\S\r\n]|"\s|\s[,"]|[^\S\r\n](?:\r|$)', re.MULTILINE)
+#: Every character `str.isspace` calls white space, but the line feed: looked for
+#: first, one `in` each, far quicker than the search above on a block with none.
+SPACES = (
+    " \t\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _may_need_strip(text: str) -> bool:
+    return any(space in text for space in SPACES) and _EDGE_SPACE.search(text) is not None
+
+
+def _text_blocks(
+    handle: BinaryIO, header: list[str], stripping: list[bool]
+) -> Iterator[list[str]]:
     """The file's lines as text, a block at a time, each checked before `csv` sees
     it: a line that is not UTF-8 (a GBK export), holds NUL (a binary file) or is
     absurdly long is reported by line and column, never as a decoding traceback.
 
     A block that passes as a whole (the usual case) is decoded in one pass; one
     that does not is gone through line by line, and the bad line is reported
-    only once `csv` has read every line before it (so the header is known)."""
+    only once `csv` has read every line before it (so the header is known).
+
+    `stripping[0]` says whether a row csv returns now may have a cell to strip:
+    False only if neither this block nor the one before (where the row may have
+    begun) has white space where a cell begins or ends."""
     number = 0
+    spaced = True
     while raws := handle.readlines(BLOCK_BYTES):
         if number == 0 and raws[0].startswith(codecs.BOM_UTF8):
             raws[0] = raws[0][len(codecs.BOM_UTF8) :]
+        lines = None
         if max(map(len, raws)) <= MAX_LINE_CHARS and b"\x00" not in b"".join(raws):
-            try:
-                yield list(map(bytes.decode, raws))
-                number += len(raws)
-                continue
-            except UnicodeDecodeError:
-                pass
-        yield from _checked_lines(raws, number, header)
+            with contextlib.suppress(UnicodeDecodeError):  # found again line by line
+                lines = list(map(bytes.decode, raws))
+        if lines is None:
+            stripping[0] = spaced = True
+            yield from _checked_lines(raws, number, header)
+        else:
+            before, spaced = spaced, _may_need_strip("".join(lines))
+            stripping[0] = before or spaced
+            yield lines
         number += len(raws)
 
 
