@@ -306,7 +306,7 @@ USAGE = FileKind(USAGE_COLUMNS, USAGE_COLUMNS, usage_values, 2)
 
 
 def read_chunks(
-    path: Path, kind: FileKind, chunk_rows: int = CHUNK_ROWS
+    path: Path, kind: FileKind, chunk_rows: int | None = None
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The file's rows, converted, `chunk_rows` at a time, each row's line number
     appended as its last value.
@@ -317,6 +317,7 @@ def read_chunks(
     back. A file that is not a readable CSV (not UTF-8, NUL bytes, an absurd
     line, broken quoting, an extra cell) is refused on its first such line with
     that one problem."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     problems: list[str] = []
     header: list[str] = []
     stripping = [True]  # whether the lines csv reads now may hold cells to strip

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     exists,
+    false,
     func,
     literal,
     literal_column,
@@ -212,8 +213,12 @@ def _upsert_sqlite(session: Session, chunks: Chunks, now: datetime) -> Merged:
     upsert = statement.on_conflict_do_update(
         index_elements=["msisdn"], set_={f: statement.excluded[f] for f in fields[1:]}
     )
-    compiled = upsert.values({f: literal_column(f"?{i}") for i, f in enumerate(fields, 1)})
-    sql = str(compiled.compile(dialect=dialect))
+    # Numbered parameters, one per field; a new subscriber has not opted out. Every
+    # other column is named, or SQLAlchemy would add a parameter for its default.
+    values: dict[str, Any] = {f: literal_column(f"?{i}") for i, f in enumerate(fields, 1)}
+    compiled = upsert.values({**values, "opted_out": false()}).compile(dialect=dialect)
+    assert not compiled.positiontup, compiled.positiontup
+    sql = str(compiled)
     stamp = UtcDateTime().bind_processor(dialect)
     stored_now = stamp(now) if stamp else now
     before = _count(session, _subscribers)
