@@ -194,7 +194,6 @@ def _date_of(column: str, text: str) -> str:
     return stored
 
 
-
 def subscriber_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
     """One subscriber row (cells in SUBSCRIBER_COLUMNS order, stripped) as the store
     takes it: the same columns with money in fen (`*_yuan` → `*_fen`), dates as
@@ -412,9 +411,7 @@ def _may_need_strip(text: str) -> bool:
     return any(space in text for space in SPACES) and _EDGE_SPACE.search(text) is not None
 
 
-def _text_blocks(
-    handle: BinaryIO, header: list[str], stripping: list[bool]
-) -> Iterator[list[str]]:
+def _text_blocks(handle: BinaryIO, header: list[str], stripping: list[bool]) -> Iterator[list[str]]:
     """The file's lines as text, a block at a time, each checked before `csv` sees
     it: a line that is not UTF-8 (a GBK export), holds NUL (a binary file) or is
     absurdly long is reported by line and column, never as a decoding traceback.
