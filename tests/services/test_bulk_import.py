@@ -346,7 +346,7 @@ def test_the_fast_checks_read_like_the_full_ones() -> None:
     """Each cell the fast paths accept gets the value the full check gives."""
     from app.services.import_files import SPACES, _fen, _yuan_to_fen
 
-    assert sorted(SPACES + "\n") == sorted(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert sorted(SPACES + "\r\n") == sorted(c for c in map(chr, range(0x110000)) if c.isspace())
     for text in ("0", "-0", "5.", "86.5", "86.50", "-0.05", "0007.10", "9999999999.99", "-1"):
         assert _fen("c", text) == _yuan_to_fen("c", text), text
 
@@ -369,7 +369,10 @@ def test_the_msisdn_fast_path_agrees_with_phonenumbers() -> None:
         assert bool(fast) == (parsed == raw), raw
 
 
-@pytest.mark.parametrize(("cell", "stripped"), [('" 李\nx"', "李\nx"), ('"李\nx "', "李\nx")])
+@pytest.mark.parametrize(
+    ("cell", "stripped"),
+    [('" 李\nx"', "李\nx"), ('"李\nx "', "李\nx"), ('"李\n"', "李"), ('"\r\n李"', "李")],
+)
 def test_a_record_across_two_blocks_is_stripped(tmp_path: Path, cell: str, stripped: str) -> None:
     """Cells are stripped only in blocks with white space where a cell begins or
     ends; a record that begins in one block and ends in the next is stripped if
