@@ -17,12 +17,13 @@ import contextlib
 import csv
 import operator
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from itertools import chain
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -113,9 +114,7 @@ _PLAIN_YUAN = re.compile(r"(-?[0-9]{1,10})(?:\.([0-9]{0,2}))?")
 
 
 def _fen(column: str, text: str) -> int:
-    """Yuan text to fen (`86.5` → 8650); an empty cell is 0."""
-    if not text:
-        return 0
+    """Yuan text (not empty) to fen: `86.5` → 8650."""
     plain = _PLAIN_YUAN.fullmatch(text)
     if plain is None:
         return _yuan_to_fen(column, text)
@@ -194,10 +193,22 @@ def _date_of(column: str, text: str) -> str:
     return stored
 
 
+_BRANDS = frozenset(Brand)
+_STATUSES = frozenset(Status)
+_METHODS = frozenset(ContactMethod)
+_GENDERS = frozenset(Gender)
+_VIP_TYPES = frozenset(VipType)
+_VIP_LEVELS = frozenset(VipLevel)
+_VIP_SOURCES = frozenset(VipSource)
+
+
 def subscriber_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
     """One subscriber row (cells in SUBSCRIBER_COLUMNS order, stripped) as the store
     takes it: the same columns with money in fen (`*_yuan` → `*_fen`), dates as
-    ISO text, flags as bools, empty optional cells None; and then `line`."""
+    ISO text, flags as bools, empty optional cells None; and then `line`.
+
+    Each cell is checked in this order, the stored spelling by a lookup inline
+    and anything else by the full check (which words the refusal)."""
     (msisdn, brand, status, opened_on, balance, name, gender, birthday, address, manager,
      vip_type, vip_level, vip_source, card_no, valid_from, valid_to, method, window, alert,
      plan_fee, guaranteed, bundle_ends, cmmb, payment) = cells  # fmt: skip
@@ -207,29 +218,43 @@ def subscriber_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
                 raise _BadCell(column, "required")
     if window and not _WINDOW.match(window):
         raise _BadCell("contact_window", f"expected HH:MM-HH:MM, got {window!r}")
-    msisdn = _msisdn(msisdn)
-    brand = _brand(brand)
-    status = _status(status)
-    opened_on = _date_of("opened_on", opened_on)
-    balance_fen = _fen("balance_yuan", balance)
-    birthday = _date_of("birthday", birthday) if birthday else None
-    valid_from = _date_of("vip_valid_from", valid_from) if valid_from else None
-    valid_to = _date_of("vip_valid_to", valid_to) if valid_to else None
-    method = _method(method) if method else "sms"
-    alert_on = _FLAGS.get(alert)
+    try:
+        msisdn = normalise_msisdn(msisdn)
+    except InvalidMsisdn as error:
+        raise _BadCell("msisdn", str(error)) from None
+    if brand not in _BRANDS:
+        brand = _brand(brand)
+    if status not in _STATUSES:
+        status = _status(status)
+    dates = _DATES
+    opened_on = dates.get(opened_on) or _date_of("opened_on", opened_on)
+    balance_fen = _fen("balance_yuan", balance) if balance else 0
+    if birthday:
+        birthday = dates.get(birthday) or _date_of("birthday", birthday)
+    if valid_from:
+        valid_from = dates.get(valid_from) or _date_of("vip_valid_from", valid_from)
+    if valid_to:
+        valid_to = dates.get(valid_to) or _date_of("vip_valid_to", valid_to)
+    if not method:
+        method = "sms"
+    elif method not in _METHODS:
+        method = _method(method)
+    flags = _FLAGS
+    alert_on = flags.get(alert)
     if alert_on is None:
         alert_on = _flag_text("alert", alert)
-    plan_fee_fen = _fen("plan_fee_yuan", plan_fee)
+    plan_fee_fen = _fen("plan_fee_yuan", plan_fee) if plan_fee else 0
     if plan_fee_fen < 0:
         raise _BadCell("plan_fee_yuan", "must not be negative")
-    guaranteed_fen = _fen("guaranteed_spend_yuan", guaranteed)
+    guaranteed_fen = _fen("guaranteed_spend_yuan", guaranteed) if guaranteed else 0
     if guaranteed_fen < 0:
         raise _BadCell("guaranteed_spend_yuan", "must not be negative")
-    bundle_ends = _date_of("bundle_ends_on", bundle_ends) if bundle_ends else None
-    cmmb_on = _FLAGS.get(cmmb)
+    if bundle_ends:
+        bundle_ends = dates.get(bundle_ends) or _date_of("bundle_ends_on", bundle_ends)
+    cmmb_on = flags.get(cmmb)
     if cmmb_on is None:
         cmmb_on = _flag_text("cmmb_handset", cmmb)
-    payment_on = _FLAGS.get(payment)
+    payment_on = flags.get(payment)
     if payment_on is None:
         payment_on = _flag_text("mobile_payment", payment)
     if (
@@ -242,18 +267,23 @@ def subscriber_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
         ):  # fmt: skip
             if len(text) > MAX_TEXT[column]:
                 raise _BadCell(column, f"longer than {MAX_TEXT[column]} characters")
-    gender = _gender(gender) if gender else None
-    vip_type = _vip_type(vip_type) if vip_type else None
-    vip_level = _vip_level(vip_level) if vip_level else None
-    vip_source = _vip_source(vip_source) if vip_source else None
+    if gender and gender not in _GENDERS:
+        gender = _gender(gender)
+    if vip_type and vip_type not in _VIP_TYPES:
+        vip_type = _vip_type(vip_type)
+    if vip_level and vip_level not in _VIP_LEVELS:
+        vip_level = _vip_level(vip_level)
+    if vip_source and vip_source not in _VIP_SOURCES:
+        vip_source = _vip_source(vip_source)
     # ISO dates of four-digit years order as text does.
     if valid_from and valid_to and valid_to < valid_from:
         raise _BadCell("vip_valid_to", "ends before vip_valid_from")
     return (
-        msisdn, brand, status, opened_on, balance_fen, name or None, gender, birthday,
-        address or None, manager or None, vip_type, vip_level, vip_source, card_no or None,
-        valid_from, valid_to, method, window or None, alert_on, plan_fee_fen, guaranteed_fen,
-        bundle_ends, cmmb_on, payment_on, line,
+        msisdn, brand, status, opened_on, balance_fen, name or None, gender or None,
+        birthday or None, address or None, manager or None, vip_type or None,
+        vip_level or None, vip_source or None, card_no or None, valid_from or None,
+        valid_to or None, method, window or None, alert_on, plan_fee_fen, guaranteed_fen,
+        bundle_ends or None, cmmb_on, payment_on, line,
     )  # fmt: skip
 
 
@@ -319,9 +349,9 @@ def read_chunks(
     chunk_rows = chunk_rows or CHUNK_ROWS
     problems: list[str] = []
     header: list[str] = []
-    stripping = [True]  # whether the lines csv reads now may hold cells to strip
+    spaced: set[int] = set()  # lines of the block being read with cells to strip
     with path.open("rb") as handle:
-        records = _records(_text_blocks(handle, header, stripping))
+        records = _records(_text_blocks(handle, header, spaced), spaced)
         ended = 0  # the line the last record ended on
         try:
             ended, first = next(records, (1, []))
@@ -329,7 +359,6 @@ def read_chunks(
             reorder = _reorder(header, kind)
             width = len(header)
             convert, key_width, seen = kind.convert, kind.key_width, {}
-            strip = str.strip
             chunk: list[tuple[Any, ...]] = []
             for line, row in records:
                 ended = line
@@ -341,8 +370,6 @@ def read_chunks(
                     row += [""] * (width - len(row))
                 if reorder is not None:
                     row = reorder(row)
-                if stripping[0]:
-                    row = list(map(strip, row))
                 try:
                     values = convert(row, line)
                 except _BadCell as bad:
@@ -394,59 +421,63 @@ def _reorder(header: list[str], kind: FileKind) -> Callable[[list[str]], list[st
     return reordered
 
 
-#: Where a cell could begin or end with white space (which `str.strip` removes):
-#: after a line start, a comma or a quote, or before a comma, a quote or a line end.
-_EDGE_SPACE = re.compile(r'(?:^|,)[^\S\r\n]|"\s|\s[,"]|[^\S\r\n](?:\r|$)', re.MULTILINE)
-#: Every character `str.isspace` calls white space but CR and LF: looked for first,
-#: one `in` each, far quicker than the search above on a block with none.
+#: Every character `str.isspace` calls white space but CR and LF.
 SPACES = (
     " \t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 
 
-def _may_need_strip(text: str) -> bool:
-    """Whether a cell of these lines may begin or end with white space. CR and LF
-    can be a cell's only inside quotes, next to one, or as a CR not ending a line."""
-    if (
-        any(space in text for space in SPACES)
-        or '"\n' in text
-        or '\n"' in text
-        or '"\r' in text
-        or text.count("\r") != text.count("\r\n")
-    ):
-        return _EDGE_SPACE.search(text) is not None
-    return False
+def _spaced_lines(lines: list[str], first: int) -> set[int]:
+    """The numbers of the lines (the first being `first`) where a cell that is not
+    quoted begins or ends with white space: white space after a line start or a
+    comma, or before a comma or a line end. Found with `str.find`, one white
+    space character at a time: most blocks have none of them, or a few."""
+    text = "".join(lines)
+    found: set[int] = set()
+    ends: list[int] = []
+    for space in SPACES:
+        at = text.find(space)
+        while at >= 0:
+            if (text[at - 1] if at else "\n") in ",\n" or text[at + 1 : at + 2] in ",\r\n":
+                ends = ends or list(accumulate(map(len, lines)))
+                found.add(first + bisect_right(ends, at))
+            at = text.find(space, at + 1)
+    return found
 
 
-def _records(blocks: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) of each record of the file, the header's too; a blank
-    line is a record of no cells. A record is numbered by the line it ends on.
+def _records(blocks: Iterator[list[str]], spaced: set[int]) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each record of the file, the header's too, each cell
+    as `str.strip` leaves it; a blank line is a record of no cells. A record is
+    numbered by the line it ends on.
 
     A line with no quote and no carriage return but its CRLF end (most lines) is
-    a record of its own, its cells between commas: what `csv` would read, several times faster.
-    `csv` reads the others, each record from its first line, taking as many
-    lines as a quoted cell runs on (it reads no further than the record)."""
+    a record of its own, its cells between commas: what `csv` would read, several
+    times faster, and stripped only if it is one of the `spaced` lines of its
+    block. `csv` reads the others, each record from its first line, taking as
+    many lines as a quoted cell runs on (it reads no further than the record)."""
     lines = chain.from_iterable(blocks)
+    strip = str.strip
     number = 0
     for line in lines:
         if '"' not in line:
             end = line.find("\r")
             if end < 0:
+                end = -1 if line[-1:] == "\n" else len(line)
+            elif line[end:] != "\r\n":
+                end = -2  # a CR inside the line: csv's
+            if end >= -1:
                 number += 1
-                yield number, [] if line == "\n" else line.rstrip("\n").split(",")
-                continue
-            if line[end:] == "\r\n":  # a CRLF line end
-                number += 1
-                yield number, line[:end].split(",") if end else []
+                row = line[:end].split(",") if line[:end] else []
+                yield number, list(map(strip, row)) if number in spaced else row
                 continue
         reader = csv.reader(chain((line,), lines), strict=True)
         row = next(reader)
         number += reader.line_num
-        yield number, row
+        yield number, list(map(strip, row))
 
 
-def _text_blocks(handle: BinaryIO, header: list[str], stripping: list[bool]) -> Iterator[list[str]]:
+def _text_blocks(handle: BinaryIO, header: list[str], spaced: set[int]) -> Iterator[list[str]]:
     """The file's lines as text, a block at a time, each checked before `csv` sees
     it: a line that is not UTF-8 (a GBK export), holds NUL (a binary file) or is
     absurdly long is reported by line and column, never as a decoding traceback.
@@ -454,12 +485,8 @@ def _text_blocks(handle: BinaryIO, header: list[str], stripping: list[bool]) -> 
     A block that passes as a whole (the usual case) is decoded in one pass; one
     that does not is gone through line by line, and the bad line is reported
     only once `csv` has read every line before it (so the header is known).
-
-    `stripping[0]` says whether a record read now may have a cell to strip:
-    False only if neither this block nor the one before (where the record may
-    have begun) has white space where a cell begins or ends."""
+    `spaced` holds, while a block is read, its lines that `_records` must strip."""
     number = 0
-    spaced = True
     while raws := handle.readlines(BLOCK_BYTES):
         if number == 0 and raws[0].startswith(codecs.BOM_UTF8):
             raws[0] = raws[0][len(codecs.BOM_UTF8) :]
@@ -467,12 +494,12 @@ def _text_blocks(handle: BinaryIO, header: list[str], stripping: list[bool]) -> 
         if max(map(len, raws)) <= MAX_LINE_CHARS and b"\x00" not in b"".join(raws):
             with contextlib.suppress(UnicodeDecodeError):  # found again line by line
                 lines = list(map(bytes.decode, raws))
+        spaced.clear()
         if lines is None:
-            stripping[0] = spaced = True
+            spaced.update(range(number + 1, number + len(raws) + 1))
             yield from _checked_lines(raws, number, header)
         else:
-            before, spaced = spaced, _may_need_strip("".join(lines))
-            stripping[0] = before or spaced
+            spaced.update(_spaced_lines(lines, number + 1))
             yield lines
         number += len(raws)
 

@@ -6,6 +6,7 @@ grow with the file."""
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -391,3 +392,46 @@ def test_a_record_across_two_blocks_is_stripped(tmp_path: Path, cell: str, strip
     ]
     assert len(rows) == 30_001
     assert rows[before][0] == number(99_999) and rows[before][5] == stripped
+
+
+def test_records_read_as_csv_and_strip_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast record reader against `csv` + `str.strip` on random lines: quotes,
+    quoted line breaks, CRLF and LF ends, blank lines, white space of all kinds
+    at and inside cell edges, blocks of a few lines."""
+    import random
+
+    monkeypatch.setattr(import_files, "BLOCK_BYTES", 64)
+    rng = random.Random(7)
+    pieces = ["a", "王", "1.5", "", " ", "\u3000", "\t", "x y", "\xa0z", ",", "\u2028"]
+
+    def cell() -> str:
+        text = "".join(rng.choices(pieces, k=rng.randint(0, 3))).replace(",", "")
+        if rng.random() < 0.2:
+            inner = text + rng.choice(["", '""', "\n", "\r\n", " ,", "\n "])
+            return f'"{inner}"'
+        return text
+
+    lines = []
+    for _ in range(3000):
+        end = rng.choice(["\n", "\r\n"])
+        lines.append(
+            "" if rng.random() < 0.05 else ",".join(cell() for _ in range(rng.randint(1, 5)))
+        )
+        lines[-1] += end
+    text = "".join(lines)
+    path = tmp_path / "r.csv"
+    path.write_bytes(text.encode())
+    expected = [
+        [c.strip() for c in row] for row in csv.reader(io.StringIO(text, newline=""), strict=True)
+    ]
+    spaced: set[int] = set()
+    with path.open("rb") as handle:
+        got = [
+            row
+            for _, row in import_files._records(
+                import_files._text_blocks(handle, [], spaced), spaced
+            )
+        ]
+    assert got == expected
