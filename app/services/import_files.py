@@ -108,20 +108,21 @@ def _yuan_to_fen(column: str, text: str) -> int:
     return int(fen)
 
 
-#: A plain amount: what `_yuan_to_fen` reads alike, without Decimal. Ten whole
-#: digits at most, so never more than MAX_YUAN.
-_PLAIN_YUAN = re.compile(r"(-?[0-9]{1,10})(?:\.([0-9]{0,2}))?")
-
-
 def _fen(column: str, text: str) -> int:
-    """Yuan text (not empty) to fen: `86.5` → 8650."""
-    plain = _PLAIN_YUAN.fullmatch(text)
-    if plain is None:
-        return _yuan_to_fen(column, text)
-    whole, decimals = plain.groups()
-    if not decimals:
-        return int(whole) * 100
-    return int(whole + decimals.ljust(2, "0"))  # `-0.5` → `-050` → -50
+    """Yuan text (not empty) to fen: `86.5` → 8650. A plain amount (up to ten ASCII
+    digits, then up to two decimals) is read here as `_yuan_to_fen` would read it;
+    anything else goes to it."""
+    whole, _, cents = text.partition(".")
+    if (
+        len(whole) <= 10
+        and whole.isdigit()
+        and whole.isascii()
+        and (not cents or (len(cents) <= 2 and cents.isdigit() and cents.isascii()))
+    ):
+        if not cents:
+            return int(whole) * 100
+        return int(whole + cents) * (10 if len(cents) == 1 else 1)
+    return _yuan_to_fen(column, text)
 
 
 def _date_text(column: str, text: str) -> str:
