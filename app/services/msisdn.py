@@ -51,8 +51,7 @@ def normalise_msisdn(raw: str) -> str:
         if raw[:7] in _MOBILE_BLOCKS:
             return raw
         if _MOBILE_RANGE.fullmatch(raw) and not _STRIPPED_PREFIX.match(raw):
-            if len(_MOBILE_BLOCKS) < 100_000:  # a bound on the memo, far above real use
-                _MOBILE_BLOCKS.add(raw[:7])
+            _MOBILE_BLOCKS.add(raw[:7])  # at most the 10**6 blocks of 1XX-XXXX
             return raw
     text = raw.strip()
     if not text:
