@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import os
 import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,12 +48,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 
 from app.cli import migrate  # noqa: E402
 from app.services.importing import (  # noqa: E402
     SUBSCRIBER_COLUMNS,
     USAGE_COLUMNS,
-    ImportReport,
     import_subscribers,
     import_usage,
 )
@@ -154,9 +156,8 @@ def generate(tmp: Path, rows: int, usage_share: float, seed: int = 1) -> tuple[P
     return subscribers, usage, len(users) * 12
 
 
-def plain_copy(url: str, path: Path, columns: tuple[str, ...]) -> float:
+def plain_copy(url: str, path: Path, columns: tuple[str, ...], table: str) -> float:
     """Seconds to COPY `path` into a fresh plain table shaped like its columns, committed."""
-    table = f"plain_{path.stem}"
     shape = ", ".join(f"{c} {PLAIN_TYPES.get(c, 'text')}" for c in columns)
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
         connection.execute(f"CREATE TABLE {table} ({shape})")
@@ -185,10 +186,25 @@ def timed(watch_db: bool, work: Callable[[], Any]) -> tuple[float, Any, dict[str
     return elapsed, result, cpu
 
 
+@dataclass
+class Run:
+    file: str
+    backend: str
+    rows: int
+    new: int
+    updated: int
+    seconds: float
+    cpu: dict[str, float]
+    merge_s: float | None = None  # the merge statement alone (PostgreSQL)
+    copy_rate: float | None = None  # plain COPY of the same file just before
+
+
 def smshall_imports(
-    backend: str, files: dict[str, Path], reimport: bool
-) -> list[tuple[str, float, ImportReport, dict[str, float]]]:
-    results = []
+    backend: str, files: dict[str, Path], rounds: int, plain: Callable[[str], float] | None
+) -> Iterator[Run]:
+    """Import each file into a fresh migrated database (`rounds` times: the second
+    round updates every row); with `plain`, a plain COPY of the same file just
+    before each import, so that both run under the same load."""
     with (
         tempfile.TemporaryDirectory(prefix="bench-import-") as tmp,
         databases.throwaway_database(backend, Path(tmp)) as url,
@@ -196,27 +212,57 @@ def smshall_imports(
         migrate(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
         engine = make_engine(url)
         session_factory = make_session_factory(engine)
+        merging: list[float] = []
+
+        def started(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if statement.startswith("WITH merged"):
+                merging.append(-time.perf_counter())
+
+        def ended(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if statement.startswith("WITH merged"):
+                merging[-1] += time.perf_counter()
+
+        event.listen(engine, "before_cursor_execute", started)
+        event.listen(engine, "after_cursor_execute", ended)
 
         def uow_factory() -> UnitOfWork:
             return UnitOfWork(session_factory)
 
         importers = {"subscribers": import_subscribers, "usage": import_usage}
-        for round_ in ("", " again") if reimport else ("",):
+        for round_ in range(rounds):
             for kind, path in files.items():
+                copy_rate = plain(kind) if plain else None
                 importer = importers[kind]
+                merging.clear()
                 elapsed, report, cpu = timed(
                     backend == "postgresql",
                     lambda: importer(uow_factory, path),  # noqa: B023
                 )
-                results.append((kind + round_, elapsed, report, cpu))
+                yield Run(
+                    kind + (" again" if round_ else ""), backend, report.rows, report.inserted,
+                    report.updated, elapsed, cpu, sum(merging) if merging else None, copy_rate,
+                )  # fmt: skip
         engine.dispose()
-    return results
 
 
 COLUMNS = (
-    ("file", 16), ("backend", 10), ("rows", 8), ("new", 8), ("updated", 8), ("seconds", 7),
-    ("rows/s", 8), ("COPY rows/s", 11), ("x COPY", 6), ("CPU py s", 8), ("CPU db s", 8),
+    ("file", 17), ("backend", 10), ("rows", 8), ("new", 8), ("updated", 8), ("seconds", 7),
+    ("rows/s", 8), ("merge s", 7), ("CPU py s", 8), ("CPU db s", 8), ("COPY rows/s", 11),
+    ("x COPY", 6),
 )  # fmt: skip
+
+
+def show(run: Run) -> str:
+    rate = run.rows / run.seconds
+    db = run.cpu.get("postgresql")
+    values = [
+        run.file, run.backend, run.rows, run.new, run.updated, f"{run.seconds:.2f}",
+        f"{rate:.0f}", "–" if run.merge_s is None else f"{run.merge_s:.2f}",
+        f"{run.cpu['bench']:.1f}", "–" if db is None else f"{db:.1f}",
+        f"{run.copy_rate:.0f}" if run.copy_rate else "–",
+        f"{rate / run.copy_rate:.2f}" if run.copy_rate else "–",
+    ]  # fmt: skip
+    return table_row(values, COLUMNS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reimport", action="store_true", help="import both files twice")
     parser.add_argument("--keep", default=None, help="write the CSV files here and keep them")
     args = parser.parse_args(argv)
-    backends = args.backends.split(",")
+    rounds = 2 if args.reimport else 1
 
     with tempfile.TemporaryDirectory(prefix="bench-import-csv-") as tmp:
         where = Path(args.keep or tmp)
@@ -247,34 +293,26 @@ def main(argv: list[str] | None = None) -> int:
         )
         files = {"subscribers": subscribers, "usage": usage}
         counts = {"subscribers": args.rows, "usage": usage_rows}
-        copy_rate: dict[str, float] = {}
         print(table_row([name for name, _ in COLUMNS], COLUMNS), flush=True)
-        if "postgresql" in backends:
+        for backend in args.backends.split(","):
+            if backend != "postgresql":
+                for run in smshall_imports(backend, files, rounds, None):
+                    print(show(run), flush=True)
+                continue
             with (
                 tempfile.TemporaryDirectory() as scratch,
-                databases.throwaway_database("postgresql", Path(scratch)) as url,
+                databases.throwaway_database("postgresql", Path(scratch)) as plain_url,
             ):
-                for kind, path in files.items():
+                tables = itertools.count(1)
+
+                def plain(kind: str) -> float:
                     columns = SUBSCRIBER_COLUMNS if kind == "subscribers" else USAGE_COLUMNS
-                    elapsed, _, cpu = timed(True, lambda: plain_copy(url, path, columns))  # noqa: B023
-                    copy_rate[kind] = counts[kind] / elapsed
-                    values = [
-                        f"{kind} COPY", "postgresql", counts[kind], counts[kind], 0,
-                        f"{elapsed:.2f}", f"{copy_rate[kind]:.0f}", "", "1",
-                        f"{cpu['bench']:.1f}", f"{cpu['postgresql']:.1f}",
-                    ]  # fmt: skip
-                    print(table_row(values, COLUMNS), flush=True)
-        for backend in backends:
-            for kind, elapsed, report, cpu in smshall_imports(backend, files, args.reimport):
-                rate = report.rows / elapsed
-                base = copy_rate.get(kind.split()[0])
-                ratio = f"{rate / base:.2f}" if base and backend == "postgresql" else ""
-                values = [
-                    kind, backend, report.rows, report.inserted, report.updated, f"{elapsed:.2f}",
-                    f"{rate:.0f}", f"{base:.0f}" if base else "", ratio,
-                    f"{cpu['bench']:.1f}", f"{cpu['postgresql']:.1f}" if "postgresql" in cpu else "–",
-                ]  # fmt: skip
-                print(table_row(values, COLUMNS), flush=True)
+                    table = f"plain_{kind}_{next(tables)}"  # noqa: B023
+                    elapsed = plain_copy(plain_url, files[kind], columns, table)  # noqa: B023
+                    return counts[kind] / elapsed
+
+                for run in smshall_imports(backend, files, rounds, plain):
+                    print(show(run), flush=True)
     return 0
 
 
