@@ -11,19 +11,24 @@ Method: `--rows` subscribers (default 100,000) are generated into a CSV file in
 a temporary directory (every column, realistic shares of empty cells, Chinese
 names and addresses, some with commas and quotes), and 12 months of usage for
 `--usage-share` of them (default 1/12, so the usage file has about as many
-rows as the subscriber file). Then, in one run, on PostgreSQL:
+rows as the subscriber file). Then, in one run, on PostgreSQL, for each file:
 
-* plain COPY: a throwaway database, `CREATE TABLE` of the plain table, then
+* plain COPY: in a throwaway database, `CREATE TABLE` of the plain table, then
   `COPY … FROM STDIN (FORMAT csv, HEADER)` streamed from the file by psycopg in
   1 MiB blocks, committed (no psql);
-* smshall: a throwaway database, migrated, `import_subscribers` then
-  `import_usage` on the files (the service functions `smshall import` calls, in
-  this process), each committed; then the same two files again (`--reimport`,
-  every row an update).
+* right after it, smshall: `import_subscribers`, then `import_usage` (the
+  service functions `smshall import` calls, in this process), into a
+  throwaway database, migrated, each committed. With `--reimport` both files
+  again (every row an update), each after a plain COPY of its own.
 
-The same import on SQLite is measured for reference. CPU is this process's
-(Python) and, on PostgreSQL, the server's (every `postgres` process on the
-machine: it should otherwise be idle), from /proc.
+Pairing each import with a COPY just before it puts both under the same load
+from whatever else runs on the machine. *merge s* is the merge statement alone
+(`INSERT … SELECT … ON CONFLICT … RETURNING`, timed by SQLAlchemy's cursor
+events): what the database spends writing the rows into the real, indexed
+tables, which a plain COPY into a table without keys does not. The same
+imports on SQLite are measured for reference. CPU is this process's (Python)
+and, on PostgreSQL, the server's (every `postgres` process on the machine: it
+should otherwise be idle), from /proc.
 
     .venv/bin/python bench/import_speed.py                     # 100,000 subscribers
     .venv/bin/python bench/import_speed.py --rows 1000000 --backends postgresql
