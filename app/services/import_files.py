@@ -50,7 +50,7 @@ SUBSCRIBER_COLUMNS = (
 SUBSCRIBER_REQUIRED = ("msisdn", "brand", "status", "opened_on")
 USAGE_COLUMNS = ("msisdn", "month", "spend_yuan", "mou")
 MAX_REPORTED = 20
-#: Rows handed to the store at a time (one COPY write, one progress step).
+#: Rows handed to the store at a time: a step of the progress bar.
 CHUNK_ROWS = 10_000
 #: Bytes of the file read at a time; its lines are checked a block at a time.
 BLOCK_BYTES = 1 << 20
