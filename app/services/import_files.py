@@ -304,16 +304,21 @@ def usage_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
     first_day = _MONTHS.get(month)
     if first_day is None:
         try:
-            first_day = Month.parse(month).first_day().isoformat()
-        except ValueError as error:  # `2026-13`; also year 0, which has no first day
+            parsed = Month.parse(month)
+        except ValueError as error:  # `2026-13`, `2026-1`
             raise _BadCell("month", str(error)) from None
-        if len(_MONTHS) < 100_000:
-            _MONTHS[month] = first_day
     spend_fen = _fen("spend_yuan", spend)
     if spend_fen < 0:
         raise _BadCell("spend_yuan", "must not be negative")
     if not (mou.isdigit() and mou.isascii()) or (minutes := int(mou)) > MAX_MOU:  # is_digits
         raise _BadCell("mou", f"expected whole minutes up to {MAX_MOU:,}, got {_shown(mou)}")
+    if first_day is None:
+        try:
+            first_day = parsed.first_day().isoformat()
+        except ValueError as error:  # year 0 has no first day (once a traceback)
+            raise _BadCell("month", str(error)) from None
+        if len(_MONTHS) < 100_000:
+            _MONTHS[month] = first_day
     return msisdn, first_day, spend_fen, minutes, line
 
 
