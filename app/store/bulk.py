@@ -139,6 +139,8 @@ def merge_usage(session: Session, chunks: Chunks, report_unknown: int) -> Merged
     rows = select(_subscribers.c.id, *(staging.c[f] for f in USAGE_FIELDS[1:])).join_from(
         staging, _subscribers, _subscribers.c.msisdn == staging.c.msisdn
     )
+    # WHERE true: SQLite would read ON CONFLICT as the join's ON without it. Sorted
+    # by the key, as for subscribers.
     rows = rows.where(true()).order_by(_subscribers.c.id, staging.c.month)
     if postgres:
         return _merge_postgresql(session, _usage_upsert(postgresql.insert, rows))
