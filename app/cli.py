@@ -26,7 +26,14 @@ from app.services.catalog_load import (
     load_catalog,
     seed_catalog,
 )
-from app.services.importing import ImportFailed, ImportReport, import_subscribers, import_usage
+from app.services.importing import (
+    ImportFailed,
+    ImportReport,
+    export_subscribers,
+    export_usage,
+    import_subscribers,
+    import_usage,
+)
 from app.settings import Settings, get_settings
 from app.store.database import normalise_url
 
@@ -199,6 +206,14 @@ def _import_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_command(args: argparse.Namespace) -> int:
+    runtime = Runtime.from_settings(get_settings())
+    exporter = export_subscribers if args.kind == "subscribers" else export_usage
+    rows = exporter(runtime.uow_factory, Path(args.file))
+    print(f"{args.kind}: {rows} rows written to {args.file}")
+    return 0
+
+
 def _migrate_command(args: argparse.Namespace) -> int:
     migrate(get_settings())
     return 0
@@ -358,6 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("kind", choices=["subscribers", "usage", "bundles"])
     data.add_argument("file")
     data.set_defaults(handler=_import_command)
+
+    out = commands.add_parser(
+        "export", help="export subscribers or usage to CSV, in the columns the import reads"
+    )
+    out.add_argument("kind", choices=["subscribers", "usage"])
+    out.add_argument("file")
+    out.set_defaults(handler=_export_command)
 
     scheduled = commands.add_parser(
         "run-scheduled", help="send due reminders and greetings, lapse free periods, grant credits"
