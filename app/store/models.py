@@ -41,11 +41,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-#: Keys of the tables that take rows per message, and of every column pointing at
-#: them: 2^31 MOs and replies come within a few years at thousands a second.
-#: SQLite's INTEGER PRIMARY KEY is 64-bit already and must stay INTEGER to remain
-#: the rowid alias (ids without a sequence, `app/store/row_ids.py`).
-MessageKey = BigInteger().with_variant(Integer(), "sqlite")
+#: 64-bit keys, for the tables that take rows per message (2^31 MOs and replies come
+#: within a few years at thousands a second) and those an import upserts into (an
+#: upsert draws an id from the sequence even when it updates: a daily import of
+#: 10 M subscribers would use up 2^31 in seven months), and every column pointing
+#: at them. SQLite's INTEGER PRIMARY KEY is 64-bit already and must stay INTEGER to
+#: remain the rowid alias (ids without a sequence, `app/store/row_ids.py`).
+WideKey = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class SubscriberRow(Base):
@@ -53,7 +55,7 @@ class SubscriberRow(Base):
 
     __tablename__ = "subscribers"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(11), unique=True)
     brand: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
@@ -103,8 +105,10 @@ class MonthlyUsageRow(Base):
     __tablename__ = "monthly_usage"
     __table_args__ = (UniqueConstraint("subscriber_id", "month"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        WideKey, ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
     month: Mapped[date] = mapped_column(Date, index=True)  # the first day of the month
     spend_fen: Mapped[int] = mapped_column(BigInteger)
     mou: Mapped[int] = mapped_column(Integer)
@@ -117,8 +121,10 @@ class BundleRow(Base):
     __tablename__ = "subscriber_bundles"
     __table_args__ = (UniqueConstraint("subscriber_id", "kind", "valid_from"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        WideKey, ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
     kind: Mapped[str] = mapped_column(String(32))  # app/domain/kpi.py, BundleKind
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
@@ -189,7 +195,9 @@ class ActivationRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(
+        WideKey, ForeignKey("subscribers.id", ondelete="CASCADE")
+    )
     campaign_code: Mapped[str] = mapped_column(String(32))
     exclusivity_key: Mapped[str] = mapped_column(String(64))
     package_code: Mapped[str] = mapped_column(String(16))
@@ -202,7 +210,7 @@ class ActivationRow(Base):
     # The MO that placed the order: kept as long as the activation (the consent, §5);
     # indexed for the retention's check and the foreign key's on delete.
     inbound_message_id: Mapped[int | None] = mapped_column(
-        MessageKey, ForeignKey("inbound_messages.id"), index=True
+        WideKey, ForeignKey("inbound_messages.id"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # The campaign kind, and the code a subscriber cancels with (`QX` + code).
@@ -225,7 +233,7 @@ class PendingPromptRow(Base):
     __tablename__ = "pending_prompts"
 
     # Few rows, but each question asked is an upsert that draws a new id.
-    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(11), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -243,13 +251,13 @@ class NoticeRow(Base):
     __tablename__ = "notices"
     __table_args__ = (UniqueConstraint("msisdn", "kind", "subject"),)
 
-    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
     msisdn: Mapped[str] = mapped_column(String(11))
     kind: Mapped[str] = mapped_column(String(32))  # reminder, birthday, lapse, credit
     subject: Mapped[str] = mapped_column(String(64))  # e.g. the activation id, the year
     local_day: Mapped[date] = mapped_column(Date, index=True)  # the day it goes out
     outbound_message_id: Mapped[int | None] = mapped_column(
-        MessageKey, ForeignKey("outbound_messages.id"), index=True
+        WideKey, ForeignKey("outbound_messages.id"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # What a held notice is checked against when it leaves (app/domain/held_notices.py):
@@ -279,7 +287,7 @@ class InboundMessageRow(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (UniqueConstraint("gateway", "gateway_message_id"),)
 
-    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
     gateway: Mapped[str] = mapped_column(String(32))
     gateway_message_id: Mapped[str] = mapped_column(String(128))
     msisdn: Mapped[str] = mapped_column(String(11), index=True)
@@ -306,9 +314,9 @@ class OutboundMessageRow(Base):
     __tablename__ = "outbound_messages"
     __table_args__ = (Index(None, "channel", "state", "next_attempt_at"),)
 
-    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
     inbound_message_id: Mapped[int | None] = mapped_column(
-        MessageKey, ForeignKey("inbound_messages.id"), index=True
+        WideKey, ForeignKey("inbound_messages.id"), index=True
     )
     msisdn: Mapped[str] = mapped_column(String(11), index=True)
     sender: Mapped[str] = mapped_column(String(21))
@@ -343,9 +351,9 @@ class OutboundPartRow(Base):
     __tablename__ = "outbound_parts"
     __table_args__ = (UniqueConstraint("outbound_message_id", "part_no"),)
 
-    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
     outbound_message_id: Mapped[int] = mapped_column(
-        MessageKey, ForeignKey("outbound_messages.id", ondelete="CASCADE")
+        WideKey, ForeignKey("outbound_messages.id", ondelete="CASCADE")
     )
     part_no: Mapped[int] = mapped_column(Integer)
     gateway: Mapped[str] = mapped_column(String(32))
@@ -363,7 +371,7 @@ class PendingReceiptRow(Base):
 
     __tablename__ = "pending_receipts"
 
-    id: Mapped[int] = mapped_column(MessageKey, primary_key=True)
+    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
     gateway_message_id: Mapped[str] = mapped_column(String(65), index=True)
     stat: Mapped[str] = mapped_column(String(16))
     state: Mapped[str | None] = mapped_column(String(16))
