@@ -95,7 +95,7 @@ def build_app(sim: Simulator, token: str | None) -> FastAPI:
         try:
             if body.protocol == "cmpp":
                 record = sim.ismg.inject_mo(
-                    body.source, body.to, body.text, body.msg_fmt, body.repeat
+                    body.source, body.to, body.text, body.msg_fmt, body.repeat, body.parts_order
                 )
             else:
                 record = sim.smsc.inject_mo(

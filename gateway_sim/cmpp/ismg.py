@@ -330,8 +330,9 @@ class Ismg:
             live[self._rr % len(live)].deliver(self.outbox.popleft())
 
     def inject_mo(self, source: str, destination: str, text: str, msg_fmt: int | None = None,
-                  repeat: int = 1) -> MoRecord:  # fmt: skip
-        """A handset's MO: one DELIVER per part (UDH, 8-bit reference when long).
+                  repeat: int = 1, parts_order: list[int] | None = None) -> MoRecord:  # fmt: skip
+        """A handset's MO: one DELIVER per part (UDH, 8-bit reference when long), in
+        `parts_order` (part numbers from 1) if given, as an ISMG may deliver them.
         `repeat` > 1 sends each DELIVER again with the same Msg_Id, as an ISMG
         whose DELIVER_RESP got lost does."""
         if msg_fmt is None:
@@ -352,6 +353,9 @@ class Ismg:
             chunks = [data[i : i + part] for i in range(0, len(data), part)]
         if len(chunks) > 255:
             raise ValueError("text too long")
+        order = parts_order or list(range(1, len(chunks) + 1))
+        if sorted(order) != list(range(1, len(chunks) + 1)):
+            raise ValueError(f"parts_order must name each of the {len(chunks)} parts once")
         ref = self._msg_seq & 0xFF
         record = MoRecord(
             id=self.traffic.new_mo_id(), seq=self.traffic.next_seq(), t=time.time(),
@@ -360,12 +364,13 @@ class Ismg:
             acks=[None] * len(chunks),
         )  # fmt: skip
         self.traffic.add_mo(record)
-        ids: list[int] = []
-        for index, chunk in enumerate(chunks):
+        ids: dict[int, int] = {}  # by part number
+        for number in order:
+            index, chunk = number - 1, chunks[number - 1]
             udhi = 1 if len(chunks) > 1 else 0
             content = bytes((5, 0, 3, ref, len(chunks), index + 1)) + chunk if udhi else chunk
             msg_id = self.next_msg_id()
-            ids.append(msg_id)
+            ids[number] = msg_id
 
             def body(version: int, m: int = msg_id, c: bytes = content, u: int = udhi) -> bytes:
                 return wire.deliver_body(version, m, destination, source, msg_fmt, c, udhi=u)
@@ -376,7 +381,7 @@ class Ismg:
 
             for _ in range(max(1, repeat)):
                 self.enqueue(Delivery(msg_id, body, ack))
-        self.mo_deliveries[record.id] = ids
+        self.mo_deliveries[record.id] = [ids[n] for n in sorted(ids)]
         return record
 
     def terminate(self, link_id: str) -> None:

@@ -91,23 +91,28 @@ def test_mo_is_answered_and_the_report_marks_the_reply_delivered(
 def test_long_chinese_mo_is_reassembled_and_a_long_reply_split(
     ismg: Ismg,
     serve: Callable[..., CmppService],
+    add_subscriber: Callable[..., int],
     uow_factory: Callable[[], UnitOfWork],
     version: str,
 ) -> None:
+    add_subscriber(SUBSCRIBER)
     serve(version=version)
     text = "请问我这个月的话费还剩多少，另外流量套餐还有多少没有用完，谢谢您的帮助" * 4
-    sent = ismg.mo(SUBSCRIBER, text)
-    assert sent["segments"] >= 3
+    sent = ismg.mo(SUBSCRIBER, text, parts_order=[3, 1, 2])  # three parts, out of order
+    assert sent["segments"] == 3
     eventually(lambda: delivered(uow_factory), "the reply delivered")
     [inbound] = rows(uow_factory, InboundMessageRow)
     assert inbound.text == text and inbound.gateway_message_id == sent["msg_ids"][0]
-    [reply] = rows(uow_factory, OutboundMessageRow)
-    [mt] = ismg.mt(SUBSCRIBER)
-    assert mt["text"] == reply.text
-    parts = rows(uow_factory, OutboundPartRow)
-    assert mt["segments"] == len(parts) and mt["data_coding"] == 8
-    if len(reply.text) > 70:  # a long reply went in parts, each reported on
-        assert len(parts) > 1 and all(p.state == "delivered" for p in parts)
+    # Six services signed up for, one after the other; their list takes three parts.
+    signed = [SIGN_UP, "TY SJB", "TY CL", "TY HBGJ", "TY 139", "GABX 张三"]
+    for n, command in enumerate([*signed, "CXTC"]):
+        ismg.mo(SUBSCRIBER, command)
+        eventually(lambda n=n: delivered(uow_factory, expected=n + 2), f"{command} answered")
+    reply = rows(uow_factory, OutboundMessageRow)[-1]
+    [mt] = [m for m in ismg.mt(SUBSCRIBER) if m["text"] == reply.text]
+    parts = [p for p in rows(uow_factory, OutboundPartRow) if p.outbound_message_id == reply.id]
+    assert mt["segments"] == len(parts) == 3 and mt["data_coding"] == 8
+    assert all(p.state == "delivered" for p in parts)
 
 
 def test_a_refused_connect_is_retried_with_backoff_until_accepted(
