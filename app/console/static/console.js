@@ -10,6 +10,15 @@ const $ = (id) => document.getElementById(id);
 const POLL_MS = 5000;
 const ZONE = "Asia/Shanghai";
 let polling = null;
+const asked = new Map();  // per view, the last request made: an older answer is dropped
+
+// Fetch for one view; resolves to null when a newer request for it was made meanwhile.
+async function latest(view, path) {
+  const ticket = (asked.get(view) ?? 0) + 1;
+  asked.set(view, ticket);
+  const body = await getJson(path);
+  return asked.get(view) === ticket ? body : null;
+}
 
 function status(message, kind = "") {
   $("status").textContent = message;
@@ -97,7 +106,8 @@ function monthOf(instant) {
 
 async function loadKpi(month) {
   try {
-    showKpi(await getJson(`/v1/reports/kpi?month=${encodeURIComponent(month)}`));
+    const report = await latest("kpi", `/v1/reports/kpi?month=${encodeURIComponent(month)}`);
+    if (report) showKpi(report);
   } catch (err) {
     failed(err);
   }
@@ -124,7 +134,9 @@ function bubble(m) {
 
 async function loadConversation(msisdn) {
   try {
-    const page = await getJson(`/v1/subscribers/${encodeURIComponent(msisdn)}/conversation`);
+    const page = await latest("conversation",
+      `/v1/subscribers/${encodeURIComponent(msisdn)}/conversation`);
+    if (!page) return;
     const items = page.messages.map(bubble);
     if (!items.length) {
       const li = document.createElement("li");
@@ -145,7 +157,8 @@ function worklistPath(manager, csv) {
 
 async function loadWorklist(manager) {
   try {
-    const list = await getJson(worklistPath(manager, false));
+    const list = await latest("worklist", worklistPath(manager, false));
+    if (!list) return;
     $("worklist-as-of").textContent = `${list.items.length} to act on, as of ${list.as_of}`;
     rows($("work-items").tBodies[0], list.items,
       [(i) => i.due_on, (i) => i.reason, (i) => i.msisdn, (i) => i.name,
