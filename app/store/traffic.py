@@ -44,7 +44,8 @@ def first_id_from(session: Session, age: ColumnElement[datetime], since: datetim
     table = age.table  # type: ignore[attr-defined]
     key = table.c.id
     start = select(
-        func.coalesce(func.min(key), 0).label("lo"), (func.coalesce(func.max(key), 0) + 1).label("hi")
+        func.coalesce(func.min(key), 0).label("lo"),
+        (func.coalesce(func.max(key), 0) + 1).label("hi"),
     ).cte("search", recursive=True)
     mid = (start.c.lo + start.c.hi) // 2
     probe = select(age).where(key >= mid).order_by(key).limit(1).scalar_subquery()

@@ -24,8 +24,12 @@ def add_mos(runtime: Runtime, *times: datetime) -> None:
         for n, at in enumerate(times):
             uow.session.add(
                 InboundMessageRow(
-                    gateway="http", gateway_message_id=f"mo-{at.timestamp()}-{n}",
-                    msisdn="13800000001", short_code="10086", text="CXYE", received_at=at,
+                    gateway="http",
+                    gateway_message_id=f"mo-{at.timestamp()}-{n}",
+                    msisdn="13800000001",
+                    short_code="10086",
+                    text="CXYE",
+                    received_at=at,
                     outcome="balance",
                 )  # fmt: skip
             )
@@ -43,9 +47,16 @@ def add_reply(
         assert uow.session is not None
         uow.session.add(
             OutboundMessageRow(
-                msisdn="13800000001", sender="10086", text="您的余额", channel="smpp",
-                state=state, attempts=0, next_attempt_at=due, claimed_by=claimed_by,
-                created_at=created, updated_at=created,
+                msisdn="13800000001",
+                sender="10086",
+                text="您的余额",
+                channel="smpp",
+                state=state,
+                attempts=0,
+                next_attempt_at=due,
+                claimed_by=claimed_by,
+                created_at=created,
+                updated_at=created,
             )  # fmt: skip
         )
         uow.commit()

@@ -51,7 +51,9 @@ def free_port() -> int:
 @pytest.fixture
 def service(runtime: Runtime) -> Iterator[str]:
     port = free_port()
-    config = uvicorn.Config(create_app(runtime=runtime), host=LOOPBACK, port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(runtime=runtime), host=LOOPBACK, port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -90,8 +92,15 @@ def programme(runtime: Runtime, add_subscriber: Callable, service: str) -> str:
         now = utc_now()
         uow.session.add(
             OutboundMessageRow(
-                msisdn="13800000004", sender="10086", text="提醒", channel="smpp",
-                state="queued", attempts=0, next_attempt_at=now, created_at=now, updated_at=now,
+                msisdn="13800000004",
+                sender="10086",
+                text="提醒",
+                channel="smpp",
+                state="queued",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                updated_at=now,
             )  # fmt: skip
         )
         uow.commit()
