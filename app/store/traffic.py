@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.store.models import InboundMessageRow, OutboundMessageRow
 
@@ -38,11 +38,14 @@ class QueueFigures:
     oldest_queued_at: datetime | None
 
 
-def first_id_from(session: Session, age: ColumnElement[datetime], since: datetime) -> int:
-    """The smallest id whose row's `age` is at or after `since`, searched by id
+def first_id_from(
+    session: Session,
+    key: InstrumentedAttribute[int],
+    age: InstrumentedAttribute[datetime],
+    since: datetime,
+) -> int:
+    """The smallest `key` whose row's `age` is at or after `since`, searched by id
     (rows assumed in time order); past the last id when there is none."""
-    table = age.table  # type: ignore[attr-defined]
-    key = table.c.id
     start = select(
         func.coalesce(func.min(key), 0).label("lo"),
         (func.coalesce(func.max(key), 0) + 1).label("hi"),
@@ -59,7 +62,7 @@ def first_id_from(session: Session, age: ColumnElement[datetime], since: datetim
 
 def mo_count(session: Session, since: datetime, until: datetime) -> int:
     """MOs received in (since, until]."""
-    floor = first_id_from(session, MO.received_at, since - SLACK)
+    floor = first_id_from(session, MO.id, MO.received_at, since - SLACK)
     query = select(func.count()).where(
         MO.id >= floor, MO.received_at > since, MO.received_at <= until
     )
@@ -68,7 +71,7 @@ def mo_count(session: Session, since: datetime, until: datetime) -> int:
 
 def reply_states(session: Session, since: datetime, until: datetime) -> dict[str, int]:
     """Replies written in (since, until], by their state now."""
-    floor = first_id_from(session, MT.created_at, since - SLACK)
+    floor = first_id_from(session, MT.id, MT.created_at, since - SLACK)
     query = (
         select(MT.state, func.count())
         .where(MT.id >= floor, MT.created_at > since, MT.created_at <= until)

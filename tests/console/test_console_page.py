@@ -201,6 +201,7 @@ def test_console_in_browser(programme: str, browser, downloads: Path, tmp_path: 
     mts = browser.find_elements(By.CSS_SELECTOR, "#messages .msg.mt .text")
     assert [m.text for m in mos] == ["CXYE"] * 3 and len(mts) == 3
     assert "19.99" in mts[0].text
+    assert not browser.find_element(By.ID, "messages-older").is_displayed()  # one page
 
     # The account manager's worklist, with its CSV behind the token too.
     submit(browser, "manager", MANAGER)

@@ -132,20 +132,24 @@ function bubble(m) {
   return li;
 }
 
-async function loadConversation(msisdn) {
+// Newest first, a page at a time; "Older messages" asks for the next page.
+async function loadConversation(msisdn, offset = 0) {
   try {
-    const page = await latest("conversation",
-      `/v1/subscribers/${encodeURIComponent(msisdn)}/conversation`);
+    const path = `/v1/subscribers/${encodeURIComponent(msisdn)}/conversation?offset=${offset}`;
+    const page = await latest("conversation", path);
     if (!page) return;
     const items = page.messages.map(bubble);
-    if (!items.length) {
+    if (!items.length && !offset) {
       const li = document.createElement("li");
       li.className = "meta";
       li.textContent = `nothing from or to ${page.msisdn}`;
       items.push(li);
     }
-    $("messages").replaceChildren(...items);
+    if (offset) $("messages").append(...items); else $("messages").replaceChildren(...items);
     $("messages").dataset.msisdn = page.msisdn;
+    const older = $("messages-older");
+    older.hidden = page.next_offset === null;
+    older.dataset.offset = page.next_offset ?? "";
   } catch (err) {
     failed(err);
   }
@@ -206,6 +210,8 @@ $("token-forget").addEventListener("click", () => {
 });
 submitted("kpi-form", () => loadKpi($("kpi-month").value));
 submitted("conversation-form", () => loadConversation($("msisdn").value.trim()));
+$("messages-older").addEventListener("click", () =>
+  loadConversation($("messages").dataset.msisdn, Number($("messages-older").dataset.offset)));
 submitted("worklist-form", () => loadWorklist($("manager").value.trim()));
 $("worklist-csv").addEventListener("click", (ev) => {
   ev.preventDefault();
