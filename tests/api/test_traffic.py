@@ -131,6 +131,7 @@ def test_console_page_needs_no_token_but_its_data_does(client: TestClient) -> No
     page = client.get("/console")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "/console/static/vendor/chart.umd.min.js" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
     script = client.get("/console/static/vendor/chart.umd.min.js")
     assert script.status_code == 200 and "Chart.js v4" in script.text[:200]
     assert client.get("/console/static/console.js").status_code == 200
