@@ -136,3 +136,11 @@ def test_console_page_needs_no_token_but_its_data_does(client: TestClient) -> No
     assert script.status_code == 200 and "Chart.js v4" in script.text[:200]
     assert client.get("/console/static/console.js").status_code == 200
     assert client.get("/v1/traffic").status_code == 401
+
+
+def test_ids_a_little_out_of_time_order(runtime: Runtime, now: datetime) -> None:
+    """Ids are taken in blocks seconds apart: rows up to `SLACK` out of order still
+    fall on the right side of the window."""
+    add_mos(runtime, now - 20 * S, now - 90 * S, now - 40 * S, now - 75 * S, now - 10 * S)
+    add_mos(runtime, now - 61 * S, now - 59 * S)
+    assert traffic_now(runtime.uow_factory, now).mo == 4
