@@ -16,7 +16,9 @@ from app.api import (
     reports,
     subscriber_search,
     subscribers,
+    traffic,
 )
+from app.console import routes as console
 from app.gateways.cmpp import routes as cmpp_routes
 from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(reports.router)
     app.include_router(smpp_routes.router)
     app.include_router(cmpp_routes.router)
+    app.include_router(traffic.router)
+    console.install(app)
 
     @app.get("/health", tags=["ops"])
     def health() -> dict[str, Any]:

@@ -50,3 +50,15 @@ def test_uvicorns_access_handler_carries_the_filter(capsys: pytest.CaptureFixtur
             logger.handlers[:] = handlers
             logger.setLevel(level)
             logger.propagate = propagate
+
+
+def test_the_consoles_searches_leave_no_number_or_name() -> None:
+    record = access_record("/v1/subscribers/13800138000/conversation?offset=50")
+    assert WithoutQuery().filter(record)
+    assert '"GET /v1/subscribers/138****8000/conversation?… HTTP/1.1"' in record.getMessage()
+    record = access_record("/v1/subscribers/8613800138000/conversation")
+    assert WithoutQuery().filter(record)
+    assert '"GET /v1/subscribers/86138****8000/conversation HTTP/1.1"' in record.getMessage()
+    record = access_record("/v1/worklists/%E6%9D%8E%E7%BB%8F%E7%90%86?format=csv")
+    assert WithoutQuery().filter(record)
+    assert '"GET /v1/worklists/…?… HTTP/1.1"' in record.getMessage()

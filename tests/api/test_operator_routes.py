@@ -19,6 +19,7 @@ ROUTES = [
     ("GET", "/v1/reports/kpi?month=2026-10"),
     ("GET", "/v1/worklists/someone"),
     ("GET", "/v1/worklists/someone?format=csv"),
+    ("GET", "/v1/traffic"),
 ]
 
 

@@ -1,0 +1,1 @@
+"""The operator console: `GET /console`, a static page over the admin API."""
