@@ -34,9 +34,12 @@ def logged_path(path: str) -> str:
 class WithoutQuery(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) > PATH_ARG and isinstance(args[PATH_ARG], str):
-            path = logged_path(args[PATH_ARG])
-            if path != args[PATH_ARG]:
+        if isinstance(args, tuple) and len(args) > PATH_ARG:
+            given = args[PATH_ARG]
+            if not isinstance(given, str):
+                return True
+            path = logged_path(given)
+            if path != given:
                 record.args = (*args[:PATH_ARG], path, *args[PATH_ARG + 1 :])
         return True
 

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from gateway_sim.control_client import (
 )
 
 # CLI flag -> FaultConfig field. Flags override the scenario file.
-FAULT_FLAGS = {
+FAULT_FLAGS: dict[str, tuple[Callable[[str], Any], str]] = {
     "throttle_tps": (float, "answer ESME_RTHROTTLED (0x58) to submits above this rate"),
     "submit_error_rate": (float, "share 0..1 of submit_sm answered with --submit-error-status"),
     "submit_error_status": (lambda v: int(v, 0), "status for random submit errors (default 0x08)"),

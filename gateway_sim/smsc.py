@@ -30,7 +30,6 @@ RETRY_DELAY = 1.0
 REG_DLR_MASK = 0x03  # 1 = receipt on final outcome, 2 = receipt on failure only
 
 
-
 def ton_of(number: str) -> int:
     """The type of number a real SMSC would send: international (1) only for a
     number that carries its country code (`8613800138000`), national (2) for
@@ -41,6 +40,7 @@ def ton_of(number: str) -> int:
     if len(number) == 11 and number.startswith("1"):
         return 2
     return 0
+
 
 class TokenBucket:
     """Submit throttle: ``rate`` tokens/s, burst of ``rate``."""
@@ -106,8 +106,9 @@ class Smsc:
         self.rng = random.Random(scenario.seed)
         self.faults_since = time.monotonic()
         self.bucket = TokenBucket(scenario.faults.throttle_tps)
-        if hasattr(self, "reassembler"):
-            self.reassembler.timeout = scenario.reassembly_timeout  # keep parts in flight
+        reassembler: segments.Reassembler | None = getattr(self, "reassembler", None)
+        if reassembler is not None:
+            reassembler.timeout = scenario.reassembly_timeout  # keep parts in flight
         else:
             self.reassembler = segments.Reassembler(scenario.reassembly_timeout)
 

@@ -203,9 +203,6 @@ class TrafficLog:
         return [view for _, view in sorted(items, key=lambda x: x[0])]
 
     def handsets(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for m in self.mo:
-            seen.setdefault(m.source)
-        for m in self.mt:
-            seen.setdefault(m.destination)
+        seen: dict[str, None] = dict.fromkeys(m.source for m in self.mo)
+        seen.update(dict.fromkeys(m.destination for m in self.mt))
         return list(seen)

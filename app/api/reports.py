@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
@@ -17,7 +17,9 @@ from app.services.reports import kpi_report
 from app.services.worklists import WORKLIST_COLUMNS, worklist, worklist_rows
 
 router = admin_router()
-CSV = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}
+}
 
 
 class DynamicOut(BaseModel):

@@ -63,7 +63,7 @@ class DemoSimulator:
             host="127.0.0.1",
             port=self.smpp_port,
             system_id="smshall",
-            password=self.password,  # type: ignore[arg-type]
+            password=self.password,
             tps=100,
         )
 

@@ -40,12 +40,12 @@ def bundle_values(cells: Sequence[str], line: int) -> tuple[Any, ...]:
             raise _BadCell(column, "required")
     msisdn = _msisdn(msisdn)
     kind = _choice("kind", kind, BundleKind)
-    valid_from = _date_of("valid_from", valid_from)
-    valid_to = _date_of("valid_to", valid_to) if valid_to else None
+    starts = _date_of("valid_from", valid_from)
+    ends = _date_of("valid_to", valid_to) if valid_to else None
     # ISO dates of four-digit years order as text does.
-    if valid_to is not None and valid_to < valid_from:
+    if ends is not None and ends < starts:
         raise _BadCell("valid_to", "ends before valid_from")
-    return msisdn, kind, valid_from, valid_to, line
+    return msisdn, kind, starts, ends, line
 
 
 #: A repeat is the same (msisdn, kind, valid_from).

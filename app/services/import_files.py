@@ -25,7 +25,9 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from itertools import accumulate, chain
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
+
+from sqlalchemy import String
 
 from app.domain.subscriber import (
     Brand,
@@ -39,7 +41,7 @@ from app.domain.subscriber import (
 )
 from app.domain.text import excerpt
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.store.models import SubscriberRow
+from app.store.models import SubscriberRow, table_of
 
 SUBSCRIBER_COLUMNS = (
     "msisdn", "brand", "status", "opened_on", "balance_yuan", "name", "gender", "birthday",
@@ -65,8 +67,8 @@ MAX_MOU = 10_000_000
 #: past 131,072 characters with an error that names no column).
 MAX_LINE_CHARS = 4096
 #: The longest text the store holds, per column.
-MAX_TEXT = {
-    column: SubscriberRow.__table__.c[column].type.length
+MAX_TEXT: dict[str, int] = {
+    column: int(cast(String, table_of(SubscriberRow).c[column].type).length or 0)
     for column in ("name", "mailing_address", "account_manager", "vip_card_no")
 }
 _NAME_MAX, _ADDRESS_MAX, _MANAGER_MAX, _CARD_MAX = MAX_TEXT.values()
@@ -370,7 +372,8 @@ def read_chunks(
             header.extend(h.strip() for h in first)
             reorder = _reorder(header, kind)
             width = len(header)
-            convert, key_width, seen = kind.convert, kind.key_width, {}
+            convert, key_width = kind.convert, kind.key_width
+            seen: dict[Any, int] = {}
             chunk: list[tuple[Any, ...]] = []
             for line, row in records:
                 ended = line

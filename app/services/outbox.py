@@ -260,8 +260,8 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
         rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
         unmatched: list[str] = []
         for receipt, message_id in zip(receipts, wanted, strict=True):
-            part = parts.get(message_id)
-            if part is None:
+            found = parts.get(message_id)
+            if found is None:
                 unmatched.append(message_id)
                 outbox.add_pending_receipt(
                     PendingReceiptRow(
@@ -273,7 +273,7 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
                     )
                 )
             else:
-                _apply(part, receipt.stat, receipt.state, receipt.error)
+                _apply(found, receipt.stat, receipt.state, receipt.error)
         parts_of = outbox.parts_of_rows([row.id for row in rows])
         for row in rows:
             _roll_up(row, parts_of.get(row.id, []))
@@ -309,13 +309,11 @@ def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]
     rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
     touched: set[int] = set()
     settled: set[str] = set()
-    taken = outbox.delete_pending_receipts(
-        [e.id for e in early if e.gateway_message_id in parts]
-    )
+    taken = outbox.delete_pending_receipts([e.id for e in early if e.gateway_message_id in parts])
     for receipt in early:
-        part = parts.get(receipt.gateway_message_id)
-        if part is not None and receipt.id in taken:
-            _apply(part, receipt.stat, receipt.state, receipt.error)
+        found = parts.get(receipt.gateway_message_id)
+        if found is not None and receipt.id in taken:
+            _apply(found, receipt.stat, receipt.state, receipt.error)
             touched.add(part.outbound_message_id)
             settled.add(receipt.gateway_message_id)
     parts_of = outbox.parts_of_rows(sorted(touched))

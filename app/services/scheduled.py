@@ -116,13 +116,17 @@ def run_scheduled(uow_factory: UowFactory, now: datetime, settings: Settings) ->
     _each(uow_factory, run, _credit_candidates(run), lambda s, i: _credit(s, run, i, report))
     for campaign in campaigns.values():
         if isinstance(campaign, BirthdayCampaign) and campaign.is_open_on(run.on):
-            _each(
-                uow_factory,
-                run,
-                _birthday_candidates(run),
-                lambda s, i, c=campaign: _greet(s, run, c, i, report),
-            )
+            _each(uow_factory, run, _birthday_candidates(run), _greeter(run, campaign, report))
     return report
+
+
+def _greeter(
+    run: _Run, campaign: BirthdayCampaign, report: ScheduledReport
+) -> Callable[[UnitOfWork, int], None]:
+    def greet(uow: UnitOfWork, subscriber_id: int) -> None:
+        _greet(uow, run, campaign, subscriber_id, report)
+
+    return greet
 
 
 # --- batching ---------------------------------------------------------------
@@ -233,7 +237,9 @@ def _notice(
     created = utc_now()
     until = None
     if latest_day is not None:
-        until = held_notices.valid_until(latest_day, run.local.tzinfo).astimezone(UTC)
+        zone = run.local.tzinfo
+        assert zone is not None  # the run's local time is always zoned
+        until = held_notices.valid_until(latest_day, zone).astimezone(UTC)
     try:
         with session.begin_nested():
             outbound = None

@@ -50,6 +50,7 @@ def worklist(
     with uow_factory() as uow:
         queries = uow.worklists
         for row in queries.contact_due(manager, today):
+            assert row.vip_level is not None  # the query takes card holders only
             level = VipLevel(row.vip_level)
             cadence = CONTACT_CADENCE_DAYS[level]
             last = row.last_contacted_on

@@ -42,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
-from app.store.models import MonthlyUsageRow, SubscriberRow
+from app.store.models import MonthlyUsageRow, SubscriberRow, table_of
 from app.store.types import UtcDateTime
 
 SUBSCRIBER_FIELDS = (
@@ -55,8 +55,8 @@ SUBSCRIBER_FIELDS = (
 USAGE_FIELDS = ("msisdn", "month", "spend_fen", "mou")
 Chunks = Iterable[list[tuple[Any, ...]]]
 
-_subscribers = SubscriberRow.__table__
-_usage = MonthlyUsageRow.__table__
+_subscribers = table_of(SubscriberRow)
+_usage = table_of(MonthlyUsageRow)
 
 
 @dataclass(frozen=True, slots=True)

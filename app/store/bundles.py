@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.store.bulk import Merged, UnknownSubscribers
-from app.store.models import BundleRow, SubscriberRow
+from app.store.models import BundleRow, SubscriberRow, table_of
 from app.store.upsert import upsert
 
 BATCH = 1000
 _KEY = ["subscriber_id", "kind", "valid_from"]
-_bundles = BundleRow.__table__
+_bundles = table_of(BundleRow)
 
 
 def merge_bundles(

@@ -10,7 +10,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.store.models import InboundMessageRow, OutboundMessageRow
+from app.store.models import InboundMessageRow, OutboundMessageRow, table_of
 from app.store.row_ids import take_ids
 
 InboundKey = tuple[str, str]  # (gateway, gateway message id)
@@ -61,13 +61,14 @@ class MessageRepository:
         found = [row.id for row in self._seen.values() if row is not None]
         if found:
             self._replies.update({inbound_id: [] for inbound_id in found})
-            query = (
+            replies = (
                 select(OutboundMessageRow)
                 .where(OutboundMessageRow.inbound_message_id.in_(found))
                 .order_by(OutboundMessageRow.id)
             )
-            for reply in self.session.scalars(query):
-                self._replies[reply.inbound_message_id].append(reply)  # type: ignore[index]
+            for reply in self.session.scalars(replies):
+                assert reply.inbound_message_id is not None  # selected by it
+                self._replies[reply.inbound_message_id].append(reply)
         new = len(keys) - len(found)
         self._inbound_ids = iter(take_ids(self.session, InboundMessageRow, new))
 
@@ -89,7 +90,7 @@ class MessageRepository:
             .order_by(InboundMessageRow.id)
         )
         rows = self.session.execute(query)
-        return {digest: ((gateway, key), at) for digest, gateway, key, at in rows}
+        return {digest: ((gateway, key), at) for digest, gateway, key, at in rows if digest}
 
     def mark_acknowledged(self, keys: Collection[tuple[str, str]], at: datetime) -> None:
         """Record that MOs (digest, message id) were acknowledged (one statement)."""
@@ -167,8 +168,8 @@ class MessageRepository:
                 self.session.execute(insert(_OUTBOUND), rows)
 
 
-_INBOUND = InboundMessageRow.__table__
-_OUTBOUND = OutboundMessageRow.__table__
+_INBOUND = table_of(InboundMessageRow)
+_OUTBOUND = table_of(OutboundMessageRow)
 
 
 def _values(table: Table, row: object) -> dict[str, object]:

@@ -6,7 +6,7 @@ Money is integer fen, timestamps are UTC, phone numbers are 11 national digits.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     extract,
@@ -39,6 +40,12 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, typed as the `Table` it is (SQLAlchemy types `__table__` as
+    any `FromClause`), for Core statements and multi-row writes."""
+    return cast(Table, model.__table__)
 
 
 #: 64-bit keys, for the tables that take rows per message (2^31 MOs and replies come

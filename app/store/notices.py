@@ -22,9 +22,9 @@ from app.domain.held_notices import (
     OPTED_OUT,
     HeldNotice,
 )
-from app.store.models import ActivationRow, NoticeRow, OutboundMessageRow, SubscriberRow
+from app.store.models import ActivationRow, NoticeRow, OutboundMessageRow, SubscriberRow, table_of
 
-_MESSAGES = OutboundMessageRow.__table__
+_MESSAGES = table_of(OutboundMessageRow)
 #: What dropping a held notice sets: finished, never to be claimed again.
 _DROPPED = {"state": DROPPED, "claimed_by": None, "next_attempt_at": None}
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
+from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow, table_of
 from app.store.upsert import insert_new
 
-_MESSAGES = OutboundMessageRow.__table__
-_PARTS = OutboundPartRow.__table__
+_MESSAGES = table_of(OutboundMessageRow)
+_PARTS = table_of(OutboundPartRow)
 #: One UPDATE for many replies (executemany): what being accepted by the SMSC resets.
 _MARK_SENT = (
     update(_MESSAGES)
@@ -129,7 +129,7 @@ class OutboxRepository:
         took first is not among them)."""
         if not receipt_ids:
             return set()
-        table = PendingReceiptRow.__table__
+        table = table_of(PendingReceiptRow)
         deleted = self.session.execute(
             delete(table).where(table.c.id.in_(list(receipt_ids))).returning(table.c.id)
         )

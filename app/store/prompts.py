@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.store.models import PendingPromptRow
+from app.store.models import PendingPromptRow, table_of
 from app.store.upsert import upsert
 
-_PROMPTS = PendingPromptRow.__table__
+_PROMPTS = table_of(PendingPromptRow)
 _COLUMNS = ("msisdn", "kind", "payload", "expires_at", "created_at")
 
 

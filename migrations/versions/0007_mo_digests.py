@@ -21,9 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("mo_digest", sa.String(length=24), nullable=True))
-        batch_op.add_column(
-            sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_inbound_messages_mo_digest"), ["mo_digest"])
 
 

@@ -71,6 +71,7 @@ def test_demo_answers_the_handset(tmp_path: Path) -> None:
         log.close()
     output = (tmp_path / "demo.log").read_text()
     assert "Handset page" in output, output[-2000:]
+
     # The simulator child goes with the demo, after its own clean shutdown.
     def simulator_gone() -> bool:
         with socket.socket() as probe:

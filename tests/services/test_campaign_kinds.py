@@ -28,7 +28,9 @@ def services(runtime: Runtime) -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("typed", ["TY CL", "tycl", "TY+CL", "ＴＹ ＣＬ"])
-def test_pocket_experience_gives_next_month_free(runtime: Runtime, add_subscriber: Callable, typed: str) -> None:
+def test_pocket_experience_gives_next_month_free(
+    runtime: Runtime, add_subscriber: Callable, typed: str
+) -> None:
     add_subscriber("13800138000")
     result = Phone(runtime).text(typed)
     assert result.outcome == "activated"
@@ -102,7 +104,9 @@ def test_granted_vip_gets_no_pre_store(runtime: Runtime, add_subscriber: Callabl
 # §4.5 care insurance.
 
 
-def test_care_insurance_cover_starts_on_the_10th_of_next_month(runtime: Runtime, add_subscriber: Callable) -> None:
+def test_care_insurance_cover_starts_on_the_10th_of_next_month(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
     add_subscriber("13800138000")
     result = Phone(runtime).text("GABX 张三")
     assert result.outcome == "activated"
@@ -114,7 +118,9 @@ def test_care_insurance_cover_starts_on_the_10th_of_next_month(runtime: Runtime,
 
 @pytest.mark.parametrize(("typed", "outcome"), [("GABX", "menu"), ("GABX 1234", "invalid_argument"),
                                                  ("GABX 张", "invalid_argument"), ("GABX 欧阳·娜娜", "activated")])  # fmt: skip
-def test_care_insurance_needs_a_name(runtime: Runtime, add_subscriber: Callable, typed: str, outcome: str) -> None:
+def test_care_insurance_needs_a_name(
+    runtime: Runtime, add_subscriber: Callable, typed: str, outcome: str
+) -> None:
     add_subscriber("13800138000")
     assert Phone(runtime).text(typed).outcome == outcome
 

@@ -117,9 +117,7 @@ def test_a_change_missed_while_the_listener_was_down_is_not_missed(
     # Nobody listens now: this change's NOTIFY reaches no one in this process.
     close_iwjzs(lambda: UnitOfWork(make_session_factory(other_process)))
     # Listening again, the watch cannot know what it missed: the generation moves on.
-    wait_until(
-        lambda: watch.generation() not in (None, before), "the listener back", timeout=15
-    )
+    wait_until(lambda: watch.generation() not in (None, before), "the listener back", timeout=15)
     assert outcome(runtime, "after", "IWJZS 2") != "activated"
 
 

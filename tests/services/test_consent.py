@@ -24,7 +24,9 @@ def activations(runtime: Runtime) -> list[dict]:
 
 
 @pytest.mark.parametrize("yes", ["Y", "y", "是", "YES", "yes", "Ｙ"])
-def test_a_pre_store_asks_then_y_places_it(runtime: Runtime, add_subscriber: Callable, yes: str) -> None:
+def test_a_pre_store_asks_then_y_places_it(
+    runtime: Runtime, add_subscriber: Callable, yes: str
+) -> None:
     add_subscriber("13800138000")
     phone = Phone(runtime)
     asked = phone.text("YC SJB")
@@ -42,7 +44,10 @@ def test_a_pre_store_asks_then_y_places_it(runtime: Runtime, add_subscriber: Cal
 
 @pytest.mark.parametrize(
     ("wait", "outcome"),
-    [(timedelta(hours=23, minutes=59), "activated"), (timedelta(hours=24, minutes=1), "nothing_pending")],
+    [
+        (timedelta(hours=23, minutes=59), "activated"),
+        (timedelta(hours=24, minutes=1), "nothing_pending"),
+    ],
 )
 def test_the_confirmation_window_is_24_hours(
     runtime: Runtime, add_subscriber: Callable, wait: timedelta, outcome: str
@@ -78,7 +83,9 @@ def test_anything_else_places_nothing(runtime: Runtime, add_subscriber: Callable
     assert count(runtime, ActivationRow) == 0
 
 
-def test_the_latest_question_is_the_one_answered(runtime: Runtime, add_subscriber: Callable) -> None:
+def test_the_latest_question_is_the_one_answered(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
     add_subscriber("13800138000")
     phone = Phone(runtime)
     phone.text("YC SJB")

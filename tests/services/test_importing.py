@@ -157,7 +157,11 @@ def test_campaign_columns_and_opt_out_survives_reimport(runtime: Runtime, tmp_pa
     with runtime.uow_factory() as uow:
         stored = uow.subscribers.get("13800138000")
         assert stored is not None
-        assert (stored.plan_fee_fen, stored.cmmb_handset, stored.mobile_payment) == (88_00, True, False)
+        assert (stored.plan_fee_fen, stored.cmmb_handset, stored.mobile_payment) == (
+            88_00,
+            True,
+            False,
+        )
         assert stored.bundle_ends_on == date(2027, 1, 31)
         stored.opted_out = True  # the subscriber texted T
         uow.commit()

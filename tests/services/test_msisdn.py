@@ -36,7 +36,9 @@ def test_common_forms(raw: str, expected: str) -> None:
     assert normalise_msisdn(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["17406012345", "12345678901", "01012345678", "１３８００１３８０００"])
+@pytest.mark.parametrize(
+    "raw", ["17406012345", "12345678901", "01012345678", "１３８００１３８０００"]
+)
 def test_not_mobile_numbers_are_refused_either_way(raw: str) -> None:
     if raw.isascii():
         with pytest.raises(InvalidMsisdn):

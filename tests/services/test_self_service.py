@@ -116,9 +116,12 @@ def test_00000_is_0000_not_cancel_all(runtime: Runtime, add_subscriber: Callable
 
 
 @pytest.mark.parametrize(
-    ("wait", "outcome"), [(timedelta(hours=1, minutes=59), "cancelled"), (timedelta(hours=2, minutes=1), "menu")]
+    ("wait", "outcome"),
+    [(timedelta(hours=1, minutes=59), "cancelled"), (timedelta(hours=2, minutes=1), "menu")],
 )
-def test_the_0000_list_lasts_2_hours(runtime: Runtime, add_subscriber: Callable, wait: timedelta, outcome: str) -> None:
+def test_the_0000_list_lasts_2_hours(
+    runtime: Runtime, add_subscriber: Callable, wait: timedelta, outcome: str
+) -> None:
     add_subscriber("13800138000")
     phone = Phone(runtime)
     phone.text("IWJZS 2")
@@ -219,7 +222,8 @@ def test_menu_home_and_unknown_choice(runtime: Runtime, add_subscriber: Callable
 
 
 @pytest.mark.parametrize(
-    ("wait", "outcome"), [(timedelta(minutes=9, seconds=59), "menu"), (timedelta(minutes=10, seconds=1), "menu")]
+    ("wait", "outcome"),
+    [(timedelta(minutes=9, seconds=59), "menu"), (timedelta(minutes=10, seconds=1), "menu")],
 )
 def test_the_menu_session_lasts_10_minutes(
     runtime: Runtime, add_subscriber: Callable, wait: timedelta, outcome: str
@@ -234,7 +238,9 @@ def test_the_menu_session_lasts_10_minutes(
 
 
 @pytest.mark.parametrize("typed", ["", "   ", "5", "9"])
-def test_a_digit_or_nothing_with_nothing_pending_gets_the_main_menu(runtime: Runtime, typed: str) -> None:
+def test_a_digit_or_nothing_with_nothing_pending_gets_the_main_menu(
+    runtime: Runtime, typed: str
+) -> None:
     result = Phone(runtime).text(typed)
     assert result.outcome == "menu" and "短信营业厅为您服务" in result.replies[0].text
 

@@ -117,9 +117,7 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
             running[victim] = serve(tmp_path, env, *ports[victim])
 
         def settled() -> bool:
-            acks = simulator.run_sync(
-                lambda: [a for r in simulator.sim.traffic.mo for a in r.acks]
-            )
+            acks = simulator.run_sync(lambda: [a for r in simulator.sim.traffic.mo for a in r.acks])
             open_replies = count(
                 runtime,
                 select(func.count())

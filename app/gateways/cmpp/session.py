@@ -72,9 +72,7 @@ class Session(StreamSession):
         self._slot(counted, timeout)
         sequence = self.next_sequence()
         frame = pdus.frame(command, sequence, body)
-        return self._exchange(  # type: ignore[no-any-return]
-            sequence, frame, timeout=timeout, counted=counted, label=command.name
-        )
+        return self._exchange(sequence, frame, timeout=timeout, counted=counted, label=command.name)
 
     def respond(self, request: Frame, command: Command, body: bytes = b"") -> bool:
         """Answer a request of the ISMG; False if the link is gone."""
@@ -106,7 +104,7 @@ class Session(StreamSession):
 
     def _dispatch(self, frame: Frame) -> None:
         if frame.is_response:
-            if not self.window.resolve(frame.sequence, frame):  # type: ignore[arg-type]
+            if not self.window.resolve(frame.sequence, frame):
                 log.info(
                     "%s: %s #%d matches no request (late?)", self.name, frame.name, frame.sequence
                 )

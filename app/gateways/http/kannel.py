@@ -205,8 +205,8 @@ def delivery_report(request: Request, runtime: Annotated[Runtime, Depends(_runti
         stat, state = dlr_type(_text(params, "type"))
     except KannelRequestError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
-    error = dlr_error(_text(params, "answer") or "") if state == "failed" else ""
-    receipt = Receipt(receipt_key(int(reply)), stat, state, error, None)
+    why = dlr_error(_text(params, "answer") or "") if state == "failed" else ""
+    receipt = Receipt(receipt_key(int(reply)), stat, state, why, None)
     record_receipt(runtime.uow_factory, receipt)
     log.info("reply %d: Kannel report %s%s", int(reply), stat, f" -> {state}" if state else "")
     return Response("ok", media_type="text/plain")

@@ -366,6 +366,4 @@ class Deliveries:
             mo.bind, key, message.msisdn, mo.destination, mo.data_coding, shown(message.text),
             result.outcome, " (duplicate)" if result.duplicate else "",
         )  # fmt: skip
-        return Handled(
-            pdus.ROK, key, result.message_id, mo.assembled, claimed=result.claimed
-        )
+        return Handled(pdus.ROK, key, result.message_id, mo.assembled, claimed=result.claimed)

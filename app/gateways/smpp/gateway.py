@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from smpplib.pdu import PDU
@@ -137,7 +138,7 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
                     pdu.sequence,
                 )
             ok = written and handled.status == 0
-            self.deliveries.answered(handled, ok, lambda s=session: s.closed_at)
+            self.deliveries.answered(handled, ok, partial(_closed_at, session))
             if handled.status == 0:  # committed: its replies go out, answered or not
                 claimed.extend(handled.claimed)
                 queued = queued or (handled.key is not None and not handled.claimed)
@@ -163,3 +164,8 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
             return
         if outcome.status != 0:
             log.warning("%s: USSD screen refused: 0x%02x", target.name, outcome.status)
+
+
+def _closed_at(session: Session) -> float | None:
+    """When the link a deliver_sm_resp went out on died, if it has (`dedupe.py`)."""
+    return session.closed_at

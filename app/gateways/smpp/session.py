@@ -53,7 +53,7 @@ class Session(StreamSession):
         self._slot(counted, timeout)
         sequence = self.sequences.next_sequence()
         frame = pdus.build(name, sequence, **fields)
-        return self._exchange(sequence, frame, timeout=timeout, counted=counted, label=name)  # type: ignore[no-any-return]
+        return self._exchange(sequence, frame, timeout=timeout, counted=counted, label=name)
 
     def respond(self, request: PDU, name: str, status: int = pdus.ROK, **fields: Any) -> bool:
         """Answer a request of the peer; False if the connection is gone."""

@@ -160,15 +160,15 @@ class UssdDialogues:
             choice = None
         elif op == USSR_CONFIRM:
             with self._lock:
-                dialogue = self._dialogues.get(key)
-            if dialogue is not None and dialogue.ended and not self._repeat(dialogue, pdu, text):
-                dialogue = None
-            if dialogue is None:
+                found = self._dialogues.get(key)
+            if found is not None and found.ended and not self._repeat(found, pdu, text):
+                found = None
+            if found is None:
                 log.info("%s: USSD step from %s for no open dialogue; from the top", bind, msisdn)
                 dialogue = self._open(key, pdus.text(pdu.destination_addr) or "*10086#")
                 choice = None
             else:
-                choice = text.strip()
+                dialogue, choice = found, text.strip()
         else:
             # USSN confirm, PSSD, a vendor abort/release (e.g. 0x81): nothing to show.
             with self._lock:
