@@ -314,7 +314,7 @@ def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]
         found = parts.get(receipt.gateway_message_id)
         if found is not None and receipt.id in taken:
             _apply(found, receipt.stat, receipt.state, receipt.error)
-            touched.add(part.outbound_message_id)
+            touched.add(found.outbound_message_id)
             settled.add(receipt.gateway_message_id)
     parts_of = outbox.parts_of_rows(sorted(touched))
     for row in rows:
