@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from app.api import (
     activations,
@@ -27,6 +28,7 @@ from app.gateways.http.inbound_queue import InboundQueue
 from app.gateways.kannel_sender import KannelSender
 from app.gateways.smpp import routes as smpp_routes
 from app.runtime import Runtime
+from app.services.health import outbox_health
 from app.services.scheduled import ScheduledTimer
 from app.settings import Settings, get_settings
 
@@ -98,12 +100,23 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     console.install(app)
 
     @app.get("/health", tags=["ops"])
-    def health() -> dict[str, Any]:
-        body: dict[str, Any] = {"status": "ok"}
+    def health() -> JSONResponse:
+        """200 `ok`, or 503 with the reasons (`app/services/health.py`)."""
+        runtime: Runtime = app.state.runtime
+        outbox = outbox_health(runtime.uow_factory, runtime.settings.health_outbox_age)
+        problems = list(outbox.problems)
+        body: dict[str, Any] = {
+            "outbox": {"queued": outbox.queued, "oldest_due_seconds": outbox.oldest_due_seconds}
+        }
         if app.state.smpp is not None:
             body["smpp"] = app.state.smpp.health()
+            if body["smpp"]["connections"] and not body["smpp"]["bound"]:
+                problems.append("no SMPP bind is bound")
         if app.state.cmpp is not None:
             body["cmpp"] = app.state.cmpp.health()
-        return body
+            if body["cmpp"]["links"] and not body["cmpp"]["connected"]:
+                problems.append("no CMPP link is connected")
+        body = {"status": "unhealthy" if problems else "ok", "problems": problems, **body}
+        return JSONResponse(body, status_code=503 if problems else 200)
 
     return app

@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     #: to this long after it (clock skew): every decision is taken as of it.
     received_at_max_age_days: float = Field(7.0, gt=0)
     received_at_max_ahead_minutes: float = Field(10.0, ge=0)
+    #: `/health` answers 503 once a reply due to leave has waited this many seconds.
+    health_outbox_age: float = Field(300.0, gt=0)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
     #: The `smshall.*` log lines: `text` or `json` (one object per line).
