@@ -200,7 +200,8 @@ def test_binds_with_the_configured_credentials(
     smsc: NodeSmsc, start_service: Callable[..., SmppService], mode: str
 ) -> None:
     start_service(mode=mode)
-    binds = smsc.of("bind")
+    # The SMSC writes its events after answering: the service may be bound first.
+    binds = smsc.wait_for_events("bind", len(BIND_COMMANDS[mode]), timeout=DEADLINE)
     assert {b["command"] for b in binds} == BIND_COMMANDS[mode]
     assert len(binds) == len(BIND_COMMANDS[mode]), "one bind per link, none refused"
     for bind in binds:
