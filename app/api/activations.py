@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import HTTPException, Query, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from app.api.common import (
     Cursor,
@@ -33,25 +33,8 @@ class ActivationState(StrEnum):
     CANCELLED = "cancelled"
 
 
-class ActivationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    msisdn: str
-    campaign: str
-    package: str
-    kind: str
-    service_code: str
-    monthly_fee_fen: int
-    free_months: int
-    activated_on: date
-    starts_on: date
-    ends_on: date
-    state: str
-    ended_on: date | None
-
-
 class ActivationPage(BaseModel):
-    activations: list[ActivationOut]
+    activations: list[ActivationView]
     next_cursor: int | None
 
 
@@ -98,6 +81,6 @@ def list_activations(
         return csv_response("activations.csv", header, rows)
     page = activations_page(runtime.uow_factory, wanted, cursor, limit)
     return ActivationPage(
-        activations=[ActivationOut.model_validate(a) for a in page],
+        activations=list(page),
         next_cursor=next_cursor([a.id for a in page], limit),
     )

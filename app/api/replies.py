@@ -2,40 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import HTTPException, Path, Query, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from app.api.common import Cursor, Limit, RuntimeDep, admin_router, next_cursor
 from app.domain.stuck_replies import StuckRule
-from app.services.reply_queue import NotRetryable, ReplyNotFound, retry_reply, troubled
+from app.services.reply_queue import (
+    NotRetryable,
+    ReplyNotFound,
+    ReplyView,
+    retry_reply,
+    troubled,
+)
 
 router = admin_router()
-
-
-class ReplyOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    msisdn: str
-    inbound_message_id: int | None
-    channel: str
-    state: str
-    attempts: int
-    claimed_by: str | None
-    next_attempt_at: datetime | None
-    last_status: int | None
-    last_error: str | None
-    error_kind: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 class ReplyPage(BaseModel):
     state: str
     stuck_minutes: int
-    replies: list[ReplyOut]
+    replies: list[ReplyView]
     next_cursor: int | None
 
 
@@ -66,17 +54,17 @@ def list_replies(
     return ReplyPage(
         state=state,
         stuck_minutes=stuck_minutes,
-        replies=[ReplyOut.model_validate(r) for r in found],
+        replies=list(found),
         next_cursor=next_cursor([r.id for r in found], limit),
     )
 
 
-@router.post("/replies/{reply_id}/retry", response_model=ReplyOut)
+@router.post("/replies/{reply_id}/retry", response_model=ReplyView)
 def retry(
     runtime: RuntimeDep,
     reply_id: Annotated[int, Path(ge=1)],
     stuck_minutes: StuckMinutes = 10,
-) -> ReplyOut:
+) -> ReplyView:
     """Put a failed or stuck reply back in the queue, due now; 409 for any other."""
     try:
         view = retry_reply(runtime.uow_factory, reply_id, StuckRule(stuck_minutes))
@@ -84,4 +72,4 @@ def retry(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from error
     except NotRetryable as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-    return ReplyOut.model_validate(view)
+    return view
