@@ -25,7 +25,7 @@ from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
 from app.gateways.http.client_limit import ClientLimit
 from app.gateways.http.inbound_queue import InboundQueue
-from app.gateways.kannel_sender import KannelSender
+from app.gateways.http.kannel_sender import KannelSender
 from app.gateways.smpp import routes as smpp_routes
 from app.runtime import Runtime
 from app.services.health import outbox_health

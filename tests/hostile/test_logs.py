@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from app.cli import main
-from app.gateways.kannel_sender import KannelSender
+from app.gateways.http.kannel_sender import KannelSender
 from app.gateways.smpp import pdus
 from app.logs import formatter, logging_config
 from app.runtime import Runtime

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from app.domain.sms_coding import decode
 from app.gateways.links.concatenation import part_info_from_udh, split_udh
-from app.gateways.outbox_sender import OutboxSender
 from app.gateways.smpp.gateway import SmppGateway
+from app.gateways.smpp.sender import SmppSender
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.clock import utc_now
@@ -69,7 +69,7 @@ def start(runtime: Runtime, smsc: FakeSmsc) -> Iterator[Callable[..., SmppGatewa
         gateway.start()
         running.append(gateway)
         if sender:
-            outbox = OutboxSender(rt.uow_factory, gateway, rt.settings)
+            outbox = SmppSender(rt.uow_factory, gateway, rt.settings)
             outbox.start()
             running.append(outbox)
         wait_for(lambda: gateway.any_transmitter, what="a bound transmitter")

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from app.domain.sms_coding import decode
 from app.gateways.links.concatenation import part_info_from_udh, split_udh
-from app.gateways.outbox_sender import OutboxSender
 from app.gateways.smpp.gateway import SmppGateway
+from app.gateways.smpp.sender import SmppSender
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime
 from app.settings import SmppBind
@@ -56,7 +56,7 @@ def start(runtime: Runtime, smsc: FakeSmsc) -> Iterator[Callable[..., SmppGatewa
         rt = Runtime(runtime.settings.model_copy(update=values), runtime.engine, runtime.sessions)
         gateway = SmppGateway(rt)
         gateway.start()
-        outbox = OutboxSender(rt.uow_factory, gateway, rt.settings)
+        outbox = SmppSender(rt.uow_factory, gateway, rt.settings)
         outbox.start()
         running.extend([gateway, outbox])
         wanted = 2 if mode == "rx+tx" else 1
