@@ -3,7 +3,7 @@
 A sender claims queued replies of its channel from the outbox, hands each to
 its transport and writes the outcome: sent, failed, or back in the queue with
 backoff. The poll loop, the wake-up on new rows and the retry policy live here;
-each transport's sender (`links/sender.py` for SMPP and CMPP, `http/kannel_sender.py`
+each transport's sender (`links/sender.py` with the codec of SMPP or CMPP, `http/kannel_sender.py`
 for Kannel's sendsms) only says how one claim is sent.
 """
 

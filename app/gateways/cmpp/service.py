@@ -6,7 +6,8 @@ import logging
 from typing import Any
 
 from app.gateways.cmpp.gateway import CmppGateway
-from app.gateways.cmpp.sender import CmppSender
+from app.gateways.cmpp.replies import CmppReplies
+from app.gateways.links.sender import LinkSender
 from app.runtime import Runtime
 
 log = logging.getLogger("smshall.cmpp")
@@ -15,7 +16,7 @@ log = logging.getLogger("smshall.cmpp")
 class CmppService:
     def __init__(self, runtime: Runtime) -> None:
         self.gateway = CmppGateway(runtime)
-        self.sender = CmppSender(runtime.uow_factory, self.gateway, runtime.settings)
+        self.sender = LinkSender(runtime.uow_factory, self.gateway, runtime.settings, CmppReplies())
         self.gateway.on_replies_queued = self.sender.wake
         # Replies of an MO leave at once: claimed as they are written, then handed over.
         self.gateway.deliveries.core.claim = self.sender.offer_claim
