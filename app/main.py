@@ -26,10 +26,10 @@ from app.gateways.http.body_limit import BodyLimit
 from app.gateways.http.client_limit import ClientLimit
 from app.gateways.http.inbound_queue import InboundQueue
 from app.gateways.kannel_sender import KannelSender
+from app.gateways.scheduled_timer import ScheduledTimer
 from app.gateways.smpp import routes as smpp_routes
 from app.runtime import Runtime
 from app.services.health import outbox_health
-from app.services.scheduled import ScheduledTimer
 from app.settings import Settings, get_settings
 
 
