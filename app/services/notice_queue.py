@@ -12,7 +12,7 @@ from app.domain.campaigns import Campaign
 from app.domain.replies import Language, with_opt_out_hint
 from app.domain.sign_up_replies import service_name
 from app.services.clock import utc_now
-from app.services.outbox import outbox_row
+from app.services.outbox_rows import outbox_row
 from app.store.models import ActivationRow, NoticeRow, SubscriberRow
 from app.store.unit_of_work import UnitOfWork
 

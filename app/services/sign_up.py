@@ -15,13 +15,12 @@ from app.domain.outcomes import Outcome
 from app.domain.prestore_rebate import PrestoreRebateCampaign, decide_rebate
 from app.domain.replies import render
 from app.domain.sign_up_replies import sign_up_text
+from app.domain.states import ActivationState, PromptKind
 from app.domain.tenure_reward import TenureRewardCampaign, decide_reward
 from app.services.answers import Answer
 from app.services.clock import utc_now
 from app.services.turn import Turn, held_of
 from app.store.models import ActivationRow
-
-CONFIRM_ORDER = "confirm_order"
 
 
 def _free_experience(
@@ -96,7 +95,7 @@ def write_grant(turn: Turn, campaign: Campaign, grant: Grant) -> bool:
             activated_on=grant.activated_on,
             starts_on=grant.starts_on,
             ends_on=grant.ends_on,
-            state="active",
+            state=ActivationState.ACTIVE,
             details=dict(grant.details),
             inbound_message_id=turn.inbound.id if turn.inbound is not None else None,
             created_at=utc_now(),
@@ -111,7 +110,7 @@ def _settle(turn: Turn, campaign: Campaign, decision: Decision) -> Decision:
         assert decision.grant is not None
         expires = turn.now + timedelta(hours=turn.context.confirm_hours)
         payload = {"campaign": campaign.code, "args": list(campaign.order_args(decision.grant))}
-        turn.uow.prompts.put(turn.msisdn, CONFIRM_ORDER, payload, expires, utc_now())
+        turn.uow.prompts.put(turn.msisdn, PromptKind.CONFIRM_ORDER, payload, expires, utc_now())
     elif decision.outcome is Outcome.ACTIVATED:
         assert decision.grant is not None
         if not write_grant(turn, campaign, decision.grant):

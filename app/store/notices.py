@@ -27,6 +27,7 @@ from app.domain.held_notices import (
     OPTED_OUT,
     HeldNotice,
 )
+from app.domain.states import ReplyState
 from app.store.models import (
     ActivationRow,
     MonthlyUsageRow,
@@ -177,7 +178,7 @@ class NoticeRepository:
             return
         statement = (
             update(_MESSAGES)
-            .where(_MESSAGES.c.id == bindparam("row_id"), _MESSAGES.c.state == "queued")
+            .where(_MESSAGES.c.id == bindparam("row_id"), _MESSAGES.c.state == ReplyState.QUEUED)
             .values(
                 **_DROPPED,
                 drop_reason=bindparam("reason"),
@@ -221,7 +222,9 @@ class NoticeRepository:
         )
         result = self.session.execute(
             update(_MESSAGES)
-            .where(_MESSAGES.c.state == "queued", _MESSAGES.c.id.in_(held.scalar_subquery()))
+            .where(
+                _MESSAGES.c.state == ReplyState.QUEUED, _MESSAGES.c.id.in_(held.scalar_subquery())
+            )
             .values(**_DROPPED, drop_reason=reason, updated_at=now, finished_at=now)
         )
         return int(getattr(result, "rowcount", 0) or 0)
