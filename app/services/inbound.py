@@ -49,7 +49,7 @@ from app.services.inbound_messages import (
 from app.services.inbound_messages import (
     Reply as Reply,
 )
-from app.services.outbox import claim, claimed_reply
+from app.services.outbox import claimed_reply, lease_row
 from app.services.outbox_rows import outbox_row
 from app.services.segmentation import usage_from
 from app.services.turn import Turn
@@ -273,7 +273,7 @@ def _handle(
     for reply in replies:
         row = uow.messages.add_outbound(_outbox_row(inbound, reply))
         if terms.claim is not None and reply.channel == terms.claim.channel:
-            claim(row, terms.claim.worker, terms.claim.lease, row.created_at)
+            lease_row(row, terms.claim.worker, terms.claim.lease, row.created_at)
             claimed.append(row)
     return InboundResult(message.message_id, answer.outcome, tuple(replies)), claimed
 

@@ -58,14 +58,15 @@ def claim_replies(
         dropped = _drop_moot(uow, [r.id for r in rows if _is_notice(r)], now)
         rows = [r for r in rows if r.id not in dropped]
         for row in rows:
-            claim(row, worker, lease, now)
+            lease_row(row, worker, lease, now)
         claimed = [claimed_reply(r) for r in rows]
         uow.commit()
         return claimed
 
 
-def claim(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
-    """Take a row for `worker`: another attempt, held for `lease` seconds."""
+def lease_row(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
+    """Lease a row to `worker`: another attempt, held for `lease` seconds (the
+    claim of one row; `claim_replies` makes the claim of a batch)."""
     row.claimed_by = worker
     row.attempts = (row.attempts or 0) + 1
     row.next_attempt_at = now + timedelta(seconds=lease)
