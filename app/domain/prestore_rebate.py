@@ -11,14 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from app.domain.campaigns import (
-    Campaign,
-    Decision,
-    Grant,
-    SignUp,
-    grant_period,
-    granted,
-)
+from app.domain.campaigns import Campaign, Decision, Grant, SignUp, grant_period, granted
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, render, yuan
 from app.domain.subscriber import Month, Subscriber
