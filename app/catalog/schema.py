@@ -4,37 +4,36 @@ Validation names the failing field (`campaigns.0.packages.1.monthly_fee_yuan`)
 so an operator can fix a catalog file without reading code. The kinds are the
 registry's (app/domain/kinds.py): those of DOMAIN.md §4 whose entries speak in
 yuan have a spec here; any other kind's entries carry its campaign's own fields
-(`derived_spec`), so a new kind needs no code here. Adding a campaign of an
-existing kind is a data change only.
+(`derived_spec`, app/catalog/campaign_spec.py), so a new kind needs no code
+here. Adding a campaign of an existing kind is a data change only.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import typing
-from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
-    create_model,
-    field_validator,
     model_validator,
 )
 
+from app.catalog.campaign_spec import (
+    CampaignSpec,
+    Code,
+    StrictSpec,
+    Yuan,
+    derived_spec,
+    fen_of,
+)
 from app.domain.campaigns import Campaign
 from app.domain.care_insurance import CareInsuranceCampaign
-from app.domain.commands import BUILTIN_ALIASES
 from app.domain.free_experience import FreeExperienceCampaign, Package, TenureTier
 from app.domain.kinds import KINDS
 from app.domain.prestore_rebate import PrestoreRebateCampaign, RebateOffer
-from app.domain.segments import PhotoWindow, Segment
+from app.domain.segments import PhotoWindow
 from app.domain.subscriber import Month
 from app.domain.tenure_reward import MinutesTier, TenureRewardCampaign
 
@@ -43,92 +42,16 @@ class CatalogError(ValueError):
     """A catalog that does not validate; the message names each bad field."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def fen_of(yuan: Decimal) -> int:
-    """Yuan with at most two decimals → integer fen; never a float on the way."""
-    fen = yuan * 100
-    if fen != fen.to_integral_value():
-        raise ValueError("at most two decimals (fen) are allowed")
-    return int(fen)
-
-
-def _whole_fen(value: Decimal) -> Decimal:
-    fen_of(value)
-    return value
-
-
-#: An amount in yuan: never negative, never finer than a fen.
-Yuan = Annotated[Decimal, Field(ge=0, max_digits=10), AfterValidator(_whole_fen)]
-Code = Annotated[str, Field(pattern=r"^[A-Z0-9]{1,16}$")]
-
-
-class PackageSpec(_Strict):
+class PackageSpec(StrictSpec):
     code: Code
     name_zh: str = Field(min_length=1, max_length=40)
     name_en: str = Field(min_length=1, max_length=60)
     monthly_fee_yuan: Yuan
 
 
-class TenureTierSpec(_Strict):
+class TenureTierSpec(StrictSpec):
     above_months: int = Field(ge=-1)
     free_months: int = Field(ge=1, le=36)
-
-
-class CampaignSpec(_Strict):
-    """What every kind shares."""
-
-    kind: str
-
-    code: str = Field(pattern=r"^[A-Z0-9]{2,16}$")
-    name_zh: str = Field(min_length=1, max_length=40)
-    name_en: str = Field(min_length=1, max_length=60)
-    keywords: list[str] = Field(min_length=1)
-    starts_on: date
-    ends_on: date
-    requires_confirmation: bool = False
-    targets: list[Segment] = Field(min_length=1)
-    exclusions: list[Segment] = []
-    audience_zh: str = Field("指定客户", min_length=1, max_length=40)
-    audience_en: str = Field("selected customers", min_length=1, max_length=80)
-
-    @field_validator("keywords")
-    @classmethod
-    def _keywords(cls, value: list[str]) -> list[str]:
-        for keyword in value:
-            if not keyword.isascii() or not keyword.isalnum() or keyword != keyword.upper():
-                raise ValueError(f"keyword {keyword!r} must be upper-case letters and digits")
-            if keyword in BUILTIN_ALIASES:
-                raise ValueError(f"keyword {keyword} is a built-in command")
-        return value
-
-    @model_validator(mode="after")
-    def _window(self) -> CampaignSpec:
-        if self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
-        if set(self.targets) & set(self.exclusions):
-            raise ValueError("a segment cannot be both a target and an exclusion")
-        return self
-
-    def _common(self) -> dict[str, Any]:
-        return dict(
-            code=self.code,
-            name_zh=self.name_zh,
-            name_en=self.name_en,
-            starts_on=self.starts_on,
-            ends_on=self.ends_on,
-            targets=frozenset(self.targets),
-            exclusions=frozenset(self.exclusions),
-            keywords=tuple(self.keywords),
-            requires_confirmation=self.requires_confirmation,
-            audience_zh=self.audience_zh,
-            audience_en=self.audience_en,
-        )
-
-    def to_domain(self) -> Campaign:
-        raise NotImplementedError
 
 
 class FreeExperienceSpec(CampaignSpec):
@@ -160,7 +83,7 @@ class FreeExperienceSpec(CampaignSpec):
         )
 
 
-class RebateOfferSpec(_Strict):
+class RebateOfferSpec(StrictSpec):
     code: Code
     name_zh: str = Field(min_length=1, max_length=40)
     name_en: str = Field(min_length=1, max_length=60)
@@ -230,7 +153,7 @@ class CareInsuranceSpec(CampaignSpec):
         )
 
 
-class MinutesTierSpec(_Strict):
+class MinutesTierSpec(StrictSpec):
     from_years: int = Field(ge=0)
     minutes: int = Field(ge=1)
 
@@ -252,43 +175,6 @@ class TenureRewardSpec(CampaignSpec):
         )
 
 
-class DerivedSpec(CampaignSpec):
-    """The spec of a kind without one of its own: its campaign's fields as they are."""
-
-    campaign: ClassVar[type[Campaign]]
-
-    @model_validator(mode="after")
-    def _campaign_checks(self) -> DerivedSpec:
-        self.to_domain()  # the campaign's own checks (`__post_init__`)
-        return self
-
-    def to_domain(self) -> Campaign:
-        terms = {field.name: getattr(self, field.name) for field in _own_fields(self.campaign)}
-        return self.campaign(**self._common(), **terms)
-
-
-def _own_fields(kind: type[Campaign]) -> list[dataclasses.Field[Any]]:
-    shared = {f.name for f in dataclasses.fields(Campaign)}
-    return [f for f in dataclasses.fields(kind) if f.name not in shared]
-
-
-def derived_spec(kind: type[Campaign]) -> type[CampaignSpec]:
-    """A spec for `kind` from its dataclass fields: types and defaults as declared
-    there, checks in its `__post_init__`."""
-    hints = typing.get_type_hints(kind)
-    fields: dict[str, Any] = {"kind": (cast(Any, Literal)[kind.kind], ...)}
-    for field in _own_fields(kind):
-        default: Any = ...
-        if field.default is not dataclasses.MISSING:
-            default = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            default = Field(default_factory=field.default_factory)
-        fields[field.name] = (hints[field.name], default)
-    spec = create_model(f"{kind.__name__}Spec", __base__=DerivedSpec, **fields)
-    spec.campaign = kind
-    return spec
-
-
 #: The kinds whose catalog entries speak in yuan and names of their own.
 SPECS: dict[type[Campaign], type[CampaignSpec]] = {
     FreeExperienceCampaign: FreeExperienceSpec,
@@ -308,7 +194,7 @@ _CAMPAIGN: TypeAdapter[CampaignSpec] = TypeAdapter(AnyCampaignSpec)
 _KINDS = {kind.kind for kind in KINDS}
 
 
-class PhotoWindowSpec(_Strict):
+class PhotoWindowSpec(StrictSpec):
     first: str
     last: str
 
@@ -321,7 +207,7 @@ class PhotoWindowSpec(_Strict):
         return PhotoWindow(Month.parse(self.first), Month.parse(self.last))
 
 
-class CatalogSpec(_Strict):
+class CatalogSpec(StrictSpec):
     photo_window: PhotoWindowSpec
     campaigns: list[AnyCampaignSpec]
 

@@ -39,7 +39,8 @@ class Campaign:
     audience_en: str = "selected customers"
 
     kind = "campaign"
-    #: The `*10086#` section that lists it: `free` (free trials), `vip`, or none.
+    #: The menu section that lists it: `free` (free trials), `vip`, `queries` (the
+    #: SMS menu's queries), or none.
     menu_section: ClassVar[str | None] = None
 
     def name(self, chinese: bool) -> str:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from app.catalog.schema import CatalogError, derived_spec
+from app.catalog.campaign_spec import derived_spec
+from app.catalog.schema import CatalogError
 from app.domain.campaigns import Campaign, Decision, Grant, SignUp, grant_period, granted
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language
