@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.domain.campaigns import Campaign, Decision, Grant, SignUp
+from app.domain.campaigns import Campaign, Decision, Grant, Held, SignUp
 from app.domain.commands import Command
 from app.domain.outcomes import Outcome
 from app.domain.replies import render
@@ -20,14 +20,11 @@ from app.store.models import ActivationRow
 def decide(turn: Turn, campaign: Campaign, args: tuple[str, ...], confirmed: bool) -> Decision:
     """The sign-up rule of the campaign's kind (`Campaign.sign_up`), with what the
     subscriber holds: DOMAIN.md §4.1–§4.5."""
-    request = SignUp(
-        turn.subscriber,
-        turn.segments,
-        args,
-        turn.on,
-        lambda key: held_of(turn.held(key)),
-        confirmed,
-    )
+
+    def held(key: str) -> Held | None:
+        return held_of(turn.held(key))
+
+    request = SignUp(turn.subscriber, turn.segments, args, turn.on, held, confirmed)
     return campaign.sign_up(request)
 
 
