@@ -20,7 +20,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.domain.replies import Language
 
 
-class SmppBind(BaseModel):
+class _LinkTiming(BaseModel):
+    """How an SMPP bind or a CMPP link waits: for responses, between reconnects
+    (base * 2^attempt, capped, with jitter) and after the SMSC or ISMG asks it to
+    slow down (ESME_RTHROTTLED / ESME_RMSGQFUL, CMPP SUBMIT_RESP Result 8)."""
+
+    response_timeout: float = Field(10.0, gt=0)
+    reconnect_base: float = Field(1.0, gt=0)
+    reconnect_max: float = Field(60.0, gt=0)
+    throttle_pause: float = Field(1.0, ge=0)
+
+
+class SmppBind(_LinkTiming):
     """One ESME account at an SMSC. `rx+tx` opens a receiver and a transmitter."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,24}$")
@@ -45,19 +56,13 @@ class SmppBind(BaseModel):
     window: int = Field(10, ge=1, le=1000)
     tps: float = Field(50.0, ge=0, description="submit_sm per second; 0 = unlimited")
     enquire_link_interval: float = Field(30.0, gt=0)
-    response_timeout: float = Field(10.0, gt=0)
-    #: Rebind delay: base * 2^attempt, capped, with jitter.
-    reconnect_base: float = Field(1.0, gt=0)
-    reconnect_max: float = Field(60.0, gt=0)
-    #: How long ESME_RTHROTTLED / ESME_RMSGQFUL pause submits on this bind.
-    throttle_pause: float = Field(1.0, ge=0)
     source_addr_ton: int = 0
     source_addr_npi: int = 0
     dest_addr_ton: int = 0
     dest_addr_npi: int = 1
 
 
-class CmppLink(BaseModel):
+class CmppLink(_LinkTiming):
     """One SP account at a China Mobile ISMG, over CMPP 2.0 or 3.0 (one transceiver link)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,24}$")
@@ -77,11 +82,6 @@ class CmppLink(BaseModel):
     #: `active_test_misses` of them go unanswered in a row.
     active_test_seconds: float = Field(30.0, gt=0)
     active_test_misses: int = Field(3, ge=1)
-    response_timeout: float = Field(10.0, gt=0)
-    reconnect_base: float = Field(1.0, gt=0)
-    reconnect_max: float = Field(60.0, gt=0)
-    #: How long SUBMIT_RESP Result 8 (flow control) pauses submits on this link.
-    throttle_pause: float = Field(1.0, ge=0)
 
     @property
     def version_byte(self) -> int:

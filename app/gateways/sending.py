@@ -15,6 +15,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from app.domain.states import ReplyState
 from app.services.outbox import ClaimedReply, schedule_retry
 from app.settings import Settings
 from app.store.unit_of_work import UnitOfWork
@@ -43,7 +44,7 @@ def retry_later(
         "reply %d: %s; %s",
         reply.id,
         error,
-        "gave up" if state == "failed" else f"retry in {wait:.1f}s",
+        "gave up" if state == ReplyState.FAILED else f"retry in {wait:.1f}s",
     )
     return state
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from app.domain.delivery_receipts import Receipt, normalise_id
 from app.domain.held_notices import DROPPED, drop_reason
+from app.domain.states import ReplyState
 from app.services.clock import utc_now
 from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
 from app.store.outbox import OutboxRepository
@@ -46,35 +47,6 @@ class SentPart:
     message_id: str
 
 
-def outbox_row(
-    msisdn: str,
-    sender: str,
-    text: str,
-    channel: str,
-    *,
-    inbound_id: int | None = None,
-    send_at: datetime | None = None,
-    carried: bool = False,
-) -> OutboundMessageRow:
-    """A new reply or notice for the outbox: queued to leave at `send_at` (now by
-    default), or, `carried` by the answer to the request itself (HTTP, a USSD
-    screen), sent already: a lost answer is asked for again with the same id and
-    gets the same reply."""
-    now = utc_now()
-    return OutboundMessageRow(
-        inbound_message_id=inbound_id,
-        msisdn=msisdn,
-        sender=sender,
-        text=text,
-        channel=channel,
-        state="sent" if carried else "queued",
-        attempts=0,
-        next_attempt_at=None if carried else (send_at or now),
-        created_at=now,
-        updated_at=now,
-    )
-
-
 def claim_replies(
     uow_factory: UowFactory, channel: str, worker: str, limit: int, lease: float
 ) -> list[ClaimedReply]:
@@ -86,14 +58,15 @@ def claim_replies(
         dropped = _drop_moot(uow, [r.id for r in rows if _is_notice(r)], now)
         rows = [r for r in rows if r.id not in dropped]
         for row in rows:
-            claim(row, worker, lease, now)
+            lease_row(row, worker, lease, now)
         claimed = [claimed_reply(r) for r in rows]
         uow.commit()
         return claimed
 
 
-def claim(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
-    """Take a row for `worker`: another attempt, held for `lease` seconds."""
+def lease_row(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
+    """Lease a row to `worker`: another attempt, held for `lease` seconds (the
+    claim of one row; `claim_replies` makes the claim of a batch)."""
     row.claimed_by = worker
     row.attempts = (row.attempts or 0) + 1
     row.next_attempt_at = now + timedelta(seconds=lease)
@@ -129,7 +102,7 @@ def _drop_moot(uow: UnitOfWork, notice_ids: Sequence[int], now: datetime) -> set
     """Drop the held notices among `notice_ids` that no longer apply at `now`;
     the ids not to send (dropped now, or no longer queued)."""
     held = uow.notices.held(notice_ids)
-    gone = {i for i, h in held.items() if h.state != "queued"}
+    gone = {i for i, h in held.items() if h.state != ReplyState.QUEUED}
     reasons = {
         i: reason
         for i, h in held.items()
@@ -174,7 +147,7 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
                     "part_no": number,
                     "gateway": part.gateway,
                     "gateway_message_id": normalise_id(part.message_id),
-                    "state": "sent",
+                    "state": ReplyState.SENT,
                     "submitted_at": now,
                     "updated_at": now,
                 }
@@ -213,7 +186,7 @@ def schedule_retry(
         row.claimed_by = None
         row.updated_at = now
         if (row.attempts or 0) >= max_attempts:
-            row.state = "failed"
+            row.state = ReplyState.FAILED
             row.finished_at = now
             row.next_attempt_at = None
         else:
@@ -229,7 +202,7 @@ def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int 
         if row is None or row.state == DROPPED:
             return
         now = utc_now()
-        row.state = "failed"
+        row.state = ReplyState.FAILED
         row.last_error = error[:200]
         row.last_status = status
         row.error_kind = "permanent"
@@ -333,20 +306,20 @@ def _apply(part: OutboundPartRow, stat: str, state: str | None, error: str | Non
 
 def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> None:
     """The reply is delivered when every part is; failed or expired when any part is."""
-    if row.state != "sent" or not parts:
+    if row.state != ReplyState.SENT or not parts:
         return
     states = {p.state for p in parts}
-    if "failed" in states:
-        row.state = "failed"
-    elif "expired" in states:
-        row.state = "expired"
-    elif states == {"delivered"}:
-        row.state = "delivered"
+    if ReplyState.FAILED in states:
+        row.state = ReplyState.FAILED
+    elif ReplyState.EXPIRED in states:
+        row.state = ReplyState.EXPIRED
+    elif states == {ReplyState.DELIVERED}:
+        row.state = ReplyState.DELIVERED
     else:
         return
     row.finished_at = utc_now()
     row.updated_at = row.finished_at
-    if row.state != "delivered":
+    if row.state != ReplyState.DELIVERED:
         failed = next(p for p in parts if p.state == row.state)
         row.last_error = f"receipt {failed.receipt_stat} err {failed.receipt_error or '-'}"
         row.error_kind = "permanent"
