@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from app.catalog import DEFAULT_CATALOG
 from app.catalog.schema import CatalogError
 from app.domain.subscriber import Month
+from app.metrics.multiprocess import prepare_workers
 from app.runtime import Runtime
 from app.services.catalog_load import (
     LoadRefused,
@@ -160,6 +161,7 @@ def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
             console.print(f"[red]error:[/red] --workers {workers}: {refusal}")
             return 2
         # Each worker process builds its own app (and database pool) from the settings.
+        prepare_workers(settings.metrics_dir, workers)  # their metrics in one directory
         uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)
         return 0
     runtime = runtime or Runtime.from_settings(settings)

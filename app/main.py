@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.api import (
     activations,
     campaigns,
+    metrics,
     prompts,
     replies,
     reports,
@@ -27,6 +28,7 @@ from app.gateways.http.client_limit import ClientLimit
 from app.gateways.http.inbound_queue import InboundQueue
 from app.gateways.kannel_sender import KannelSender
 from app.gateways.smpp import routes as smpp_routes
+from app.metrics.multiprocess import worker_exited
 from app.runtime import Runtime
 from app.services.health import outbox_health
 from app.services.scheduled import ScheduledTimer
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 smpp.stop()
             if cmpp is not None:
                 cmpp.stop()
+            worker_exited()
 
     app = FastAPI(title="smshall", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(smpp_routes.router)
     app.include_router(cmpp_routes.router)
     app.include_router(traffic.router)
+    app.include_router(metrics.router)
     console.install(app)
 
     @app.get("/health", tags=["ops"])

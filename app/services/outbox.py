@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from app.domain.delivery_receipts import Receipt, normalise_id
 from app.domain.held_notices import DROPPED, drop_reason
+from app.metrics import replies as reply_metrics
 from app.services.clock import utc_now
 from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
 from app.store.outbox import OutboxRepository
@@ -38,6 +39,7 @@ class ClaimedReply:
     #: A message the service started itself (no inbound message): checked again
     #: before it is submitted.
     notice: bool = False
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,9 @@ def claim(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> 
 
 
 def claimed_reply(row: OutboundMessageRow) -> ClaimedReply:
-    return ClaimedReply(row.id, row.msisdn, row.sender, row.text, row.attempts, _is_notice(row))
+    return ClaimedReply(
+        row.id, row.msisdn, row.sender, row.text, row.attempts, _is_notice(row), row.created_at
+    )
 
 
 def still_to_send(uow_factory: UowFactory, replies: Sequence[ClaimedReply]) -> list[ClaimedReply]:
@@ -136,6 +140,7 @@ def _drop_moot(uow: UnitOfWork, notice_ids: Sequence[int], now: datetime) -> set
         if i not in gone and (reason := drop_reason(h.notice, now)) is not None
     }
     uow.notices.drop(reasons, now)
+    reply_metrics.entered([DROPPED] * len(reasons))
     return gone | set(reasons)
 
 
@@ -182,9 +187,10 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
                 for number, part in enumerate(by_reply[reply_id], start=1)
             ]
         )
-        _settle_in(outbox, message_ids)
+        settled = _settle_in(outbox, message_ids)
         racing = _racing(uow)
         uow.commit()
+    reply_metrics.entered(["sent"] * len(ordered) + settled.states)
     # Elsewhere than SQLite a receipt may have been stored meanwhile: look again once
     # committed (see `_settle_early_receipts`).
     if racing:
@@ -219,6 +225,7 @@ def schedule_retry(
         else:
             row.next_attempt_at = now + timedelta(seconds=delay)
         uow.commit()
+        reply_metrics.entered([row.state if row.state == "failed" else None])
         return row.state
 
 
@@ -238,6 +245,7 @@ def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int 
         row.updated_at = now
         row.finished_at = now
         uow.commit()
+    reply_metrics.entered(["failed"])
 
 
 def record_receipt(uow_factory: UowFactory, receipt: Receipt) -> bool:
@@ -275,14 +283,23 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
             else:
                 _apply(found, receipt.stat, receipt.state, receipt.error)
         parts_of = outbox.parts_of_rows([row.id for row in rows])
-        for row in rows:
-            _roll_up(row, parts_of.get(row.id, []))
+        ended = [_roll_up(row, parts_of.get(row.id, [])) for row in rows]
         racing = _racing(uow)
         uow.commit()
+    reply_metrics.received(r.stat for r in receipts)
+    reply_metrics.entered(ended)
     # A part recorded meanwhile (only possible where transactions interleave) meets its
     # early receipt here; on SQLite the sent mark, committing later, settles it.
     settled = _settle_early_receipts(uow_factory, unmatched) if unmatched and racing else set()
     return [m in parts or m in settled for m in wanted]
+
+
+class _Settled(set[str]):
+    """Receipt ids applied to their parts; `states`: what the replies they ended entered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: list[str | None] = []
 
 
 def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) -> set[str]:
@@ -296,19 +313,20 @@ def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) 
     with uow_factory() as uow:
         settled = _settle_in(uow.outbox, message_ids)
         uow.commit()
-        return settled
+    reply_metrics.entered(settled.states)
+    return settled
 
 
-def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]:
+def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> _Settled:
+    settled = _Settled()
     early = outbox.pending_receipts(sorted({normalise_id(m) for m in message_ids}))
     if not early:
-        return set()
+        return settled
     parts: dict[str, OutboundPartRow] = {}
     for part in outbox.parts_by_message_id(sorted({e.gateway_message_id for e in early})):
         parts.setdefault(part.gateway_message_id, part)  # the newest part with that id
     rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
     touched: set[int] = set()
-    settled: set[str] = set()
     taken = outbox.delete_pending_receipts([e.id for e in early if e.gateway_message_id in parts])
     for receipt in early:
         found = parts.get(receipt.gateway_message_id)
@@ -319,7 +337,7 @@ def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]
     parts_of = outbox.parts_of_rows(sorted(touched))
     for row in rows:
         if row.id in touched:
-            _roll_up(row, parts_of.get(row.id, []))
+            settled.states.append(_roll_up(row, parts_of.get(row.id, [])))
     return settled
 
 
@@ -331,10 +349,11 @@ def _apply(part: OutboundPartRow, stat: str, state: str | None, error: str | Non
         part.state = state
 
 
-def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> None:
-    """The reply is delivered when every part is; failed or expired when any part is."""
+def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> str | None:
+    """The reply is delivered when every part is; failed or expired when any part is.
+    Returns the state the reply entered, if it ended."""
     if row.state != "sent" or not parts:
-        return
+        return None
     states = {p.state for p in parts}
     if "failed" in states:
         row.state = "failed"
@@ -343,10 +362,11 @@ def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> None:
     elif states == {"delivered"}:
         row.state = "delivered"
     else:
-        return
+        return None
     row.finished_at = utc_now()
     row.updated_at = row.finished_at
     if row.state != "delivered":
         failed = next(p for p in parts if p.state == row.state)
         row.last_error = f"receipt {failed.receipt_stat} err {failed.receipt_error or '-'}"
         row.error_kind = "permanent"
+    return row.state

@@ -38,6 +38,7 @@ from app.domain.notices import BIRTHDAY, CREDIT, LAPSE, REMINDER
 from app.domain.replies import Language, day, render, with_opt_out_hint, yuan
 from app.domain.sign_up_replies import service_name
 from app.domain.subscriber import Month
+from app.metrics import jobs as job_metrics
 from app.services.clock import utc_now
 from app.services.keeping import REMINDED
 from app.services.outbox import outbox_row
@@ -268,6 +269,7 @@ def _notice(
             session.flush()
     except IntegrityError:
         return None  # a concurrent run recorded it first
+    job_metrics.notice_queued(kind, outbound, deferred=at > run.local)
     return at.date()
 
 
