@@ -9,6 +9,7 @@ cannot grow the series.
 from __future__ import annotations
 
 import functools
+import logging
 from collections import Counter as Tally
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -19,6 +20,8 @@ from app.domain.commands import DEFAULT_VOCABULARY, Vocabulary, parse
 from app.metrics import replies
 from app.services.catalog import campaign_keywords
 from app.services.clock import utc_now
+
+log = logging.getLogger("smshall.metrics")
 
 MOS = Counter(
     "smshall_mo",
@@ -85,7 +88,10 @@ def observed(handle_many: F) -> F:
         except Exception as error:
             count_batch(messages, [error] * len(messages))
             raise
-        count_batch(messages, results)
+        try:
+            count_batch(messages, results)
+        except Exception:  # committed and answered already: a count is never worth an MO
+            log.exception("counting a batch of %d MOs failed", len(messages))
         return results
 
     return wrapper  # type: ignore[return-value]
