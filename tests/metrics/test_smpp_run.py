@@ -50,7 +50,7 @@ def app_bound(runtime: Runtime, start_sim: Callable[..., Sim]) -> Iterator[tuple
     sim = start_sim(rules=[{"match": "13800000009$", "stat": "UNDELIV"}])
     bind = SmppBind(
         name="sim", host="127.0.0.1", port=sim.port, system_id="smshall",
-        password=SecretStr("secret"), mode="trx", tps=0, response_timeout=1.0,
+        password=SecretStr("secret"), mode="trx", tps=0, response_timeout=5.0,
         reconnect_base=0.05, reconnect_max=0.5, throttle_pause=0.2,
     )  # fmt: skip
     settings = dict(
