@@ -61,7 +61,9 @@ def count_batch(messages: Sequence[Any], results: Sequence[Any]) -> None:
     """Tally a handled batch: one `inc` per label set, one observation per MO."""
     tally: Tally[tuple[str, str, str]] = Tally()
     vocabulary = _vocabulary(campaign_keywords())
-    written = replies.Written()
+    from app.services.inbound import IN_ANSWER  # that module imports this one
+
+    written = replies.Written(IN_ANSWER)
     now = utc_now()
     for message, result in zip(messages, results, strict=False):
         if isinstance(result, Exception):

@@ -44,15 +44,15 @@ _lock = threading.Lock()
 class Written:
     """What one MO batch wrote to the outbox."""
 
+    #: Channels whose reply the answer to the request carries (stored as sent).
+    in_answer: frozenset[str]
     queued: int = 0
     carried: int = 0
     claimed: dict[int, datetime] = field(default_factory=dict)
 
     def add(self, received_at: datetime, result: Any) -> None:
-        from app.services.inbound import IN_ANSWER  # the use case imports this module
-
         for reply in result.replies:
-            if reply.channel in IN_ANSWER:
+            if reply.channel in self.in_answer:
                 self.carried += 1  # stored as sent: the answer to the request carries it
             else:
                 self.queued += 1

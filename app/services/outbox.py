@@ -187,10 +187,11 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
                 for number, part in enumerate(by_reply[reply_id], start=1)
             ]
         )
-        settled = _settle_in(outbox, message_ids)
+        entered: list[str | None] = ["sent"] * len(ordered)
+        _settle_in(outbox, message_ids, entered)
         racing = _racing(uow)
         uow.commit()
-    reply_metrics.entered(["sent"] * len(ordered) + settled.states)
+    reply_metrics.entered(entered)
     # Elsewhere than SQLite a receipt may have been stored meanwhile: look again once
     # committed (see `_settle_early_receipts`).
     if racing:
@@ -294,14 +295,6 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
     return [m in parts or m in settled for m in wanted]
 
 
-class _Settled(set[str]):
-    """Receipt ids applied to their parts; `states`: what the replies they ended entered."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.states: list[str | None] = []
-
-
 def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) -> set[str]:
     """Apply stored early receipts to parts now known; the ids of those applied.
 
@@ -310,15 +303,19 @@ def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) 
     submit_sm_resp), whichever commits last then sees the other's rows, on
     PostgreSQL's READ COMMITTED as on SQLite.
     """
+    entered: list[str | None] = []
     with uow_factory() as uow:
-        settled = _settle_in(uow.outbox, message_ids)
+        settled = _settle_in(uow.outbox, message_ids, entered)
         uow.commit()
-    reply_metrics.entered(settled.states)
+    reply_metrics.entered(entered)
     return settled
 
 
-def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> _Settled:
-    settled = _Settled()
+def _settle_in(
+    outbox: OutboxRepository, message_ids: Sequence[str], entered: list[str | None]
+) -> set[str]:
+    """Apply early receipts; the states of the replies they end are added to `entered`."""
+    settled: set[str] = set()
     early = outbox.pending_receipts(sorted({normalise_id(m) for m in message_ids}))
     if not early:
         return settled
@@ -337,7 +334,7 @@ def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> _Settled
     parts_of = outbox.parts_of_rows(sorted(touched))
     for row in rows:
         if row.id in touched:
-            settled.states.append(_roll_up(row, parts_of.get(row.id, [])))
+            entered.append(_roll_up(row, parts_of.get(row.id, [])))
     return settled
 
 
