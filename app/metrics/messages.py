@@ -47,9 +47,35 @@ def keyword_of(text: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> str:
     return command.keyword if command.known else OTHER
 
 
-@functools.lru_cache(maxsize=4)
-def _vocabulary(campaigns: frozenset[str]) -> Vocabulary:
-    return DEFAULT_VOCABULARY.with_keywords(sorted(campaigns))
+class KeywordLabels:
+    """`keyword_of` remembered per text (most MOs repeat a few keywords), for one
+    vocabulary: a catalog change brings a new one, and a full memo starts afresh."""
+
+    SIZE = 10_000
+
+    def __init__(self, campaigns: frozenset[str]) -> None:
+        self.campaigns = campaigns
+        self.vocabulary = DEFAULT_VOCABULARY.with_keywords(sorted(campaigns))
+        self._memo: dict[str, str] = {}
+
+    def of(self, text: str) -> str:
+        label = self._memo.get(text)
+        if label is None:
+            if len(self._memo) >= self.SIZE:
+                self._memo = {}
+            label = self._memo[text] = keyword_of(text, self.vocabulary)
+        return label
+
+
+_labels = KeywordLabels(frozenset())
+
+
+def _keyword_labels() -> KeywordLabels:
+    global _labels
+    campaigns = campaign_keywords()
+    if campaigns != _labels.campaigns:
+        _labels = KeywordLabels(campaigns)
+    return _labels
 
 
 def channel_of(gateway: str) -> str:
@@ -60,7 +86,7 @@ def channel_of(gateway: str) -> str:
 def count_batch(messages: Sequence[Any], results: Sequence[Any]) -> None:
     """Tally a handled batch: one `inc` per label set, one observation per MO."""
     tally: Tally[tuple[str, str, str]] = Tally()
-    vocabulary = _vocabulary(campaign_keywords())
+    keywords = _keyword_labels()
     from app.services.inbound import IN_ANSWER  # that module imports this one
 
     written = replies.Written(IN_ANSWER)
@@ -74,7 +100,7 @@ def count_batch(messages: Sequence[Any], results: Sequence[Any]) -> None:
             outcome = result.outcome or OTHER
             COMMIT_SECONDS.observe(max(0.0, (now - message.received_at).total_seconds()))
             written.add(message.received_at, result)
-        tally[(channel_of(message.gateway), keyword_of(message.text, vocabulary), outcome)] += 1
+        tally[(channel_of(message.gateway), keywords.of(message.text), outcome)] += 1
     for labels, count in tally.items():
         MOS.labels(*labels).inc(count)
     written.count()
