@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.api import (
     activations,
     campaigns,
+    metrics,
     prompts,
     replies,
     reports,
@@ -28,6 +29,7 @@ from app.gateways.http.inbound_queue import InboundQueue
 from app.gateways.http.kannel_sender import KannelSender
 from app.gateways.scheduled_timer import ScheduledTimer
 from app.gateways.smpp import routes as smpp_routes
+from app.metrics.multiprocess import worker_exited
 from app.runtime import Runtime
 from app.services.health import outbox_health
 from app.settings import Settings, get_settings
@@ -47,6 +49,7 @@ ROUTERS = (
     smpp_routes.router,
     cmpp_routes.router,
     traffic.router,
+    metrics.router,
 )
 
 
@@ -80,6 +83,7 @@ def _lifespan(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManag
             for loop in reversed(loops.values()):
                 if loop is not None:
                     loop.stop()
+            worker_exited()
 
     return lifespan
 

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     health_outbox_age: float = Field(300.0, gt=0)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
+    #: Bearer token a Prometheus scraper may present for `GET /metrics` (the admin
+    #: token is taken too), and where `serve --workers N` keeps the workers' metric
+    #: files (else PROMETHEUS_MULTIPROC_DIR, else var/metrics; emptied at start).
+    metrics_token: SecretStr | None = None
+    metrics_dir: str = ""
     #: The `smshall.*` log lines: `text` or `json` (one object per line).
     log_format: Literal["text", "json"] = "text"
 
@@ -213,7 +218,7 @@ class Settings(BaseSettings):
     #: dialogue's inputs are forgotten; the next step starts again from the top.
     ussd_session_timeout: float = Field(180.0, gt=0)
 
-    @field_validator("gateway_token", "admin_token", "kannel_token")
+    @field_validator("gateway_token", "admin_token", "kannel_token", "metrics_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         """Refuse to start with a token anyone could guess: `SMSHALL_GATEWAY_TOKEN=' '`
@@ -232,7 +237,7 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so that the logs can blank any that slips in."""
-        secrets = [self.gateway_token, self.admin_token, self.kannel_token]
+        secrets = [self.gateway_token, self.admin_token, self.kannel_token, self.metrics_token]
         secrets += [self.kannel_sendsms_password, *(b.password for b in self.smpp_binds)]
         secrets += [link.shared_secret for link in self.cmpp_links]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from app.cli.common import console, migrate
 from app.cli.data import import_file
+from app.metrics.multiprocess import prepare_workers
 from app.runtime import Runtime
 from app.services.catalog_load import describe_seed, seed_catalog
 from app.settings import Settings, get_settings
@@ -138,6 +139,7 @@ def serve(args: argparse.Namespace, runtime: Runtime | None = None) -> int:
             console.print(f"[red]error:[/red] --workers {workers}: {refusal}")
             return 2
         # Each worker process builds its own app (and database pool) from the settings.
+        prepare_workers(settings.metrics_dir, workers)  # their metrics in one directory
         uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)
         return 0
     runtime = runtime or Runtime.from_settings(settings)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.metrics import jobs as job_metrics
 from app.services.clock import utc_now
 from app.services.import_files import (
     MAX_REPORTED,
@@ -78,7 +79,9 @@ def import_subscribers(
         chunks = _reported(read_chunks(path, SUBSCRIBERS), path, progress)
         merged = bulk.merge_subscribers(uow.session, chunks, utc_now())
         uow.commit()
-    return ImportReport(merged.rows, merged.inserted, merged.updated)
+    return job_metrics.imported(
+        "subscribers", ImportReport(merged.rows, merged.inserted, merged.updated)
+    )
 
 
 def import_usage(
@@ -96,7 +99,7 @@ def import_usage(
                 [f"column msisdn: no such subscriber: {m}" for m in unknown.msisdns]
             ) from None
         uow.commit()
-    return ImportReport(merged.rows, merged.inserted, merged.updated)
+    return job_metrics.imported("usage", ImportReport(merged.rows, merged.inserted, merged.updated))
 
 
 def export_subscribers(uow_factory: Callable[[], UnitOfWork], path: Path) -> int:

@@ -18,6 +18,7 @@ from app.domain.flood import Admission
 from app.domain.outcomes import Outcome
 from app.domain.replies import render
 from app.domain.segments import PhotoWindow
+from app.metrics.messages import observed
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.catalog import catalog_snapshot
@@ -87,6 +88,7 @@ def handle_inbound(
     return result
 
 
+@observed
 def handle_inbound_many(
     uow_factory: Callable[[], UnitOfWork],
     messages: Sequence[InboundMessage],

@@ -11,6 +11,7 @@ from app.domain import held_notices, notices
 from app.domain.campaigns import Campaign
 from app.domain.replies import Language, with_opt_out_hint
 from app.domain.sign_up_replies import service_name
+from app.metrics import jobs as job_metrics
 from app.services.clock import utc_now
 from app.services.outbox_rows import outbox_row
 from app.store.models import ActivationRow, NoticeRow, SubscriberRow
@@ -96,7 +97,10 @@ def queue_notice(
         activation_id=notice.about.id if notice.about else None,
         valid_until=_valid_until(run, notice.latest_day),
     )
-    return at.date() if uow.notices.record(row, outbound) else None
+    if not uow.notices.record(row, outbound):
+        return None  # a concurrent run recorded it first
+    job_metrics.notice_queued(notice.kind, outbound, deferred=at > run.local)
+    return at.date()
 
 
 def _send_at(

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from app.domain.delivery_receipts import Receipt, normalise_id
 from app.domain.held_notices import DROPPED, drop_reason
 from app.domain.states import ReplyState
+from app.metrics import replies as reply_metrics
 from app.services.clock import utc_now
 from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
 from app.store.outbox import OutboxRepository
@@ -39,6 +40,7 @@ class ClaimedReply:
     #: A message the service started itself (no inbound message): checked again
     #: before it is submitted.
     notice: bool = False
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,9 @@ def lease_row(row: OutboundMessageRow, worker: str, lease: float, now: datetime)
 
 
 def claimed_reply(row: OutboundMessageRow) -> ClaimedReply:
-    return ClaimedReply(row.id, row.msisdn, row.sender, row.text, row.attempts, _is_notice(row))
+    return ClaimedReply(
+        row.id, row.msisdn, row.sender, row.text, row.attempts, _is_notice(row), row.created_at
+    )
 
 
 def still_to_send(uow_factory: UowFactory, replies: Sequence[ClaimedReply]) -> list[ClaimedReply]:
@@ -109,6 +113,7 @@ def _drop_moot(uow: UnitOfWork, notice_ids: Sequence[int], now: datetime) -> set
         if i not in gone and (reason := drop_reason(h.notice, now)) is not None
     }
     uow.notices.drop(reasons, now)
+    reply_metrics.entered([DROPPED] * len(reasons))
     return gone | set(reasons)
 
 
@@ -155,9 +160,11 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
                 for number, part in enumerate(by_reply[reply_id], start=1)
             ]
         )
-        _settle_in(outbox, message_ids)
+        entered: list[str | None] = ["sent"] * len(ordered)
+        _settle_in(outbox, message_ids, entered)
         racing = _racing(uow)
         uow.commit()
+    reply_metrics.entered(entered)
     # Elsewhere than SQLite a receipt may have been stored meanwhile: look again once
     # committed (see `_settle_early_receipts`).
     if racing:
@@ -192,6 +199,7 @@ def schedule_retry(
         else:
             row.next_attempt_at = now + timedelta(seconds=delay)
         uow.commit()
+        reply_metrics.entered([row.state if row.state == "failed" else None])
         return row.state
 
 
@@ -211,6 +219,7 @@ def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int 
         row.updated_at = now
         row.finished_at = now
         uow.commit()
+    reply_metrics.entered(["failed"])
 
 
 def record_receipt(uow_factory: UowFactory, receipt: Receipt) -> bool:
@@ -248,10 +257,11 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
             else:
                 _apply(found, receipt.stat, receipt.state, receipt.error)
         parts_of = outbox.parts_of_rows([row.id for row in rows])
-        for row in rows:
-            _roll_up(row, parts_of.get(row.id, []))
+        ended = [_roll_up(row, parts_of.get(row.id, [])) for row in rows]
         racing = _racing(uow)
         uow.commit()
+    reply_metrics.received(r.stat for r in receipts)
+    reply_metrics.entered(ended)
     # A part recorded meanwhile (only possible where transactions interleave) meets its
     # early receipt here; on SQLite the sent mark, committing later, settles it.
     settled = _settle_early_receipts(uow_factory, unmatched) if unmatched and racing else set()
@@ -266,22 +276,27 @@ def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) 
     submit_sm_resp), whichever commits last then sees the other's rows, on
     PostgreSQL's READ COMMITTED as on SQLite.
     """
+    entered: list[str | None] = []
     with uow_factory() as uow:
-        settled = _settle_in(uow.outbox, message_ids)
+        settled = _settle_in(uow.outbox, message_ids, entered)
         uow.commit()
-        return settled
+    reply_metrics.entered(entered)
+    return settled
 
 
-def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]:
+def _settle_in(
+    outbox: OutboxRepository, message_ids: Sequence[str], entered: list[str | None]
+) -> set[str]:
+    """Apply early receipts; the states of the replies they end are added to `entered`."""
+    settled: set[str] = set()
     early = outbox.pending_receipts(sorted({normalise_id(m) for m in message_ids}))
     if not early:
-        return set()
+        return settled
     parts: dict[str, OutboundPartRow] = {}
     for part in outbox.parts_by_message_id(sorted({e.gateway_message_id for e in early})):
         parts.setdefault(part.gateway_message_id, part)  # the newest part with that id
     rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
     touched: set[int] = set()
-    settled: set[str] = set()
     taken = outbox.delete_pending_receipts([e.id for e in early if e.gateway_message_id in parts])
     for receipt in early:
         found = parts.get(receipt.gateway_message_id)
@@ -292,7 +307,7 @@ def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]
     parts_of = outbox.parts_of_rows(sorted(touched))
     for row in rows:
         if row.id in touched:
-            _roll_up(row, parts_of.get(row.id, []))
+            entered.append(_roll_up(row, parts_of.get(row.id, [])))
     return settled
 
 
@@ -304,10 +319,11 @@ def _apply(part: OutboundPartRow, stat: str, state: str | None, error: str | Non
         part.state = state
 
 
-def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> None:
-    """The reply is delivered when every part is; failed or expired when any part is."""
+def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> str | None:
+    """The reply is delivered when every part is; failed or expired when any part is.
+    Returns the state the reply entered, if it ended."""
     if row.state != ReplyState.SENT or not parts:
-        return
+        return None
     states = {p.state for p in parts}
     if ReplyState.FAILED in states:
         row.state = ReplyState.FAILED
@@ -316,10 +332,11 @@ def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> None:
     elif states == {ReplyState.DELIVERED}:
         row.state = ReplyState.DELIVERED
     else:
-        return
+        return None
     row.finished_at = utc_now()
     row.updated_at = row.finished_at
     if row.state != ReplyState.DELIVERED:
         failed = next(p for p in parts if p.state == row.state)
         row.last_error = f"receipt {failed.receipt_stat} err {failed.receipt_error or '-'}"
         row.error_kind = "permanent"
+    return row.state

@@ -25,6 +25,7 @@ from app.domain.sms_coding import fits_gsm7
 from app.domain.text import mask_msisdn
 from app.gateways.http.kannel_wire import receipt_key
 from app.gateways.sending import ReplySender
+from app.metrics import replies as reply_metrics
 from app.services.outbox import (
     ClaimedReply,
     SentPart,
@@ -138,6 +139,7 @@ class KannelSender(ReplySender):
         if response.status_code == ACCEPTED:
             mark_sent(self.uow_factory, reply.id, [SentPart(CHANNEL, receipt_key(reply.id))])
             self.counters["sent"] += 1
+            reply_metrics.submitted(reply)
             log.info("reply %d to %s: sendsms %r", reply.id, mask_msisdn(reply.msisdn), answer)
         elif 400 <= response.status_code < 500 and response.status_code not in RETRIED_4XX:
             self.counters["failed"] += 1

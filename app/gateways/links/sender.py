@@ -37,6 +37,8 @@ from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.sending import ReplySender
 from app.gateways.unsettled import UnsettledReplies
 from app.gateways.verdicts import Verdict
+from app.metrics import links as link_metrics
+from app.metrics import replies as reply_metrics
 from app.services.inbound import OutboxClaim
 from app.services.outbox import (
     ClaimedReply,
@@ -232,6 +234,7 @@ class LinkSender(ReplySender):
                 index += 1
                 throttled = 0
                 continue
+            link_metrics.submit_refused(self.channel, connection.config.name, outcome.status)
             if result is Verdict.THROTTLED and throttled < THROTTLED_RESENDS:
                 throttled += 1  # the link is paused now; this part goes again first
                 continue
@@ -245,6 +248,7 @@ class LinkSender(ReplySender):
             return False
         self._marks.put((reply.id, sent))
         self.counters["sent"] += 1
+        reply_metrics.submitted(reply)
         # The text stays out of the log: replies may quote a birthday or a name.
         log.info(
             "reply %d to %s sent by %s in %d part(s), %d chars, ids=%s",
