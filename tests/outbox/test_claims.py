@@ -20,10 +20,9 @@ from app.services.outbox import (
     claim_replies,
     mark_sent,
     mark_sent_many,
-    record_receipt,
-    record_receipts,
     schedule_retry,
 )
+from app.services.receipts import record_receipt, record_receipts
 from app.store.database import make_engine, make_session_factory
 from app.store.models import OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork

@@ -41,7 +41,7 @@ from app.runtime import Runtime
 from app.services.clock import utc_now, within
 from app.services.inbound import HTTP_RESPONSE, InboundMessage, InboundResult
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.services.outbox import record_receipt
+from app.services.receipts import record_receipt
 from app.settings import Settings
 
 log = logging.getLogger("smshall.kannel")

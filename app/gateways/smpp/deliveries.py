@@ -44,7 +44,8 @@ from app.services.inbound import (
     handle_inbound_many,
 )
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.services.outbox import ClaimedReply, record_receipts
+from app.services.outbox import ClaimedReply
+from app.services.receipts import record_receipts
 from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.smpp.mo")
