@@ -93,7 +93,6 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
             if not written:
                 log.info("%s: DELIVER_RESP #%d unsent, link gone",
                          arrival.connection.name, arrival.frame.sequence)  # fmt: skip
-            self.deliveries.answered(answer, written)
             handled = answer.handled
             if handled is not None and handled.status == 0:
                 claimed.extend(handled.claimed)

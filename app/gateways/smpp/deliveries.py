@@ -5,7 +5,9 @@ The command_status returned becomes the deliver_sm_resp, which is sent only
 after `handle_inbound` committed the inbound row and its queued reply. A
 failure there answers ESME_RX_T_APPN, so the SMSC delivers it again later;
 the dedupe key (see `dedupe.py`) makes that redelivery act once. Parts of a
-long MO are acknowledged as they arrive and held in memory until complete.
+long MO are stored in the database, a batch's at once, and acknowledged once
+stored; the process that stores the last one acts on the whole
+(`app/gateways/links/long_mo.py`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,12 @@ from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, subm
 from app.gateways.batches import Batches
 from app.gateways.links.concatenation import (
     UDHI,
-    Assembled,
     PartInfo,
-    Reassembler,
     part_info_from_sar,
     part_info_from_udh,
     split_udh,
 )
+from app.gateways.links.long_mo import LongMoAssembly, message_id
 from app.gateways.smpp import pdus
 from app.gateways.smpp.dedupe import MoDedupe
 from app.gateways.smpp.ussd import UssdDialogues
@@ -45,6 +46,7 @@ from app.services.inbound import (
 )
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.services.outbox import ClaimedReply, record_receipts
+from app.store.long_mo import ArrivedPart, LongMo
 from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.smpp.mo")
@@ -64,7 +66,6 @@ class PendingMo:
     data_coding: int
     payload: bytes
     user_reference: Any
-    assembled: tuple[str, ...] | None = None
     #: The gateway's own id for the message (CMPP's Msg_Id); SMPP has none and the
     #: dedupe makes one (`dedupe.py`).
     message_id: str | None = None
@@ -78,7 +79,6 @@ class Handled:
     key: str | None = None
     #: The message id the MO is recorded under: `key`, or an earlier copy's.
     recorded: str | None = None
-    assembled: tuple[str, ...] | None = None
     #: A USSD screen: submit_sm fields to send on the same bind after the response.
     ussd_reply: dict[str, Any] | None = None
     #: Replies claimed for this process's sender as they were written.
@@ -128,7 +128,7 @@ class Deliveries:
         )
         #: Asked once per batch: claim its replies for the sender, if it has room.
         self.claim: Callable[[], OutboxClaim | None] = lambda: None
-        self.reassembler = Reassembler(concat_ttl)
+        self.long_mos = LongMoAssembly(uow_factory, concat_ttl, channel)
 
     def start(self) -> None:
         self._acknowledged.start()
@@ -152,6 +152,7 @@ class Deliveries:
         handled: list[Handled | None] = [None] * len(arrivals)
         receipts: list[tuple[int, str, Receipt]] = []
         mos: list[tuple[int, PendingMo]] = []
+        parts: list[tuple[int, ArrivedPart]] = []
         for index, (bind, pdu) in enumerate(arrivals):
             try:
                 sorted_out = self._sort_out(bind, pdu)
@@ -162,8 +163,17 @@ class Deliveries:
                 handled[index] = sorted_out
             elif isinstance(sorted_out, PendingMo):
                 mos.append((index, sorted_out))
+            elif isinstance(sorted_out, ArrivedPart):
+                parts.append((index, sorted_out))
             else:
                 receipts.append((index, bind, sorted_out))
+        joins = self.join([p for _, p in parts])
+        for (index, _), joined in zip(parts, joins, strict=True):
+            if isinstance(joined, Handled):
+                handled[index] = joined
+            else:
+                mos.append((index, joined))
+        mos.sort(key=lambda m: m[0])
         if mos:
             acted = self.act([m for _, m in mos], self.claim())
             for (index, _), result in zip(mos, acted, strict=True):
@@ -178,7 +188,7 @@ class Deliveries:
         assert all(h is not None for h in handled)
         return handled  # type: ignore[return-value]
 
-    def _sort_out(self, bind: str, pdu: PDU) -> Handled | PendingMo | Receipt:
+    def _sort_out(self, bind: str, pdu: PDU) -> Handled | PendingMo | ArrivedPart | Receipt:
         """A receipt to record, an MO to act on, or what to answer now (a USSD step,
         a part held for the rest of its message, something to drop)."""
         esm_class = pdus.field(pdu, "esm_class") or 0
@@ -200,8 +210,6 @@ class Deliveries:
         """The deliver_sm_resp went out (ok) or could not; see `dedupe.py`."""
         if handled.key is not None and self.dedupe.answered(handled.key, ok, link_closed_at):
             self._acknowledged.put((handled.key.split(":")[1], handled.recorded or handled.key))
-        if handled.assembled is not None and ok:
-            self.reassembler.mark_done(handled.assembled)
 
     def _mark_acknowledged(self, keys: list[tuple[str, str]]) -> None:
         try:
@@ -241,8 +249,8 @@ class Deliveries:
 
     # -- MO -----------------------------------------------------------------------
 
-    def _mo(self, bind: str, pdu: PDU, esm_class: int, body: bytes) -> Handled | PendingMo:
-        """Handled for a part held for the rest; else the message to act on."""
+    def _mo(self, bind: str, pdu: PDU, esm_class: int, body: bytes) -> ArrivedPart | PendingMo:
+        """A part of a long MO to store, or the message to act on."""
         source = pdus.text(pdu.source_addr)
         destination = pdus.text(pdu.destination_addr)
         data_coding = pdus.field(pdu, "data_coding") or 0
@@ -259,38 +267,48 @@ class Deliveries:
             )
         user_reference = pdus.field(pdu, "user_message_reference")
         if info is not None:
-            origin = (bind, source, destination)
-            if self.reassembler.is_done(origin, info):
-                log.info(
-                    "%s: MO part %d/%d from %s again; answered already",
-                    bind,
-                    info.number,
-                    info.total,
-                    source,
-                )
-                return Handled(pdus.ROK)
-            whole = self.reassembler.add(origin, info, data_coding, payload)
-            if whole is None:
-                log.info("%s: MO part %d/%d from %s", bind, info.number, info.total, source)
-                return Handled(pdus.ROK)
-            return PendingMo(
-                bind, source, destination, whole.data_coding, whole.payload, None, whole.key
-            )
+            return self.long_mos.part(bind, source, destination, info, data_coding, payload)
         return PendingMo(bind, source, destination, data_coding, payload, user_reference)
 
-    def expire_parts(self) -> None:
-        """Answer long MO whose missing parts never came, with what did."""
-        for partial in self.reassembler.expire():
-            self._act_partial(partial)
+    def join(self, parts: Sequence[ArrivedPart]) -> list[Handled | PendingMo]:
+        """Store a batch's long-MO parts: for each, what to answer now (held, or of a
+        message given up on), or the whole MO it completes, to act on."""
+        if not parts:
+            return []
+        try:
+            joined = self.long_mos.add(parts)
+        except Exception:
+            log.exception("%d long-MO part(s) not stored; asking for them again", len(parts))
+            return [Handled(pdus.RX_T_APPN)] * len(parts)
+        answers: list[Handled | PendingMo] = []
+        for part, whole in zip(parts, joined, strict=True):
+            log.info("%s: MO part %d/%d from %s", part.link, part.number, part.total, part.source)
+            answers.append(Handled(pdus.ROK) if whole is None else self._whole(whole))
+        return answers
 
-    def _act_partial(self, partial: Assembled) -> None:
-        bind, source, destination = partial.key[:3]
-        log.warning("%s: long MO from %s incomplete after TTL; answering its parts", bind, source)
-        pending = PendingMo(bind, source, destination, partial.data_coding, partial.payload, None)
-        # Not from a deliver_sm batch, so nobody hands its reply over: the poll sends it.
-        [handled] = self.act([pending], claim=None)
-        # No deliver_sm_resp belongs to it: count it as answered, so a late part is a new message.
-        self.answered(handled, handled.status == pdus.ROK, lambda: None)
+    @staticmethod
+    def _whole(long_mo: LongMo) -> PendingMo:
+        """A long MO as one message, recorded under the same id whoever acts on it:
+        the gateway's id of its first part (CMPP), else one made from it (SMPP)."""
+        key = long_mo.gateway_ids.get(1) or message_id(long_mo)
+        return PendingMo(
+            long_mo.link, long_mo.source, long_mo.destination, long_mo.data_coding,
+            long_mo.payload, None, message_id=key,
+        )  # fmt: skip
+
+    def expire_parts(self) -> None:
+        """Answer long MO whose missing parts never came, with what did. No deliver_sm
+        batch hands these replies to the sender: the poll sends them."""
+        stale = self.long_mos.stale()
+        for long_mo in stale:
+            log.warning(
+                "%s: long MO from %s incomplete after TTL (%d of %d parts); answering them",
+                long_mo.link, long_mo.source, len(long_mo.parts), long_mo.total,
+            )  # fmt: skip
+        answered = self.act([self._whole(m) for m in stale], claim=None) if stale else []
+        self.long_mos.finish(
+            [m.id for m, h in zip(stale, answered, strict=True) if h.status == pdus.ROK]
+        )
 
     def act(self, pending: Sequence[PendingMo], claim: OutboxClaim | None) -> list[Handled]:
         """Hand the MOs to `handle_inbound_many` in one transaction, their replies
@@ -366,4 +384,4 @@ class Deliveries:
             mo.bind, key, message.msisdn, mo.destination, mo.data_coding, shown(message.text),
             result.outcome, " (duplicate)" if result.duplicate else "",
         )  # fmt: skip
-        return Handled(pdus.ROK, key, result.message_id, mo.assembled, claimed=result.claimed)
+        return Handled(pdus.ROK, key, result.message_id, claimed=result.claimed)
