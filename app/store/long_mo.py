@@ -125,11 +125,12 @@ class LongMoRepository:
             )
         return {reference: by_id[row.id] for reference, row in heads.items()}
 
-    def stale(self, first_seen_before: datetime) -> list[LongMo]:
-        """Long MOs still open whose first part came before the instant given."""
+    def stale(self, channel: str, first_seen_before: datetime) -> list[LongMo]:
+        """Long MOs of `channel` still open whose first part came before the instant given."""
         heads = self.session.execute(
             select(*_HEAD)
             .where(LongMoRow.finished_at.is_(None), LongMoRow.first_seen < first_seen_before)
+            .where(LongMoRow.reference.startswith(f"{channel}|", autoescape=True))
             .order_by(LongMoRow.id)
         ).all()
         by_id = {row.id: _long_mo(row) for row in heads}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from sqlalchemy import event
+
 from app.gateways.links.concatenation import (
     PartInfo,
     part_info_from_sar,
@@ -12,6 +14,11 @@ from app.gateways.links.concatenation import (
     split_udh,
 )
 from app.gateways.links.long_mo import LongMoAssembly
+from app.gateways.smpp import pdus
+from app.gateways.smpp.gateway import SmppGateway
+from app.runtime import Runtime
+from app.settings import SmppBind
+from app.store.long_mo import ArrivedPart
 from app.store.unit_of_work import UnitOfWork
 
 
@@ -92,3 +99,65 @@ def test_missing_part_expires_after_ttl_with_what_arrived(
     assert r.stale() == []
     # A late part of a message given up on is answered and dropped.
     assert add(r, "13800138000", PartInfo(4, 3, 2), b"middle ") is None
+
+
+def statements_while(runtime: Runtime, run: Callable[[], object]) -> list[str]:
+    """The SQL statements `run` sends, by their first words."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()[:3]).upper())
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        run()
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    return statements
+
+
+def test_a_batch_of_parts_costs_the_same_statements_whatever_its_size(runtime: Runtime) -> None:
+    """DESIGN.md, "Batches, not messages": the parts of a deliver_sm batch are
+    stored and looked up together, whether 2 or 40, completing messages or not."""
+    r = LongMoAssembly(runtime.uow_factory, ttl=60)
+
+    def batch(first: int, messages: int) -> list[ArrivedPart]:
+        # Each message's part 2 (held), and part 1 of every other one (which joins it).
+        parts = []
+        for n in range(first, first + messages):
+            source = f"1380013{n:04d}"
+            parts.append(r.part("b", source, "10086", PartInfo(n % 256, 2, 2), 0, b"y"))
+            if n % 2:
+                parts.append(r.part("b", source, "10086", PartInfo(n % 256, 2, 1), 0, b"x"))
+        return parts
+
+    small = statements_while(runtime, lambda: r.add(batch(0, 2)))
+    large = statements_while(runtime, lambda: r.add(batch(100, 27)))
+    assert small == large
+    assert len([s for s in large if not s.startswith(("BEGIN", "COMMIT"))]) == 4
+
+
+def test_single_part_mos_never_touch_the_long_mo_store(runtime: Runtime) -> None:
+    """The hot path gains no statement: only a part of a long MO goes there."""
+    deliveries = SmppGateway(
+        runtime, [SmppBind(name="main", host="127.0.0.1", system_id="smshall")]
+    ).deliveries
+    frames = [
+        pdus.parse(pdus.build("deliver_sm", n, source_addr=f"1380013{n:04d}",
+                              destination_addr="10086", short_message=b"HELP"))
+        for n in range(5)
+    ]  # fmt: skip
+    sent = statements_while(runtime, lambda: deliveries.handle_many([("main", f) for f in frames]))
+    assert sent and not [s for s in sent if "LONG_MO" in s]
+
+
+def test_each_transport_answers_only_its_own_stale_long_mos(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    smpp = LongMoAssembly(uow_factory, ttl=0.1, channel="smpp")
+    cmpp = LongMoAssembly(uow_factory, ttl=0.1, channel="cmpp")
+    add(smpp, "13800138000", PartInfo(5, 2, 1), b"by smpp")
+    add(cmpp, "13800138000", PartInfo(5, 2, 1), b"by cmpp")
+    time.sleep(0.2)
+    assert [m.payload for m in smpp.stale()] == [b"by smpp"]
+    assert [m.payload for m in cmpp.stale()] == [b"by cmpp"]

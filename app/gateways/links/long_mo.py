@@ -84,7 +84,7 @@ class LongMoAssembly:
         with self.uow_factory() as uow:
             assert uow.session is not None
             cutoff = utc_now() - timedelta(seconds=self.ttl)
-            return LongMoRepository(uow.session).stale(cutoff)
+            return LongMoRepository(uow.session).stale(self.channel, cutoff)
 
     def finish(self, ids: Sequence[int]) -> None:
         """Mark answered the messages given up on, and forget those finished a TTL ago."""
