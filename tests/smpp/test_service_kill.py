@@ -149,7 +149,7 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
     per_number = count(runtime, select(func.count()).select_from(ActivationRow))
     assert per_number == len(NUMBERS)
     # Every MO recorded once. A redelivered MO is found by its digest, acted on once
-    # (app/gateways/smpp/dedupe.py); what the digest cannot tell apart is a subscriber's
+    # (app/gateways/links/dedupe.py); what the digest cannot tell apart is a subscriber's
     # identical text arriving across a kill before the first copy's acknowledgement was
     # marked: answered from that copy. Either way at most a window per kill.
     inbound = count(runtime, select(func.count()).select_from(InboundMessageRow))

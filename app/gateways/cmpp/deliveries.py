@@ -1,7 +1,8 @@
 """DELIVER from the ISMG: status reports to the outbox, MO to `handle_inbound`.
 
-The acting is SMPP's (`app/gateways/smpp/deliveries.py`, run for the `cmpp`
-channel): the same batch transaction, long-MO reassembly and receipt store.
+The acting is the MO core's (`app/gateways/links/mo_core.py`, run for the `cmpp`
+channel), shared with SMPP: the same batch transaction, long-MO reassembly and
+receipt store.
 What differs is the wire: an MO carries the ISMG's Msg_Id, so the inbound row
 is keyed by (gateway `cmpp:<link>`, Msg_Id) and a DELIVER delivered again
 (our DELIVER_RESP lost) is recorded once and answered from the first copy. A
@@ -25,7 +26,7 @@ from app.gateways.cmpp import coding, results
 from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Deliver, Frame, MalformedPdu, StatusReport
 from app.gateways.links.concatenation import part_info_from_udh, split_udh
-from app.gateways.smpp.deliveries import Deliveries, Handled, PendingMo
+from app.gateways.links.mo_core import Handled, MoCore, PendingMo
 from app.store.long_mo import ArrivedPart
 
 log = logging.getLogger("smshall.cmpp.mo")
@@ -51,7 +52,7 @@ class Arrived:
 
 
 class CmppDeliveries:
-    def __init__(self, core: Deliveries) -> None:
+    def __init__(self, core: MoCore) -> None:
         self.core = core
 
     def handle_many(
