@@ -42,8 +42,10 @@ def upgrade() -> None:
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("gateway_id", sa.String(length=65), nullable=True),
         sa.ForeignKeyConstraint(
-            ["long_mo_id"], ["long_mos.id"],
-            name=op.f("fk_long_mo_parts_long_mo_id_long_mos"), ondelete="CASCADE",
+            ["long_mo_id"],
+            ["long_mos.id"],
+            name=op.f("fk_long_mo_parts_long_mo_id_long_mos"),
+            ondelete="CASCADE",
         ),  # fmt: skip
         sa.PrimaryKeyConstraint("long_mo_id", "part_no", name=op.f("pk_long_mo_parts")),
     )
