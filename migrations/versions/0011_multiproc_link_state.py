@@ -46,7 +46,7 @@ def upgrade() -> None:
             ["long_mos.id"],
             name=op.f("fk_long_mo_parts_long_mo_id_long_mos"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("long_mo_id", "part_no", name=op.f("pk_long_mo_parts")),
     )
     op.create_table(
