@@ -161,7 +161,7 @@ class Settings(BaseSettings):
     smpp_long_messages: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
     #: registered_delivery on submit_sm: 1 = receipt on final outcome, 0 = none.
     smpp_registered_delivery: int = 1
-    #: Seconds in which an identical deliver_sm may be a redelivery (app/gateways/smpp/dedupe.py).
+    #: Seconds in which an identical deliver_sm may be a redelivery (app/gateways/links/dedupe.py).
     smpp_mo_dedupe_window: float = 60.0
     #: A deliver_sm_resp sent later than this after the deliver_sm, or followed this soon by
     #: the link dying, may not have reached the SMSC: an identical MO then is a redelivery.

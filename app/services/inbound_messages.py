@@ -30,7 +30,7 @@ class ContentKey:
     no memory of an earlier copy (it restarted, or another process took that
     copy and may have died before acknowledging it): an MO recorded since then
     under the same digest is taken to be this one, redelivered, and answered
-    as a repeat (app/gateways/smpp/dedupe.py).
+    as a repeat (app/gateways/links/dedupe.py).
     """
 
     digest: str

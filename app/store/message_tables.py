@@ -35,7 +35,7 @@ class InboundMessageRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(String(64))
     # An MO without an id of its own (SMPP): a digest of its content, by which a copy
-    # redelivered to a process that never saw this one is found (app/gateways/smpp/dedupe.py).
+    # redelivered to a process that never saw this one is found (app/gateways/links/dedupe.py).
     mo_digest: Mapped[str | None] = mapped_column(String(24), index=True)
     # When the gateway acknowledged it (SMPP's deliver_sm_resp): a copy arriving later
     # is the subscriber sending again, not the SMSC redelivering.
