@@ -15,7 +15,7 @@ from app.gateways.cmpp.deliveries import Answer, Arrived, CmppDeliveries
 from app.gateways.cmpp.link import CmppConnection
 from app.gateways.cmpp.pdus import Command, Frame, MsgIdResult
 from app.gateways.cmpp.session import Session
-from app.gateways.links.gateway import LinkGateway
+from app.gateways.links.gateway import LinkGateway, SenderFactory
 from app.gateways.links.mo_core import MoCore
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
@@ -34,7 +34,12 @@ class Arrival:
 
 
 class CmppGateway(LinkGateway[CmppConnection, Arrival]):
-    def __init__(self, runtime: Runtime, links: list[CmppLink] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        links: list[CmppLink] | None = None,
+        sender: SenderFactory | None = None,
+    ) -> None:
         settings = runtime.settings
         core = MoCore(
             runtime.uow_factory,
@@ -44,12 +49,12 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
             settings.smpp_mo_ack_grace,
             max_chars=settings.max_mo_chars,
             channel=CHANNEL,
+            claim=self.offer_claim,
         )
         self.deliveries = CmppDeliveries(core)
         configs = settings.cmpp_links if links is None else links
-        super().__init__(
-            runtime, CHANNEL, [CmppConnection(config, self._on_request) for config in configs]
-        )
+        connections = [CmppConnection(config, self._on_request) for config in configs]
+        super().__init__(runtime, CHANNEL, connections, sender)
 
     def start(self) -> None:
         self.deliveries.core.start()

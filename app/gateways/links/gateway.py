@@ -2,7 +2,12 @@
 
 Starts and stops them with the batch workers that take what arrives and a
 housekeeping tick; picks a transmitter for the outbox sender; hands the
-replies of committed MOs over (`on_replies_claimed`, `on_replies_queued`).
+replies of committed MOs to that sender (`links/sender.py`).
+
+The gateway and its sender need each other: the sender submits through the
+gateway's links, the gateway hands it the replies its MOs claimed. So the
+gateway is given its sender's factory and builds the sender with itself as
+the transmitters; nothing is wired after construction.
 """
 
 from __future__ import annotations
@@ -14,9 +19,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from app.gateways.batches import Batches, writers_for
+from app.gateways.links.sender import LinkSender
 from app.gateways.links.supervision import SupervisedLink, round_robin, stop_all
 from app.runtime import Runtime
+from app.services.inbound import OutboxClaim
 from app.services.outbox import ClaimedReply
+from app.settings import Settings
+from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.gateways")
 
@@ -28,8 +37,18 @@ L = TypeVar("L", bound=SupervisedLink)
 A = TypeVar("A")
 
 
+#: Builds a gateway's sender: (uow_factory, transmitters, settings) -> sender.
+SenderFactory = Callable[[Callable[[], UnitOfWork], Any, Settings], LinkSender]
+
+
 class LinkGateway(Generic[L, A]):
-    def __init__(self, runtime: Runtime, name: str, connections: Sequence[L]) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        name: str,
+        connections: Sequence[L],
+        sender: SenderFactory | None = None,
+    ) -> None:
         self.connections = list(connections)
         self._arrivals: Batches[A] = Batches(
             self._deliver,
@@ -37,10 +56,15 @@ class LinkGateway(Generic[L, A]):
             size=MO_BATCH,
             name=f"{name}-mo",
         )
+        #: The sender of this gateway's replies; None: replies wait in the outbox for
+        #: any sender's poll.
+        self.sender = sender(runtime.uow_factory, self, runtime.settings) if sender else None
         #: Called after a batch of MOs committed: their replies wait in the outbox,
         #: or were claimed for this process's sender as they were written.
-        self.on_replies_queued: Callable[[], None] = lambda: None
-        self.on_replies_claimed: Callable[[list[ClaimedReply]], None] = lambda replies: None
+        self.on_replies_queued: Callable[[], None] = self.sender.wake if self.sender else _nothing
+        self.on_replies_claimed: Callable[[list[ClaimedReply]], None] = (
+            self.sender.take if self.sender else _ignore
+        )
         self._round_robin = itertools.count()
         self._stop = threading.Event()
         self._housekeeping = threading.Thread(target=self._tick, name=f"{name}-tick", daemon=True)
@@ -57,6 +81,10 @@ class LinkGateway(Generic[L, A]):
         self._arrivals.stop()
         if self._housekeeping.is_alive():
             self._housekeeping.join(2.0)
+
+    def offer_claim(self) -> OutboxClaim | None:
+        """Asked once per MO batch: the sender's claim on its replies, if any."""
+        return self.sender.offer_claim() if self.sender else None
 
     def _deliver(self, arrivals: list[A]) -> None:
         raise NotImplementedError
@@ -99,3 +127,11 @@ class LinkGateway(Generic[L, A]):
 
     def view(self) -> list[dict[str, Any]]:
         return [c.view() for c in self.connections]  # type: ignore[attr-defined]
+
+
+def _nothing() -> None:
+    pass
+
+
+def _ignore(replies: list[ClaimedReply]) -> None:
+    pass

@@ -15,7 +15,7 @@ from typing import Any
 
 from smpplib.pdu import PDU
 
-from app.gateways.links.gateway import LinkGateway
+from app.gateways.links.gateway import LinkGateway, SenderFactory
 from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.smpp.deliveries import Deliveries, Handled
 from app.gateways.smpp.esme import EsmeConnection, NotBound
@@ -42,7 +42,12 @@ class Arrival:
 
 
 class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
-    def __init__(self, runtime: Runtime, binds: list[SmppBind] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        binds: list[SmppBind] | None = None,
+        sender: SenderFactory | None = None,
+    ) -> None:
         settings = runtime.settings
         self.deliveries = Deliveries(
             runtime.uow_factory,
@@ -58,13 +63,14 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
             ),
             {b.name: b.receipt_ids for b in (settings.smpp_binds if binds is None else binds)},
             settings.max_mo_chars,
+            claim=self.offer_claim,
         )
         connections = [
             EsmeConnection(config, role, self._on_request)
             for config in (settings.smpp_binds if binds is None else binds)
             for role in ROLES[config.mode]
         ]
-        super().__init__(runtime, "smpp", connections)
+        super().__init__(runtime, "smpp", connections, sender)
 
     def start(self) -> None:
         self.deliveries.start()

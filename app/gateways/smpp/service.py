@@ -14,12 +14,10 @@ log = logging.getLogger("smshall.smpp")
 
 class SmppService:
     def __init__(self, runtime: Runtime) -> None:
-        self.gateway = SmppGateway(runtime)
-        self.sender = SmppSender(runtime.uow_factory, self.gateway, runtime.settings)
-        self.gateway.on_replies_queued = self.sender.wake
         # Replies of an MO leave at once: claimed as they are written, then handed over.
-        self.gateway.deliveries.claim = self.sender.offer_claim
-        self.gateway.on_replies_claimed = self.sender.take
+        self.gateway = SmppGateway(runtime, sender=SmppSender)
+        assert self.gateway.sender is not None
+        self.sender = self.gateway.sender
 
     def start(self) -> None:
         log.info("starting %d SMPP connection(s)", len(self.gateway.connections))
