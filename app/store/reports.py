@@ -32,19 +32,36 @@ def _active() -> ColumnElement[bool]:
 class ReportQueries:
     def __init__(self, session: Session) -> None:
         self.session = session
+        # What one report reads twice, counted once per transaction.
+        self._dynamic: dict[tuple[Month, KpiThresholds], int] = {}
         self._passes: dict[tuple[date, PhotoWindow, KpiThresholds], BaseProfiles] = {}
 
     def dynamic_count(self, month: Month, kpi: KpiThresholds = DEFAULT_KPI) -> int:
-        """§8: `active` subscribers with spend ≥ 80 and MOU ≥ 100 in `month`."""
+        """§8: `active` subscribers with spend ≥ 80 and MOU ≥ 100 in `month`. The month
+        before is counted in the same scan and kept, as the report asks for it next."""
+        key = (month, kpi)
+        if key not in self._dynamic:
+            before = month.plus(-1)
+            first, second = self._dynamic_pair(before, month, kpi)
+            self._dynamic[(before, kpi)], self._dynamic[key] = first, second
+        return self._dynamic[key]
+
+    def _dynamic_pair(self, before: Month, month: Month, kpi: KpiThresholds) -> tuple[int, int]:
+        def of(which: Month) -> ColumnElement[int]:
+            row_is = MonthlyUsageRow.month == which.first_day()
+            return func.coalesce(func.sum(case((row_is, 1), else_=0)), 0)
+
         query = (
-            select(func.count())
+            select(of(before), of(month))
             .select_from(SubscriberRow)
             .join(MonthlyUsageRow, MonthlyUsageRow.subscriber_id == SubscriberRow.id)
-            .where(MonthlyUsageRow.month == month.first_day(), _active())
+            .where(MonthlyUsageRow.month.in_([before.first_day(), month.first_day()]))
+            .where(_active())
             .where(MonthlyUsageRow.spend_fen >= kpi.dynamic_spend_fen)
             .where(MonthlyUsageRow.mou >= kpi.dynamic_mou)
         )
-        return int(self.session.scalar(query) or 0)
+        first, second = self.session.execute(query).one()
+        return int(first), int(second)
 
     def photographed(
         self, month: Month, photo: PhotoWindow, kpi: KpiThresholds = DEFAULT_KPI
