@@ -2,13 +2,14 @@
 photographed retention, bundling and campaign eligibility from a single scan of
 the usage months they read, instead of one scan each.
 
-Every subscriber is given a profile: whether the photographed base holds it, its
-status, its spend in the report month, the bundle kinds it holds, and (when
-`active`) the set of §3 segments it is in as of the month's end, as a bit mask.
-The statement counts subscribers per segment mask, with the retention and
-bundling sums per mask; the report adds them up, and a campaign's eligible count
-is the sum over the masks that meet its targets and miss its exclusions. The
-masks are few (a few dozen), so nothing per subscriber leaves the database.
+Every subscriber gets a profile: its status, the set of §3 segments it is in as
+of the month's end (a bit mask), whether the photographed base holds it, whether
+its spend in the month retains it, and the bundle kinds it holds in the month (a
+bit mask; none: -1). The statement counts subscribers per profile, each part
+worked out once per subscriber; the profiles are few (a few thousand at most),
+so nothing per subscriber leaves the database, and the report adds them up: a
+campaign's eligible count is the sum over the `active` profiles whose segments
+meet its targets and miss its exclusions.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy import Select, Subquery, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.kpi import DEFAULT_KPI, BundleKind, Bundling, KpiThresholds, Retention
@@ -28,8 +30,10 @@ from app.store.segment_sql import SegmentSql
 
 #: The bit of each segment in a profile's mask.
 SEGMENT_BITS = {segment: 1 << i for i, segment in enumerate(Segment)}
-#: The mask of a subscriber that is not `active`: in no campaign's audience.
-NOT_ACTIVE = -1
+#: The bit of each bundle kind in a profile's kinds.
+KIND_BITS = {kind: 1 << i for i, kind in enumerate(BundleKind)}
+#: The kinds of a subscriber holding no bundle in the month.
+NO_BUNDLE = -1
 
 
 def mask_of(segments: Iterable[Segment]) -> int:
@@ -48,11 +52,7 @@ class BaseProfiles:
     def eligible(self, targets: frozenset[Segment], exclusions: frozenset[Segment]) -> int:
         """`active` subscribers in a target segment and in no excluded one."""
         wanted, barred = mask_of(targets), mask_of(exclusions)
-        return sum(
-            n
-            for mask, n in self.by_mask.items()
-            if mask != NOT_ACTIVE and mask & wanted and not mask & barred
-        )
+        return sum(n for mask, n in self.by_mask.items() if mask & wanted and not mask & barred)
 
 
 def _usage(segments: SegmentSql, month: Month) -> Subquery:
@@ -76,18 +76,17 @@ def _usage(segments: SegmentSql, month: Month) -> Subquery:
 
 
 def _bundles(month: Month) -> Subquery:
-    """Per subscriber holding a bundle in `month`: a flag per kind (§8)."""
+    """Per subscriber holding a bundle in `month` (§8): the kinds held, as bits (a sum
+    of distinct bits is their union, on every backend)."""
     overlapping = and_(
         BundleRow.valid_from <= month.last_day(),
         or_(BundleRow.valid_to.is_(None), BundleRow.valid_to >= month.first_day()),
     )
+    bit = case(*((BundleRow.kind == k.value, b) for k, b in KIND_BITS.items()), else_=0)
     return (
         select(
             BundleRow.subscriber_id.label("subscriber_id"),
-            *(
-                func.max(case((BundleRow.kind == kind.value, 1), else_=0)).label(kind.value)
-                for kind in BundleKind
-            ),
+            func.sum(bit.distinct()).label("kinds"),
         )
         .where(overlapping)
         .group_by(BundleRow.subscriber_id)
@@ -95,62 +94,60 @@ def _bundles(month: Month) -> Subquery:
     )
 
 
-def base_profiles(
-    session: Session, on: date, photo: PhotoWindow, kpi: KpiThresholds = DEFAULT_KPI
-) -> BaseProfiles:
-    """The pass for the month of `on`, segments judged as of `on` (§3, §8)."""
+def _profiles(on: date, photo: PhotoWindow, kpi: KpiThresholds) -> Select[Any]:
+    """Subscribers counted by profile: (status, segments, in base, retained by
+    the month's spend, bundle kinds, count)."""
     month = Month.of(on)
     segments = SegmentSql(on, photo)
     usage = _usage(segments, month)
     bundles = _bundles(month)
-    active = SubscriberRow.status == Status.ACTIVE.value
-    mask = case(
-        (
-            active,
-            sum(
-                (
-                    case((segments.condition(s, usage), bit), else_=0)
-                    for s, bit in SEGMENT_BITS.items()
-                ),
-                literal(0),
-            ),
-        ),
-        else_=NOT_ACTIVE,
-    ).label("mask")
+    conditions = ((segments.condition(s, usage), bit) for s, bit in SEGMENT_BITS.items())
+    mask = sum((case((c, bit), else_=0) for c, bit in conditions), literal(0))
     months = len(photo.months)
     in_base = and_(
         func.coalesce(usage.c.photo_rows, 0) > 0,
         func.coalesce(usage.c.photo_spend, 0)
         >= DEFAULT_THRESHOLDS.photographed_monthly_fen * months,
     )
-
-    def how_many(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((and_(in_base, *conditions), 1), else_=0)), 0)
-
-    held = [bundles.c[kind.value] == 1 for kind in BundleKind]
-    query = (
-        select(
-            mask,
-            func.count(),
-            how_many(),
-            how_many(active, func.coalesce(usage.c.month_spend, 0) >= kpi.retained_spend_fen),
-            how_many(SubscriberRow.status == Status.CLOSED.value),
-            how_many(active),
-            how_many(active, bundles.c.subscriber_id.is_not(None)),
-            *(how_many(active, h) for h in held),
-        )
+    profile = (
+        SubscriberRow.status,
+        mask,
+        case((in_base, 1), else_=0),
+        case((func.coalesce(usage.c.month_spend, 0) >= kpi.retained_spend_fen, 1), else_=0),
+        func.coalesce(bundles.c.kinds, NO_BUNDLE),
+    )
+    return (
+        select(*profile, func.count())
         .select_from(SubscriberRow)
         .outerjoin(usage, usage.c.subscriber_id == SubscriberRow.id)
         .outerjoin(bundles, bundles.c.subscriber_id == SubscriberRow.id)
-        .group_by(mask)
+        .group_by(*profile)
     )
+
+
+def base_profiles(
+    session: Session, on: date, photo: PhotoWindow, kpi: KpiThresholds = DEFAULT_KPI
+) -> BaseProfiles:
+    """The pass for the month of `on`, segments judged as of `on` (§3, §8)."""
     by_mask: dict[int, int] = {}
-    sums = [0] * (5 + len(BundleKind))
-    for row_mask, count, *figures in session.execute(query):
-        by_mask[int(row_mask)] = int(count)
-        sums = [a + int(b) for a, b in zip(sums, figures, strict=True)]
-    total, retained, churned, active_base, bundled, *kinds = sums
-    by_kind = {kind: n for kind, n in zip(BundleKind, kinds, strict=True) if n}
+    base = retained = churned = active_base = bundled = 0
+    by_kind = dict.fromkeys(BundleKind, 0)
+    for status, mask, in_base, spends, kinds, n in session.execute(_profiles(on, photo, kpi)):
+        active = status == Status.ACTIVE.value
+        if active:
+            by_mask[mask] = by_mask.get(mask, 0) + n
+        if not in_base:
+            continue
+        base += n
+        churned += n if status == Status.CLOSED.value else 0
+        if active:
+            active_base += n
+            retained += n if spends else 0
+            bundled += n if kinds != NO_BUNDLE else 0
+            for kind, bit in KIND_BITS.items():
+                by_kind[kind] += n if kinds != NO_BUNDLE and kinds & bit else 0
     return BaseProfiles(
-        by_mask, Retention(total, retained, churned), Bundling(active_base, bundled, by_kind)
+        by_mask,
+        Retention(base, retained, churned),
+        Bundling(active_base, bundled, {kind: n for kind, n in by_kind.items() if n}),
     )
