@@ -55,10 +55,9 @@ class BaseProfiles:
         return sum(n for mask, n in self.by_mask.items() if mask & wanted and not mask & barred)
 
 
-def _usage(segments: SegmentSql, month: Month) -> Subquery:
+def _usage(segments: SegmentSql, photo: PhotoWindow, month: Month) -> Subquery:
     """Per subscriber: `SegmentSql.usage()`'s sums (as of `segments.on`), and the
     photo window's row count and the report month's spend (NULL: no row)."""
-    photo = segments._photo()
     in_photo = MonthlyUsageRow.month.between(photo.first.first_day(), photo.last.first_day())
     in_month = MonthlyUsageRow.month == month.first_day()
     first = min(photo.first, segments.recent.first, month).first_day()
@@ -99,7 +98,7 @@ def _profiles(on: date, photo: PhotoWindow, kpi: KpiThresholds) -> Select[Any]:
     the month's spend, bundle kinds, count)."""
     month = Month.of(on)
     segments = SegmentSql(on, photo)
-    usage = _usage(segments, month)
+    usage = _usage(segments, photo, month)
     bundles = _bundles(month)
     conditions = ((segments.condition(s, usage), bit) for s, bit in SEGMENT_BITS.items())
     mask = sum((case((c, bit), else_=0) for c, bit in conditions), literal(0))

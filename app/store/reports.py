@@ -1,6 +1,8 @@
-"""The SQL of the monthly KPI reports (DOMAIN.md §8): each figure one aggregate
-over the month's usage rows, bundles or activations, never a load of every
-subscriber. The definitions and thresholds are `app/domain/kpi.py`'s."""
+"""The SQL of the monthly KPI reports (DOMAIN.md §8): each figure an aggregate over
+usage rows, bundles or activations, never a load of every subscriber. A report
+reads the usage table twice: one scan for the dynamic counts of the month and the
+month before, one pass (app/store/kpi_pass.py) for retention, bundling and the
+campaigns' eligible counts. The definitions and thresholds are `app/domain/kpi.py`'s."""
 
 from __future__ import annotations
 
