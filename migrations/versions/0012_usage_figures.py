@@ -7,8 +7,8 @@ On PostgreSQL spend and MOU are INCLUDE columns (not keys); on SQLite the index 
 the key columns alone. Building it on a large store takes minutes and blocks
 writes to `monthly_usage` meanwhile: run it in a maintenance window.
 
-Revision ID: 0011_kpiscale_usage_figures
-Revises: 0010_import_keys
+Revision ID: 0012_usage_figures
+Revises: 0011_link_state
 Create Date: 2026-12-05 13:30:00.000000
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_kpiscale_usage_figures"
-down_revision: str | None = "0010_import_keys"
+revision: str = "0012_usage_figures"
+down_revision: str | None = "0011_link_state"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
