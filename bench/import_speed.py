@@ -137,6 +137,8 @@ def subscriber_row(msisdn: str, rng: random.Random) -> list[str]:
         day(rng, date(2026, 1, 1), 700) if rng.random() < 0.1 else "",
         rng.choice(("", "true", "false")),
         rng.choice(("", "true", "false")),
+        day(rng, date(2025, 1, 1), 700) if rng.random() < 0.3 else "",
+        day(rng, date(2025, 1, 1), 700) if rng.random() < 0.1 else "",
     ]
 
 

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from app.services.clock import utc_now
+from app.services.import_cells import SUBSCRIBER_COLUMNS, SUBSCRIBER_REQUIRED, USAGE_COLUMNS
 from app.services.import_files import (
     MAX_REPORTED,
-    SUBSCRIBER_COLUMNS,
-    SUBSCRIBER_REQUIRED,
     SUBSCRIBERS,
     USAGE,
-    USAGE_COLUMNS,
+    FileKind,
     ImportFailed,
     count_lines,
     read_chunks,
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int], None]
+#: A store's merge of rows that name subscribers: `bulk.merge_usage`'s signature.
+KnownNumbersMerge = Callable[[Session, bulk.Chunks, int], bulk.Merged]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +89,23 @@ def import_usage(
 ) -> ImportReport:
     """Insert or update monthly usage by msisdn and month; every number must be a
     known subscriber."""
+    return import_of_known_numbers(uow_factory, path, USAGE, bulk.merge_usage, progress)
+
+
+def import_of_known_numbers(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    kind: FileKind,
+    merge: KnownNumbersMerge,
+    progress: Progress | None,
+) -> ImportReport:
+    """Import a file whose rows name subscribers that must exist: the whole file
+    is refused, naming up to MAX_REPORTED numbers, if any is unknown."""
     with uow_factory() as uow:
         assert uow.session is not None
-        chunks = _reported(read_chunks(path, USAGE), path, progress)
+        chunks = _reported(read_chunks(path, kind), path, progress)
         try:
-            merged = bulk.merge_usage(uow.session, chunks, MAX_REPORTED)
+            merged = merge(uow.session, chunks, MAX_REPORTED)
         except bulk.UnknownSubscribers as unknown:
             raise ImportFailed(
                 [f"column msisdn: no such subscriber: {m}" for m in unknown.msisdns]

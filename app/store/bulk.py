@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -53,6 +54,14 @@ SUBSCRIBER_FIELDS = (
     "last_contacted_on", "last_visited_on",
 )  # fmt: skip
 USAGE_FIELDS = ("msisdn", "month", "spend_fen", "mou")
+
+
+def file_column(field: str) -> str:
+    """The import file's name of a stored field: money in yuan, `balance_fen` →
+    `balance_yuan`."""
+    return field.removesuffix("_fen") + "_yuan" if field.endswith("_fen") else field
+
+
 Chunks = Iterable[list[tuple[Any, ...]]]
 
 _subscribers = table_of(SubscriberRow)
@@ -110,8 +119,8 @@ def merge_subscribers(session: Session, chunks: Chunks, now: datetime) -> Merged
     if _is_postgresql(session):
         staging = _subscriber_staging()
         session.execute(CreateTable(staging))
-        _copy_in(session, staging, chunks)
-        return _merge_postgresql(session, _subscriber_merge(staging, now))
+        rows = _copy_in(session, staging, chunks)
+        return _merge_postgresql(session, _subscriber_merge(staging, now), rows)
     return _upsert_sqlite(session, chunks, now)
 
 
@@ -125,12 +134,14 @@ def merge_usage(session: Session, chunks: Chunks, report_unknown: int) -> Merged
         session.connection().exec_driver_sql("DROP TABLE IF EXISTS temp.import_usage")
     session.execute(CreateTable(staging))
     if postgres:
-        _copy_in(session, staging, chunks)
+        staged = _copy_in(session, staging, chunks)
     else:
         sql = str(staging.insert().compile(dialect=session.get_bind().dialect))
         connection = session.connection()
+        staged = 0
         for chunk in chunks:
             connection.exec_driver_sql(sql, chunk)
+            staged += len(chunk)
     unknown = select(staging.c.msisdn).where(
         ~exists().where(_subscribers.c.msisdn == staging.c.msisdn)
     )
@@ -144,21 +155,30 @@ def merge_usage(session: Session, chunks: Chunks, report_unknown: int) -> Merged
     # by the key, as for subscribers.
     rows = rows.where(true()).order_by(_subscribers.c.id, staging.c.month)
     if postgres:
-        return _merge_postgresql(session, _usage_upsert(postgresql.insert, rows))
+        return _merge_postgresql(session, _usage_upsert(postgresql.insert, rows), staged)
     before = _count(session, _usage)
     session.execute(_usage_upsert(sqlite.insert, rows))
-    merged = _count(session, staging)
     session.connection().exec_driver_sql("DROP TABLE temp.import_usage")
     inserted = _count(session, _usage) - before
-    return Merged(merged, inserted, merged - inserted)
+    return Merged(staged, inserted, staged - inserted)
+
+
+def _changed_only(table: Table, statement: Any, key: list[str], fields: Sequence[str]) -> Any:
+    """An upsert that sets `fields` from the file, and leaves a row whose fields
+    already hold the file's values as it is: no new row version, no index entries
+    to write (a re-import of an unchanged base costs reads only)."""
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_={f: statement.excluded[f] for f in fields},
+        where=tuple_(*(table.c[f] for f in fields if f != "updated_at")).is_distinct_from(
+            tuple_(*(statement.excluded[f] for f in fields if f != "updated_at"))
+        ),
+    )
 
 
 def _usage_upsert(insert: Any, rows: Any) -> Any:
     statement = insert(_usage).from_select(["subscriber_id", *USAGE_FIELDS[1:]], rows)
-    return statement.on_conflict_do_update(
-        index_elements=["subscriber_id", "month"],
-        set_={f: statement.excluded[f] for f in USAGE_FIELDS[1:]},
-    )
+    return _changed_only(_usage, statement, ["subscriber_id", "month"], USAGE_FIELDS[1:])
 
 
 def _subscriber_merge(staging: Table, now: datetime) -> Any:
@@ -167,18 +187,19 @@ def _subscriber_merge(staging: Table, now: datetime) -> Any:
     statement = postgresql.insert(_subscribers).from_select(
         [*SUBSCRIBER_FIELDS, "updated_at"], rows.order_by(staging.c.msisdn)
     )
-    return statement.on_conflict_do_update(
-        index_elements=["msisdn"],
-        set_={f: statement.excluded[f] for f in (*SUBSCRIBER_FIELDS[1:], "updated_at")},
+    return _changed_only(
+        _subscribers, statement, ["msisdn"], (*SUBSCRIBER_FIELDS[1:], "updated_at")
     )
 
 
-def _merge_postgresql(session: Session, upsert: Any) -> Merged:
-    """Run the upsert and count what it did, in the same statement: a row version
-    an INSERT made has no xmax, one an ON CONFLICT UPDATE made has the updater's."""
+def _merge_postgresql(session: Session, upsert: Any, rows: int) -> Merged:
+    """Run the upsert and count the rows it inserted, in the same statement: a row
+    version an INSERT made has no xmax, one an ON CONFLICT UPDATE made has the
+    updater's. Every other row of the file was there already (updated, or left
+    as it was when nothing changed)."""
     merged = upsert.returning(literal_column("xmax = 0", Boolean).label("inserted")).cte("merged")
-    counted = select(func.count(), func.count().filter(merged.c.inserted)).select_from(merged)
-    rows, inserted = session.execute(counted).one()
+    counted = select(func.count().filter(merged.c.inserted)).select_from(merged)
+    inserted = session.execute(counted).scalar_one()
     return Merged(rows, inserted, rows - inserted)
 
 
@@ -190,9 +211,10 @@ def _copy_type(column: Column[Any]) -> str:
     return next(name for kind, name in _COPY_TYPES.items() if isinstance(column.type, kind))
 
 
-def _copy_in(session: Session, staging: Table, chunks: Chunks) -> None:
+def _copy_in(session: Session, staging: Table, chunks: Chunks) -> int:
     """Stream the rows into the staging table: one COPY, written a chunk at a time
-    as the file is read, on the session's own connection and transaction."""
+    as the file is read, on the session's own connection and transaction. Returns
+    the rows written."""
     driver = session.connection().connection.driver_connection
     assert driver is not None
     names = ", ".join(c.name for c in staging.columns)
@@ -202,9 +224,12 @@ def _copy_in(session: Session, staging: Table, chunks: Chunks) -> None:
     ):
         copy.set_types([_copy_type(c) for c in staging.columns])
         write_row = copy.write_row
+        rows = 0
         for chunk in chunks:
             for row in chunk:
                 write_row(row)
+            rows += len(chunk)
+    return rows
 
 
 def _upsert_sqlite(session: Session, chunks: Chunks, now: datetime) -> Merged:
@@ -213,9 +238,7 @@ def _upsert_sqlite(session: Session, chunks: Chunks, now: datetime) -> Merged:
     dialect = session.get_bind().dialect
     fields = [*SUBSCRIBER_FIELDS, "updated_at"]
     statement = sqlite.insert(_subscribers)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["msisdn"], set_={f: statement.excluded[f] for f in fields[1:]}
-    )
+    upsert = _changed_only(_subscribers, statement, ["msisdn"], fields[1:])
     # Numbered parameters, one per field; a new subscriber has not opted out. Every
     # other column is named, or SQLAlchemy would add a parameter for its default.
     values: dict[str, Any] = {f: literal_column(f"?{i}") for i, f in enumerate(fields, 1)}
