@@ -28,7 +28,7 @@ from app.services.import_files import (
     count_lines,
     read_chunks,
 )
-from app.store import bulk
+from app.store import bulk, csv_export
 from app.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -118,11 +118,11 @@ def export_subscribers(uow_factory: Callable[[], UnitOfWork], path: Path) -> int
     """Every subscriber into `path`, in the import's columns and formats; the rows written."""
     with uow_factory() as uow, path.open("wb") as out:
         assert uow.session is not None
-        return bulk.export_subscribers(uow.session, out, SUBSCRIBER_COLUMNS)
+        return csv_export.export_subscribers(uow.session, out, SUBSCRIBER_COLUMNS)
 
 
 def export_usage(uow_factory: Callable[[], UnitOfWork], path: Path) -> int:
     """Every month of usage into `path`, as the usage import reads it."""
     with uow_factory() as uow, path.open("wb") as out:
         assert uow.session is not None
-        return bulk.export_usage(uow.session, out, USAGE_COLUMNS)
+        return csv_export.export_usage(uow.session, out, USAGE_COLUMNS)
