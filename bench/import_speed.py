@@ -16,16 +16,23 @@ rows as the subscriber file). Then, in one run, on PostgreSQL, for each file:
 * plain COPY: in a throwaway database, `CREATE TABLE` of the plain table, then
   `COPY … FROM STDIN (FORMAT csv, HEADER)` streamed from the file by psycopg in
   1 MiB blocks, committed (no psql);
+* indexed COPY: the same into the same plain table given the store's keys and
+  indexes first (`INDEXES`: a bigserial primary key, the unique key — msisdn;
+  msisdn and month — and the other indexes of `subscribers` and
+  `monthly_usage`; no foreign key, as the plain usage table has no subscriber
+  ids);
 * right after it, smshall: `import_subscribers`, then `import_usage` (the
   service functions `smshall import` calls, in this process), into a
   throwaway database, migrated, each committed. With `--reimport` both files
   again (every row an update), each after a plain COPY of its own.
 
-Pairing each import with a COPY just before it puts both under the same load
-from whatever else runs on the machine. *merge s* is the merge statement alone
-(`INSERT … SELECT … ON CONFLICT … RETURNING`, timed by SQLAlchemy's cursor
-events): what the database spends writing the rows into the real, indexed
-tables, which a plain COPY into a table without keys does not. The same
+Pairing each import with the COPYs just before it puts them under the same
+load from whatever else runs on the machine. Phases of an import, timed by
+SQLAlchemy's cursor events: *merge s* is the merge statement alone (`INSERT …
+SELECT … ON CONFLICT … RETURNING`): what the database spends writing the rows
+into the real, indexed tables; *check s* the usage file's anti-join (numbers
+with no subscriber); *stream s* the rest: reading and checking the file while
+its rows are streamed into the staging table by COPY, and the commit. The same
 imports on SQLite are measured for reference. CPU is this process's (Python)
 and, on PostgreSQL, the server's (every `postgres` process on the machine: it
 should otherwise be idle), from /proc.
