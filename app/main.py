@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.api import (
     activations,
     campaigns,
+    metrics,
     prompts,
     replies,
     reports,
@@ -25,58 +26,36 @@ from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
 from app.gateways.http.client_limit import ClientLimit
 from app.gateways.http.inbound_queue import InboundQueue
-from app.gateways.kannel_sender import KannelSender
+from app.gateways.http.kannel_sender import KannelSender
+from app.gateways.scheduled_timer import ScheduledTimer
 from app.gateways.smpp import routes as smpp_routes
+from app.metrics.multiprocess import worker_exited
 from app.runtime import Runtime
 from app.services.health import outbox_health
-from app.services.scheduled import ScheduledTimer
 from app.settings import Settings, get_settings
+
+#: The routers of the gateways' HTTP side and of the operator's API.
+ROUTERS = (
+    mo_json.router,
+    kannel.router,
+    ussd.router,
+    subscribers.router,
+    campaigns.router,
+    subscriber_search.router,
+    activations.router,
+    replies.router,
+    prompts.router,
+    reports.router,
+    smpp_routes.router,
+    cmpp_routes.router,
+    traffic.router,
+    metrics.router,
+)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or Runtime.from_settings(settings or get_settings())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # SMPP binds and the outbox sender run only when binds are configured.
-        smpp = None
-        if runtime.settings.smpp_binds:
-            from app.gateways.smpp.service import SmppService
-
-            smpp = SmppService(runtime)
-            smpp.start()
-        app.state.smpp = smpp
-        # CMPP links and their sender, beside the SMPP binds, when links are configured.
-        cmpp = None
-        if runtime.settings.cmpp_links:
-            from app.gateways.cmpp.service import CmppService
-
-            cmpp = CmppService(runtime)
-            cmpp.start()
-        app.state.cmpp = cmpp
-        # Kannel replies leave through sendsms only in that mode; else in the get-url answer.
-        kannel_sender = None
-        if runtime.settings.kannel_reply_mode == "sendsms":
-            kannel_sender = KannelSender(runtime.uow_factory, runtime.settings)
-            kannel_sender.start()
-        app.state.kannel_sender = kannel_sender
-        # Reminders, lapses, greetings, credits: every `scheduled_interval` s (0 = off).
-        scheduled = ScheduledTimer(runtime.uow_factory, runtime.settings)
-        scheduled.start()
-        app.state.scheduled = scheduled
-        try:
-            yield
-        finally:
-            app.state.inbound_queue.stop()
-            scheduled.stop()
-            if kannel_sender is not None:
-                kannel_sender.stop()
-            if smpp is not None:
-                smpp.stop()
-            if cmpp is not None:
-                cmpp.stop()
-
-    app = FastAPI(title="smshall", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="smshall", version="0.1.0", lifespan=_lifespan(runtime))
     app.state.runtime = runtime
     errors.install(app)
     app.add_middleware(BodyLimit, limit=lambda: runtime.settings.max_body_bytes)
@@ -84,22 +63,58 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.inbound_queue = InboundQueue(runtime)
     app.state.smpp = None
     app.state.cmpp = None
-    app.include_router(mo_json.router)
-    app.include_router(kannel.router)
-    app.include_router(ussd.router)
-    app.include_router(subscribers.router)
-    app.include_router(campaigns.router)
-    app.include_router(subscriber_search.router)
-    app.include_router(activations.router)
-    app.include_router(replies.router)
-    app.include_router(prompts.router)
-    app.include_router(reports.router)
-    app.include_router(smpp_routes.router)
-    app.include_router(cmpp_routes.router)
-    app.include_router(traffic.router)
+    for router in ROUTERS:
+        app.include_router(router)
     console.install(app)
+    app.get("/health", tags=["ops"])(_health(app))
+    return app
 
-    @app.get("/health", tags=["ops"])
+
+def _lifespan(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loops = _start_loops(runtime)
+        for name, loop in loops.items():
+            setattr(app.state, name, loop)
+        try:
+            yield
+        finally:
+            app.state.inbound_queue.stop()
+            for loop in reversed(loops.values()):
+                if loop is not None:
+                    loop.stop()
+            worker_exited()
+
+    return lifespan
+
+
+def _start_loops(runtime: Runtime) -> dict[str, Any]:
+    """The background loops this process runs, started, by the name `app.state` keeps
+    each under (None: not run here)."""
+    settings = runtime.settings
+    loops: dict[str, Any] = {"smpp": None, "cmpp": None, "kannel_sender": None}
+    # SMPP binds and the outbox sender run only when binds are configured.
+    if settings.smpp_binds:
+        from app.gateways.smpp.service import SmppService
+
+        loops["smpp"] = SmppService(runtime)
+    # CMPP links and their sender, beside the SMPP binds, when links are configured.
+    if settings.cmpp_links:
+        from app.gateways.cmpp.service import CmppService
+
+        loops["cmpp"] = CmppService(runtime)
+    # Kannel replies leave through sendsms only in that mode; else in the get-url answer.
+    if settings.kannel_reply_mode == "sendsms":
+        loops["kannel_sender"] = KannelSender(runtime.uow_factory, settings)
+    # Reminders, lapses, greetings, credits: every `scheduled_interval` s (0 = off).
+    loops["scheduled"] = ScheduledTimer(runtime.uow_factory, settings)
+    for loop in loops.values():
+        if loop is not None:
+            loop.start()
+    return loops
+
+
+def _health(app: FastAPI) -> Callable[[], JSONResponse]:
     def health() -> JSONResponse:
         """200 `ok`, or 503 with the reasons (`app/services/health.py`)."""
         runtime: Runtime = app.state.runtime
@@ -119,4 +134,4 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         body = {"status": "unhealthy" if problems else "ok", "problems": problems, **body}
         return JSONResponse(body, status_code=503 if problems else 200)
 
-    return app
+    return health

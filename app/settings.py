@@ -20,7 +20,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.domain.replies import Language
 
 
-class SmppBind(BaseModel):
+class _LinkTiming(BaseModel):
+    """How an SMPP bind or a CMPP link waits: for responses, between reconnects
+    (base * 2^attempt, capped, with jitter) and after the SMSC or ISMG asks it to
+    slow down (ESME_RTHROTTLED / ESME_RMSGQFUL, CMPP SUBMIT_RESP Result 8)."""
+
+    response_timeout: float = Field(10.0, gt=0)
+    reconnect_base: float = Field(1.0, gt=0)
+    reconnect_max: float = Field(60.0, gt=0)
+    throttle_pause: float = Field(1.0, ge=0)
+
+
+class SmppBind(_LinkTiming):
     """One ESME account at an SMSC. `rx+tx` opens a receiver and a transmitter."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,24}$")
@@ -45,19 +56,13 @@ class SmppBind(BaseModel):
     window: int = Field(10, ge=1, le=1000)
     tps: float = Field(50.0, ge=0, description="submit_sm per second; 0 = unlimited")
     enquire_link_interval: float = Field(30.0, gt=0)
-    response_timeout: float = Field(10.0, gt=0)
-    #: Rebind delay: base * 2^attempt, capped, with jitter.
-    reconnect_base: float = Field(1.0, gt=0)
-    reconnect_max: float = Field(60.0, gt=0)
-    #: How long ESME_RTHROTTLED / ESME_RMSGQFUL pause submits on this bind.
-    throttle_pause: float = Field(1.0, ge=0)
     source_addr_ton: int = 0
     source_addr_npi: int = 0
     dest_addr_ton: int = 0
     dest_addr_npi: int = 1
 
 
-class CmppLink(BaseModel):
+class CmppLink(_LinkTiming):
     """One SP account at a China Mobile ISMG, over CMPP 2.0 or 3.0 (one transceiver link)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,24}$")
@@ -77,11 +82,6 @@ class CmppLink(BaseModel):
     #: `active_test_misses` of them go unanswered in a row.
     active_test_seconds: float = Field(30.0, gt=0)
     active_test_misses: int = Field(3, ge=1)
-    response_timeout: float = Field(10.0, gt=0)
-    reconnect_base: float = Field(1.0, gt=0)
-    reconnect_max: float = Field(60.0, gt=0)
-    #: How long SUBMIT_RESP Result 8 (flow control) pauses submits on this link.
-    throttle_pause: float = Field(1.0, ge=0)
 
     @property
     def version_byte(self) -> int:
@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     health_outbox_age: float = Field(300.0, gt=0)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
+    #: Bearer token a Prometheus scraper may present for `GET /metrics` (the admin
+    #: token is taken too), and where `serve --workers N` keeps the workers' metric
+    #: files (else PROMETHEUS_MULTIPROC_DIR, else var/metrics; emptied at start).
+    metrics_token: SecretStr | None = None
+    metrics_dir: str = ""
     #: The `smshall.*` log lines: `text` or `json` (one object per line).
     log_format: Literal["text", "json"] = "text"
 
@@ -156,7 +161,7 @@ class Settings(BaseSettings):
     smpp_long_messages: Literal["udh8", "udh16", "sar", "payload"] = "udh8"
     #: registered_delivery on submit_sm: 1 = receipt on final outcome, 0 = none.
     smpp_registered_delivery: int = 1
-    #: Seconds in which an identical deliver_sm may be a redelivery (app/gateways/smpp/dedupe.py).
+    #: Seconds in which an identical deliver_sm may be a redelivery (app/gateways/links/dedupe.py).
     smpp_mo_dedupe_window: float = 60.0
     #: A deliver_sm_resp sent later than this after the deliver_sm, or followed this soon by
     #: the link dying, may not have reached the SMSC: an identical MO then is a redelivery.
@@ -213,7 +218,7 @@ class Settings(BaseSettings):
     #: dialogue's inputs are forgotten; the next step starts again from the top.
     ussd_session_timeout: float = Field(180.0, gt=0)
 
-    @field_validator("gateway_token", "admin_token", "kannel_token")
+    @field_validator("gateway_token", "admin_token", "kannel_token", "metrics_token")
     @classmethod
     def _strong_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         """Refuse to start with a token anyone could guess: `SMSHALL_GATEWAY_TOKEN=' '`
@@ -232,7 +237,7 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret, so that the logs can blank any that slips in."""
-        secrets = [self.gateway_token, self.admin_token, self.kannel_token]
+        secrets = [self.gateway_token, self.admin_token, self.kannel_token, self.metrics_token]
         secrets += [self.kannel_sendsms_password, *(b.password for b in self.smpp_binds)]
         secrets += [link.shared_secret for link in self.cmpp_links]
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

@@ -259,6 +259,51 @@ def smshall_over_smpp(backend: str) -> Starter:
     return start
 
 
+def binds_bound(sim: Simulator, count: int) -> bool:
+    """The account holds `count` bound transceivers."""
+    return (
+        sum(
+            b["system_id"] == sim.system_id and b["mode"] == "transceiver" and b["state"] == "bound"
+            for b in sim.api("/api/binds")["binds"]
+        )
+        >= count
+    )
+
+
+def smshall_processes_over_smpp(count: int) -> Starter:
+    """`count` `smshall serve` processes on one PostgreSQL, each with a bind of its own
+    to the simulator, which spreads the MOs over the binds."""
+
+    @contextlib.contextmanager
+    def start(sim: Simulator, workdir: Path, options: Options) -> Iterator[Running]:
+        with databases.throwaway_database("postgresql", workdir) as url:
+            bind = smpp_bind(sim, options.window)
+            services = []
+            for number in range(count):
+                home = workdir / f"smshall-{number + 1}"
+                home.mkdir()
+                services.append(Smshall(home, url, {"SMSHALL_SMPP_BINDS": bind}))
+            services[0].prepare(subscribers=options.numbers // 2)
+            with contextlib.ExitStack() as stack:
+                pids = [stack.enter_context(smshall_serving(service)) for service in services]
+                logs = [service.log for service in services]
+                wait_until(
+                    lambda: binds_bound(sim, count),
+                    START_TIMEOUT,
+                    "smshall bound",
+                    [*logs, sim.log],
+                )
+                processes = {f"smshall-{n + 1}": the_process(pid) for n, pid in enumerate(pids)}
+                processes["postgresql"] = postgresql_server
+
+                def counters() -> dict[str, Any]:
+                    return {f"smshall-{n + 1}": smpp_counters(s) for n, s in enumerate(services)}
+
+                yield Running(processes, counters=counters, no_rss=("postgresql",))
+
+    return start
+
+
 def cmpp_counters(service: Smshall) -> dict[str, Any]:
     """The CMPP sender's counters and each link's, from `/v1/cmpp/links`."""
     view = service.get("/v1/cmpp/links")
@@ -348,6 +393,12 @@ CONTENDERS = {
         Contender("smshall-sqlite", "smshall", smshall_over_smpp("sqlite")),
         Contender(
             "smshall-postgresql", "smshall", smshall_over_smpp("postgresql"), postgresql_reachable
+        ),
+        Contender(
+            "smshall-postgresql-2proc",
+            "smshall",
+            smshall_processes_over_smpp(2),
+            postgresql_reachable,
         ),
         Contender("smshall-cmpp-sqlite", "smshall", smshall_over_cmpp("sqlite"), protocol="cmpp"),
         Contender("kannel-static", "kannel", kannel_static, boxes_installed),

@@ -42,7 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--log-level", help="default INFO for serve, WARNING otherwise")
     sub = parser.add_subparsers(dest="cmd", required=True)
+    _add_serve(sub, common)
+    _add_send(sub, common)
+    _add_ussd(sub, common)
+    _add_load(sub, common)
+    return parser
 
+
+# The subparsers action argparse returns from add_subparsers (a private class).
+Subparsers = Any
+
+
+def _add_serve(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     serve = sub.add_parser(
         "serve", parents=[common], help="run the SMPP server and HTTP control API"
     )
@@ -84,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="send each receipt before its submit_sm_resp",
     )
 
+
+def _add_send(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     send = sub.add_parser("send", parents=[common], help="send one MO and print the reply")
     send.add_argument("msisdn")
     send.add_argument("text")
@@ -95,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--split", choices=("udh8", "udh16", "sar", "none"))
     send.add_argument("--json", action="store_true")
 
+
+def _add_ussd(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     ussd = sub.add_parser(
         "ussd",
         parents=[common],
@@ -108,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     ussd.add_argument("--timeout", type=float, default=10.0, help="wait per screen, seconds")
     ussd.add_argument("--json", action="store_true")
 
+
+def _add_load(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     load = sub.add_parser(
         "load", parents=[common], help="replay a traffic mix across many handsets"
     )
@@ -127,7 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--smpp-port", type=int, default=2775)
     load.add_argument("--seed", type=int)
     load.add_argument("--json", action="store_true", help="print the summary as JSON")
-    return parser
 
 
 def scenario_from_args(args: argparse.Namespace) -> scenario_mod.Scenario:

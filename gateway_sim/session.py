@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from gateway_sim import codec
@@ -38,6 +39,15 @@ _RESP_FOR = {
 SMSC_SYSTEM_ID = "SMSCSIM"
 
 
+class SessionState(StrEnum):
+    """Where an ESME connection stands: open -> bound -> unbinding -> closed."""
+
+    OPEN = "open"  # connected, no successful bind yet
+    BOUND = "bound"  # bound as transmitter, receiver or transceiver
+    UNBINDING = "unbinding"  # the SMSC sent unbind and waits for unbind_resp
+    CLOSED = "closed"  # the connection is gone; nothing more is sent
+
+
 @dataclass
 class Delivery:
     """A deliver_sm the SMSC owes an ESME (an MO part or a receipt)."""
@@ -51,6 +61,8 @@ class Delivery:
 
 @dataclass
 class SessionStats:
+    """PDU counters of one session, shown on the bind's view."""
+
     submits: int = 0
     delivers: int = 0
     generic_nacks_sent: int = 0
@@ -67,7 +79,7 @@ class Session:
     gen: codec.SequenceCounter = field(default_factory=codec.SequenceCounter)
     mode: str | None = None
     system_id: str = ""
-    state: str = "open"  # open -> bound -> unbinding -> closed
+    state: SessionState = SessionState.OPEN
     connected_at: float = field(default_factory=time.time)
     bound_at: float | None = None
     last_rx: float = field(default_factory=time.monotonic)
@@ -84,11 +96,11 @@ class Session:
 
     @property
     def can_receive(self) -> bool:
-        return self.state == "bound" and self.mode in ("receiver", "transceiver")
+        return self.state == SessionState.BOUND and self.mode in ("receiver", "transceiver")
 
     @property
     def can_transmit(self) -> bool:
-        return self.state == "bound" and self.mode in ("transmitter", "transceiver")
+        return self.state == SessionState.BOUND and self.mode in ("transmitter", "transceiver")
 
     def view(self) -> dict[str, Any]:
         return {
@@ -110,7 +122,7 @@ class Session:
     # -- output -----------------------------------------------------------------
 
     def send(self, raw: bytes) -> None:
-        if self.state == "closed" or self.writer.is_closing():
+        if self.state == SessionState.CLOSED or self.writer.is_closing():
             return
         self.smsc.capture.record(self.id, "out", raw)
         self.writer.write(raw)
@@ -140,9 +152,9 @@ class Session:
 
     async def unbind(self, timeout: float = 5.0) -> None:
         """SMSC-initiated unbind: send it, wait for unbind_resp, then hang up."""
-        if self.state != "bound":
+        if self.state != SessionState.BOUND:
             return
-        self.state = "unbinding"
+        self.state = SessionState.UNBINDING
         pdu = codec.build("unbind", self.gen)
         self.send(pdu.generate())
         try:
@@ -152,9 +164,9 @@ class Session:
         self.close()
 
     def close(self) -> None:
-        if self.state == "closed":
+        if self.state == SessionState.CLOSED:
             return
-        self.state = "closed"
+        self.state = SessionState.CLOSED
         with contextlib.suppress(Exception):  # transport already gone; nothing left to tidy
             self.writer.close()
         for task in list(self._tasks):
@@ -166,7 +178,7 @@ class Session:
     async def run(self) -> None:
         keepalive = asyncio.get_running_loop().create_task(self._keepalive())
         try:
-            while self.state != "closed":
+            while self.state != SessionState.CLOSED:
                 try:
                     frame = await codec.read_frame(self.reader)
                 except codec.FramingError as exc:
@@ -211,7 +223,7 @@ class Session:
         elif name == "enquire_link":
             self._on_enquire_link(frame.sequence)
         elif name == "unbind":
-            if self.state not in ("bound", "unbinding"):
+            if self.state not in (SessionState.BOUND, SessionState.UNBINDING):
                 self.respond("unbind_resp", frame.sequence, codec.ESME_RINVBNDSTS)
                 return
             self.respond("unbind_resp", frame.sequence)
@@ -223,7 +235,7 @@ class Session:
             self.stats.submits += 1
             self.smsc.on_submit(self, pdu)
         elif name == "query_sm":
-            if self.state != "bound":
+            if self.state != SessionState.BOUND:
                 self.respond("query_sm_resp", frame.sequence, codec.ESME_RINVBNDSTS)
                 return
             self.smsc.on_query(self, pdu)
@@ -235,7 +247,7 @@ class Session:
 
     def _on_bind(self, name: str, pdu: Any) -> None:
         resp_name = f"{name}_resp"
-        if self.state != "open":
+        if self.state != SessionState.OPEN:
             self.respond(resp_name, pdu.sequence, codec.ESME_RALYBND, system_id=SMSC_SYSTEM_ID)
             return
         system_id = codec.text_field(pdu.system_id)
@@ -246,7 +258,7 @@ class Session:
             return
         self.mode = BIND_MODES[name]
         self.system_id = system_id
-        self.state = "bound"
+        self.state = SessionState.BOUND
         self.bound_at = time.time()
         self.smsc.on_bound(self)
 
@@ -297,7 +309,7 @@ class Session:
 
     async def _keepalive(self) -> None:
         """Send enquire_link when the ESME has been quiet; hang up on a dead link."""
-        while self.state != "closed":
+        while self.state != SessionState.CLOSED:
             scenario = self.smsc.scenario
             interval, timeout = scenario.enquire_link_interval, scenario.enquire_link_timeout
             await asyncio.sleep(max(0.05, min(interval, timeout, scenario.response_timeout) / 4))
@@ -308,7 +320,7 @@ class Session:
                 return
             self._expire_unanswered_deliveries(now)
             idle = now - self.last_rx >= interval
-            if self.state == "bound" and not self.enquire_pending and idle:
+            if self.state == SessionState.BOUND and not self.enquire_pending and idle:
                 pdu = codec.build("enquire_link", self.gen)
                 self.enquire_pending[pdu.sequence] = now
                 self.stats.enquire_links_sent += 1

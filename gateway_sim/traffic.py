@@ -15,15 +15,21 @@ RATE_WINDOW = 10.0  # seconds over which msg/s is reported
 
 
 @dataclass
-class MoRecord:
+class MessageRecord:
+    """What MO and MT records share: one logical message, however many parts."""
+
     id: str
-    seq: int
+    seq: int  # position in the traffic log, the cursor of /api/mt
     t: float
     source: str
     destination: str
     text: str
     data_coding: int
     segments: int
+
+
+@dataclass
+class MoRecord(MessageRecord):
     split: str
     ussd: dict[str, Any] | None = None
     # deliver_sm_resp status per part; None until the ESME answers.
@@ -40,15 +46,7 @@ class MoRecord:
 
 
 @dataclass
-class MtRecord:
-    id: str
-    seq: int
-    t: float
-    source: str
-    destination: str
-    text: str
-    data_coding: int
-    segments: int
+class MtRecord(MessageRecord):
     message_ids: list[str]
     states: list[str]  # per part: ENROUTE until its outcome is decided and due
     service_type: str = ""

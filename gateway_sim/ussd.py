@@ -31,6 +31,21 @@ class NoDialogue(LookupError):
     """The handset has no open USSD dialogue to answer."""
 
 
+# What the handset page and the control API show of a dialogue, in this order.
+_VIEW_FIELDS = (
+    "msisdn",
+    "code",
+    "session",
+    "seq",
+    "screen",
+    "op",
+    "end",
+    "active",
+    "waiting",
+    "released",
+)
+
+
 @dataclass
 class Dialogue:
     msisdn: str
@@ -51,19 +66,8 @@ class Dialogue:
         return not (self.end or self.released)
 
     def view(self) -> dict[str, Any]:
-        return {
-            "msisdn": self.msisdn,
-            "code": self.code,
-            "session": self.session,
-            "seq": self.seq,
-            "screen": self.screen,
-            "op": self.op,
-            "end": self.end,
-            "active": self.active,
-            "waiting": self.waiting,
-            "released": self.released,
-            "steps": list(self.steps),
-        }
+        shown = {name: getattr(self, name) for name in _VIEW_FIELDS}
+        return {**shown, "steps": list(self.steps)}
 
 
 class UssdCenter:

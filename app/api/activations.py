@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import astuple, fields
 from datetime import date
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import HTTPException, Query, status
@@ -20,17 +19,11 @@ from app.api.common import (
     csv_response,
     next_cursor,
 )
+from app.domain.states import ActivationState
 from app.services.activation_listing import activations_page, every_activation
 from app.store.activation_listing import ActivationFilter, ActivationView
 
 router = admin_router()
-
-
-class ActivationState(StrEnum):
-    ACTIVE = "active"
-    KEPT = "kept"  # kept at the normal fee after the reminder (§4.1)
-    LAPSED = "lapsed"
-    CANCELLED = "cancelled"
 
 
 class ActivationPage(BaseModel):

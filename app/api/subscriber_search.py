@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from app.api.common import Cursor, Limit, Offset, RuntimeDep, admin_router, next_cursor, today
 from app.catalog.schema import CatalogError
 from app.domain.segments import Segment
 from app.domain.subscriber import Brand, Status, VipLevel
-from app.services.conversation import conversation_of
+from app.services.conversation import ConversationEntry, conversation_of
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.services.subscriber_search import find_subscribers
+from app.services.subscriber_search import SubscriberSummary, find_subscribers
 from app.store.subscriber_search import SubscriberFilter
 
 router = admin_router()
 
 
-class SubscriberSummaryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    msisdn: str
-    brand: str
-    status: str
-    vip_level: str | None
-    vip_source: str | None
-    account_manager: str | None
-    opened_on: date
-    balance_fen: int
-
-
 class SubscriberPage(BaseModel):
     as_of: date
-    subscribers: list[SubscriberSummaryOut]
+    subscribers: list[SubscriberSummary]
     next_cursor: int | None
 
 
@@ -74,47 +61,14 @@ def search_subscribers(
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return SubscriberPage(
         as_of=day,
-        subscribers=[SubscriberSummaryOut.model_validate(s) for s in found],
+        subscribers=found,
         next_cursor=next_cursor([s.id for s in found], limit),
     )
 
 
-class PartOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    part_no: int
-    gateway: str
-    message_id: str
-    state: str
-    receipt_stat: str | None
-    receipt_error: str | None
-    submitted_at: datetime
-    updated_at: datetime
-
-
-class ConversationEntryOut(BaseModel):
-    """`direction` `mo` (what the subscriber sent: `outcome`, `detail`, `gateway`) or
-    `mt` (what was sent to it: `in_reply_to` its MO, or none for a notice; `state`,
-    `attempts`, `parts` with their receipts)."""
-
-    model_config = ConfigDict(from_attributes=True)
-    direction: str
-    id: int
-    at: datetime
-    text: str
-    gateway: str | None
-    outcome: str | None
-    detail: str | None
-    in_reply_to: int | None
-    state: str | None
-    attempts: int | None
-    last_error: str | None
-    drop_reason: str | None
-    parts: list[PartOut]
-
-
 class ConversationPage(BaseModel):
     msisdn: str
-    messages: list[ConversationEntryOut]
+    messages: list[ConversationEntry]
     next_offset: int | None
 
 
@@ -130,6 +84,6 @@ def get_conversation(
     entries = conversation_of(runtime.uow_factory, number, offset, limit)
     return ConversationPage(
         msisdn=number,
-        messages=[ConversationEntryOut.model_validate(e) for e in entries],
+        messages=entries,
         next_offset=offset + limit if len(entries) == limit else None,
     )

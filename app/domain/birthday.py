@@ -18,6 +18,8 @@ from app.domain.subscriber import Subscriber
 @dataclass(frozen=True, kw_only=True)
 class BirthdayCampaign(Campaign):
     kind = "birthday"
+    #: Listed with the queries of the SMS menu: its keyword asks, it signs up to nothing.
+    menu_section = "queries"
 
 
 @dataclass(frozen=True, slots=True)

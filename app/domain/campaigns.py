@@ -11,7 +11,7 @@ asks which kind a campaign is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -39,7 +39,8 @@ class Campaign:
     audience_en: str = "selected customers"
 
     kind = "campaign"
-    #: The `*10086#` section that lists it: `free` (free trials), `vip`, or none.
+    #: The menu section that lists it: `free` (free trials), `vip`, `queries` (the
+    #: SMS menu's queries), or none.
     menu_section: ClassVar[str | None] = None
 
     def name(self, chinese: bool) -> str:
@@ -57,9 +58,24 @@ class Campaign:
         """The arguments that, confirmed with `Y`, place this grant again."""
         return (grant.package_code,) if grant.package_code else ()
 
+    #: Reply templates of the kind's own, by language and key; `text` looks here
+    #: first, then in the shared templates (app/domain/replies.py).
+    texts: ClassVar[Mapping[Language, Mapping[str, str]]] = {}
+
+    def sign_up(self, request: SignUp) -> Decision:
+        """The kind's sign-up rule (DOMAIN.md §4); kinds that take none refuse."""
+        raise TypeError(f"{self.kind} campaigns take no sign-up")
+
     def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
         """(template prefix, values) that describe a grant of this campaign."""
         raise TypeError(f"no wording for campaign kind {self.kind}")
+
+    def text(self, key: str, language: Language, **values: object) -> str:
+        """A reply from the kind's own templates, else from the shared ones."""
+        template = self.texts.get(language, {}).get(key)
+        if template is None:
+            return render(key, language, **values)
+        return template.format(**values)
 
     def menu_extra(self, decision: Decision, language: Language) -> str:
         """A line after the options when the keyword came without its argument."""
@@ -180,6 +196,30 @@ class Decision:
     grant: Grant | None = None
     existing: Held | None = None
     free_months: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """A sign-up message as a kind's rule reads it (DOMAIN.md §4, §5): who sent it,
+    the keyword's arguments, the day, whether it is the `Y` to a paid order, and
+    what the subscriber holds under an exclusivity key (`held`)."""
+
+    subscriber: Subscriber
+    segments: frozenset[Segment]
+    args: tuple[str, ...]
+    on: date
+    held: Callable[[str], Held | None]
+    confirmed: bool = False
+
+    def code(self) -> str | None:
+        """The one code argument: None without any, "" (no such code) for several."""
+        if not self.args:
+            return None
+        return self.args[0] if len(self.args) == 1 else ""
+
+    def screen(self, campaign: Campaign, existing: Held | None) -> Decision | None:
+        """`screen` for this message."""
+        return screen(campaign, self.subscriber, self.segments, existing, self.on)
 
 
 def closed_or_held(campaign: Campaign, existing: Held | None, on: date) -> Decision | None:

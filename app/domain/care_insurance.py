@@ -11,19 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from app.domain.campaigns import (
-    Campaign,
-    Decision,
-    Grant,
-    Held,
-    grant_period,
-    granted,
-    screen,
-)
+from app.domain.campaigns import Campaign, Decision, Grant, SignUp, grant_period, granted
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, render
-from app.domain.segments import Segment
-from app.domain.subscriber import Month, Subscriber
+from app.domain.subscriber import Month
 from app.domain.ussd import Node
 
 #: Chinese names (with the middle dot of minority and foreign names) or Latin
@@ -52,6 +43,18 @@ class CareInsuranceCampaign(Campaign):
         return render(
             key, language, campaign=self.name(language is Language.ZH), keyword=self.keyword
         )
+
+    def sign_up(self, request: SignUp) -> Decision:
+        """§4.5: `GABX` + the insured person's name."""
+        name = " ".join(request.args) if request.args else None
+        early = request.screen(self, request.held(self.code))
+        if early is not None:
+            return early
+        if name is None:
+            return Decision(Outcome.MENU)
+        if not valid_insured_name(name):
+            return Decision(Outcome.INVALID_ARGUMENT)
+        return granted(self, cover_grant(self, name.strip(), request.on), request.confirmed)
 
     def menu_node(self) -> Node:
         return Node(
@@ -83,22 +86,3 @@ def cover_grant(campaign: CareInsuranceCampaign, insured_name: str, on: date) ->
         ends_on=date.fromordinal(ends_on.toordinal() - 1),
         details={"insured_name": insured_name},
     )
-
-
-def decide_cover(
-    campaign: CareInsuranceCampaign,
-    subscriber: Subscriber,
-    segments: frozenset[Segment],
-    existing: Held | None,
-    insured_name: str | None,
-    on: date,
-    confirmed: bool = False,
-) -> Decision:
-    early = screen(campaign, subscriber, segments, existing, on)
-    if early is not None:
-        return early
-    if insured_name is None:
-        return Decision(Outcome.MENU)
-    if not valid_insured_name(insured_name):
-        return Decision(Outcome.INVALID_ARGUMENT)
-    return granted(campaign, cover_grant(campaign, insured_name.strip(), on), confirmed)

@@ -12,29 +12,31 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from app.domain.states import ReplyState
+
 RECEIPT_TYPES = (0x04, 0x08, 0x10)  # SMSC receipt, SME ack, user ack (esm_class & 0x3C)
 
 #: Reply states: None means an intermediate receipt (ENROUTE, ACCEPTD) that changes nothing.
 _STAT_PREFIXES = (
-    ("DELIV", "delivered"),
-    ("EXPIR", "expired"),
-    ("UNDELIV", "failed"),
-    ("REJECT", "failed"),
-    ("DELET", "failed"),
-    ("UNKNOWN", "failed"),
-    ("FAIL", "failed"),
+    ("DELIV", ReplyState.DELIVERED),
+    ("EXPIR", ReplyState.EXPIRED),
+    ("UNDELIV", ReplyState.FAILED),
+    ("REJECT", ReplyState.FAILED),
+    ("DELET", ReplyState.FAILED),
+    ("UNKNOWN", ReplyState.FAILED),
+    ("FAIL", ReplyState.FAILED),
     ("ENROUTE", None),
     ("ACCEPT", None),
 )
-MESSAGE_STATES = {
+MESSAGE_STATES: dict[int, ReplyState | None] = {
     1: None,  # ENROUTE
-    2: "delivered",
-    3: "expired",
-    4: "failed",  # DELETED
-    5: "failed",  # UNDELIVERABLE
+    2: ReplyState.DELIVERED,
+    3: ReplyState.EXPIRED,
+    4: ReplyState.FAILED,  # DELETED
+    5: ReplyState.FAILED,  # UNDELIVERABLE
     6: None,  # ACCEPTED
-    7: "failed",  # UNKNOWN
-    8: "failed",  # REJECTED
+    7: ReplyState.FAILED,  # UNKNOWN
+    8: ReplyState.FAILED,  # REJECTED
 }
 _KEYS = re.compile(r"(?i)\b(id|sub|dlvrd|submit\s+date|done\s+date|stat|err|text)\s*:")
 
@@ -64,12 +66,12 @@ def parse_fields(text: str) -> dict[str, str]:
     return fields
 
 
-def state_of_stat(stat: str) -> str | None:
+def state_of_stat(stat: str) -> ReplyState | None:
     upper = stat.strip().upper()
     for prefix, state in _STAT_PREFIXES:
         if upper.startswith(prefix):
             return state
-    return "failed" if upper else None
+    return ReplyState.FAILED if upper else None
 
 
 def parse_date(value: str) -> datetime | None:

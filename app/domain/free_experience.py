@@ -20,6 +20,7 @@ from app.domain.campaigns import (
     Decision,
     Grant,
     Held,
+    SignUp,
     grant_period,
     granted,
     screen,
@@ -95,6 +96,16 @@ class FreeExperienceCampaign(Campaign):
             for p in self.packages
         )
         return Node(self.name_zh, self.name_en, children)
+
+    def sign_up(self, request: SignUp) -> Decision:
+        """§4.1: `IWJZS [n]` / `TY [code]`."""
+        code = request.code()
+        held = code or self.one_per == "campaign"
+        existing = request.held(self.exclusivity_key(code)) if held else None
+        subscriber, segments = request.subscriber, request.segments
+        return decide_sign_up(
+            self, subscriber, segments, existing, code, request.on, request.confirmed
+        )
 
     def exclusivity_key(self, package_code: str | None) -> str:
         if self.one_per == "package":

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from app.domain.notices import LAPSE, REMINDER
+from app.domain.states import ActivationState, ReplyState
 
 #: The outbox state of a notice that no longer applied: finished, never sent.
-DROPPED = "dropped"
+DROPPED = ReplyState.DROPPED
 
 #: Why a held notice was dropped.
 OPTED_OUT = "opted_out"  # §6, §7a: `T` after the notice was decided
@@ -30,12 +31,18 @@ OUT_OF_DATE = "out_of_date"  # the day it is for has passed (a birthday, a free 
 #: The state of its service each kind of notice speaks of: a reminder asks to keep
 #: a free period that still runs (§4.1, §5); a lapse notice says it ended unkept.
 #: Other kinds (greetings, credits) do not depend on a service's state.
-SERVICE_STATE = {REMINDER: "active", LAPSE: "lapsed"}
+SERVICE_STATE = {REMINDER: ActivationState.ACTIVE, LAPSE: ActivationState.LAPSED}
 
 #: A cancel drops the held notices about the cancelled service that speak of another state.
-MOOT_ONCE_CANCELLED = frozenset(k for k, s in SERVICE_STATE.items() if s != "cancelled")
+MOOT_ONCE_CANCELLED = frozenset(
+    k for k, s in SERVICE_STATE.items() if s != ActivationState.CANCELLED
+)
 
-_BY_STATE = {"cancelled": CANCELLED, "kept": KEPT, "lapsed": LAPSED}
+_BY_STATE: dict[str, str] = {
+    ActivationState.CANCELLED: CANCELLED,
+    ActivationState.KEPT: KEPT,
+    ActivationState.LAPSED: LAPSED,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,9 +29,12 @@ class Menu:
     entries: tuple[MenuEntry, ...] = field(default_factory=tuple)
 
 
-def _campaign_entries(campaigns: Iterable[Campaign], kinds: set[str]) -> tuple[MenuEntry, ...]:
+def _campaign_entries(campaigns: Iterable[Campaign], section: str) -> tuple[MenuEntry, ...]:
+    """The campaigns whose kind lists them in `section` (`Campaign.menu_section`)."""
     return tuple(
-        MenuEntry(c.name_zh, c.name_en, command=c.keyword) for c in campaigns if c.kind in kinds
+        MenuEntry(c.name_zh, c.name_en, command=c.keyword)
+        for c in campaigns
+        if c.menu_section == section
     )
 
 
@@ -41,7 +44,7 @@ def main_menu(campaigns: Sequence[Campaign]) -> Menu:
         MenuEntry("余额查询", "Balance", command="CXYE"),
         MenuEntry("已办业务", "My services", command="CXTC"),
         MenuEntry("VIP查询", "VIP status", command="CXVIP"),
-        *_campaign_entries(campaigns, {"birthday"}),
+        *_campaign_entries(campaigns, "queries"),
     ]
     return Menu(
         "短信营业厅",
@@ -51,9 +54,7 @@ def main_menu(campaigns: Sequence[Campaign]) -> Menu:
             MenuEntry(
                 "免费体验",
                 "Free trials",
-                submenu=Menu(
-                    "免费体验", "Free trials", _campaign_entries(campaigns, {"free_experience"})
-                ),
+                submenu=Menu("免费体验", "Free trials", _campaign_entries(campaigns, "free")),
             ),
             MenuEntry(
                 "VIP专享",
@@ -61,9 +62,7 @@ def main_menu(campaigns: Sequence[Campaign]) -> Menu:
                 submenu=Menu(
                     "VIP专享",
                     "VIP offers",
-                    _campaign_entries(
-                        campaigns, {"tenure_reward", "prestore_rebate", "care_insurance"}
-                    ),
+                    _campaign_entries(campaigns, "vip"),
                 ),
             ),
             MenuEntry("退订业务", "Cancel services", command="0000"),

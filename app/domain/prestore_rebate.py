@@ -11,18 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from app.domain.campaigns import (
-    Campaign,
-    Decision,
-    Grant,
-    Held,
-    grant_period,
-    granted,
-    screen,
-)
+from app.domain.campaigns import Campaign, Decision, Grant, SignUp, grant_period, granted
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, render, yuan
-from app.domain.segments import Segment
 from app.domain.subscriber import Month, Subscriber
 from app.domain.ussd import Node
 
@@ -80,6 +71,22 @@ class PrestoreRebateCampaign(Campaign):
     def menu_extra(self, decision: Decision, language: Language) -> str:
         return render("rebate.extra", language)
 
+    def sign_up(self, request: SignUp) -> Decision:
+        """§4.4: `YC` + an offer's code; the handset or account it needs first."""
+        code = request.code()
+        existing = request.held(self.exclusivity_key(code)) if code else None
+        early = request.screen(self, existing)
+        if early is not None:
+            return early
+        if code is None:
+            return Decision(Outcome.MENU)
+        offer = self.offer(code)
+        if offer is None:
+            return Decision(Outcome.INVALID_ARGUMENT)
+        if not has_prerequisite(request.subscriber, offer.requires):
+            return Decision(Outcome.NOT_ELIGIBLE, reason=f"requires:{offer.requires}")
+        return granted(self, rebate_grant(self, offer, request.on), request.confirmed)
+
     def menu_node(self) -> Node:
         children = tuple(
             Node(
@@ -129,25 +136,3 @@ def rebate_grant(campaign: PrestoreRebateCampaign, offer: RebateOffer, on: date)
             "device_zh": offer.device_zh,
         },
     )
-
-
-def decide_rebate(
-    campaign: PrestoreRebateCampaign,
-    subscriber: Subscriber,
-    segments: frozenset[Segment],
-    existing: Held | None,
-    code: str | None,
-    on: date,
-    confirmed: bool = False,
-) -> Decision:
-    early = screen(campaign, subscriber, segments, existing, on)
-    if early is not None:
-        return early
-    if code is None:
-        return Decision(Outcome.MENU)
-    offer = campaign.offer(code)
-    if offer is None:
-        return Decision(Outcome.INVALID_ARGUMENT)
-    if not has_prerequisite(subscriber, offer.requires):
-        return Decision(Outcome.NOT_ELIGIBLE, reason=f"requires:{offer.requires}")
-    return granted(campaign, rebate_grant(campaign, offer, on), confirmed)

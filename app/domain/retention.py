@@ -21,12 +21,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from app.domain.states import ReplyState
+
 #: Reply states that never change again ("dropped": a held notice not sent, §7a).
-SETTLED = frozenset({"delivered", "failed", "expired", "dropped"})
+SETTLED = frozenset(
+    {ReplyState.DELIVERED, ReplyState.FAILED, ReplyState.EXPIRED, ReplyState.DROPPED}
+)
 #: `sent` and waiting for a receipt. An SMSC gives up on a message after its
 #: validity period (SMPP's default is the SMSC's own, a few days at most): a
 #: receipt later than this never comes, and the reply counts as settled.
-SENT = "sent"
+SENT = ReplyState.SENT
 RECEIPT_WAIT = timedelta(days=7)
 
 

@@ -19,7 +19,7 @@ def service_name(campaign: Campaign, package_code: str, language: Language) -> s
 def order_summary(campaign: Campaign, grant: Grant, language: Language) -> str:
     """What is ordered, its price and period, in one phrase (for a consent question)."""
     prefix, values = campaign.wording(grant, language)
-    return render(f"{prefix}.summary", language, **values)
+    return campaign.text(f"{prefix}.summary", language, **values)
 
 
 def sign_up_text(
@@ -32,7 +32,7 @@ def sign_up_text(
         assert decision.grant is not None
         if outcome is Outcome.ACTIVATED:
             prefix, values = campaign.wording(decision.grant, language)
-            return render(f"{prefix}.activated", language, campaign=name, **values)
+            return campaign.text(f"{prefix}.activated", language, campaign=name, **values)
         summary = order_summary(campaign, decision.grant, language)
         return render("confirm", language, campaign=name, summary=summary, hours=confirm_hours)
     if outcome is Outcome.ALREADY_ACTIVE:

@@ -12,7 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-QUEUED, FAILED, STUCK = "queued", "failed", "stuck"
+from app.domain.states import ReplyState
+
+QUEUED, FAILED = ReplyState.QUEUED, ReplyState.FAILED
+#: Not a state: the queued rows a sender claimed and never settled.
+STUCK = "stuck"
 
 
 @dataclass(frozen=True, slots=True)

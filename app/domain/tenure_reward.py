@@ -17,7 +17,7 @@ from app.domain.campaigns import (
     Decision,
     Eligibility,
     Grant,
-    Held,
+    SignUp,
     closed_or_held,
     eligibility,
     grant_period,
@@ -51,6 +51,20 @@ class TenureRewardCampaign(Campaign):
 
     kind = "tenure_reward"
     menu_section = "vip"
+
+    def sign_up(self, request: SignUp) -> Decision:
+        """§4.3: `WLYH`, no argument; a contract, not a free period."""
+        early = closed_or_held(self, request.held(self.code), request.on)
+        if early is not None:
+            return early
+        verdict = reward_eligibility(self, request.subscriber, request.segments, request.on)
+        if not verdict.eligible:
+            return Decision(Outcome.NOT_ELIGIBLE, reason=verdict.reason)
+        years = reward_years(request.subscriber.opened_on, request.on)
+        minutes = minutes_for(years, self.tiers)
+        if minutes == 0:
+            return Decision(Outcome.NOT_ELIGIBLE, reason="tenure_under_3_years")
+        return granted(self, reward_grant(self, years, minutes, request.on), request.confirmed)
 
     def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
         return "reward", grant_period(grant, language) | {
@@ -110,27 +124,6 @@ def reward_grant(campaign: TenureRewardCampaign, years: int, minutes: int, on: d
             "contract_months": campaign.contract_months,
         },
     )
-
-
-def decide_reward(
-    campaign: TenureRewardCampaign,
-    subscriber: Subscriber,
-    segments: frozenset[Segment],
-    existing: Held | None,
-    on: date,
-    confirmed: bool = False,
-) -> Decision:
-    early = closed_or_held(campaign, existing, on)
-    if early is not None:
-        return early
-    verdict = reward_eligibility(campaign, subscriber, segments, on)
-    if not verdict.eligible:
-        return Decision(Outcome.NOT_ELIGIBLE, reason=verdict.reason)
-    years = reward_years(subscriber.opened_on, on)
-    minutes = minutes_for(years, campaign.tiers)
-    if minutes == 0:
-        return Decision(Outcome.NOT_ELIGIBLE, reason="tenure_under_3_years")
-    return granted(campaign, reward_grant(campaign, years, minutes, on), confirmed)
 
 
 def minutes_earned(spend_fen: int, details: Mapping[str, Any]) -> int:

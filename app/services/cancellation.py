@@ -8,12 +8,11 @@ from app.domain.cancellation import cancellable_by_sms, chosen_numbers
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, joined, render, with_echo
 from app.domain.sign_up_replies import service_name
+from app.domain.states import ActivationState, PromptKind
 from app.services.answers import Answer
 from app.services.clock import utc_now
 from app.services.turn import Turn
 from app.store.models import ActivationRow
-
-CANCEL_LIST = "cancel_list"
 
 
 def _name(turn: Turn, held: ActivationRow) -> str:
@@ -36,7 +35,7 @@ def service_list(turn: Turn) -> Answer:
     ]
     expires = turn.now + timedelta(hours=turn.context.cancel_list_hours)
     turn.uow.prompts.put(
-        turn.msisdn, CANCEL_LIST, {"ids": [r.id for r in held]}, expires, utc_now()
+        turn.msisdn, PromptKind.CANCEL_LIST, {"ids": [r.id for r in held]}, expires, utc_now()
     )
     separator = " " if language is Language.ZH else ", "
     return Answer(
@@ -49,7 +48,7 @@ def _cancel(turn: Turn, rows: list[ActivationRow]) -> Answer:
     contracts = [r for r in rows if not cancellable_by_sms(r.kind)]
     stopped = [r for r in rows if cancellable_by_sms(r.kind)]
     for row in stopped:
-        row.state, row.ended_on = "cancelled", turn.on
+        row.state, row.ended_on = ActivationState.CANCELLED, turn.on
     turn.uow.notices.drop_on_cancel([r.id for r in stopped], utc_now())  # held reminders
     texts = []
     if stopped:
@@ -69,7 +68,11 @@ def cancel_numbers(turn: Turn, words: tuple[str, ...], payload: dict) -> Answer:
         )
     turn.uow.prompts.clear(turn.msisdn)
     rows = [turn.uow.activations.get(ids[n - 1]) for n in numbers]
-    live = [r for r in rows if r is not None and r.state in ("active", "kept")]
+    live = [
+        r
+        for r in rows
+        if r is not None and r.state in (ActivationState.ACTIVE, ActivationState.KEPT)
+    ]
     if not live:  # cancelled meanwhile by QX
         return Answer(Outcome.SERVICE_LIST, render("service_list.none", turn.context.language))
     return _cancel(turn, live)

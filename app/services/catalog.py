@@ -20,6 +20,7 @@ from app.catalog.schema import (
     campaign_from_terms,
 )
 from app.domain.campaigns import Campaign
+from app.domain.commands import normalise
 from app.domain.segments import PhotoWindow
 from app.store.catalog_changes import CatalogChanges
 from app.store.unit_of_work import UnitOfWork
@@ -67,6 +68,12 @@ def open_campaigns(uow: UnitOfWork) -> list[Campaign]:
             built = _BUILT[version] = campaign_from_terms(uow.catalog.terms(version[0]))
         campaigns.append(built)
     return campaigns
+
+
+def campaign_keywords() -> frozenset[str]:
+    """The keywords of every campaign this process has read from the catalog (a set as
+    small as the catalog, for labels that must stay bounded), without a query."""
+    return frozenset(normalise(k) for c in list(_BUILT.values()) for k in c.keywords)
 
 
 def campaigns_by_keyword(uow: UnitOfWork) -> dict[str, Campaign]:

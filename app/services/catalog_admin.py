@@ -166,29 +166,26 @@ def _put_terms(
 def close_campaign(uow_factory: UowFactory, code: str) -> CampaignView:
     """Stop answering the campaign's keywords and drop it from menus. Services
     already granted run their course (the scheduled jobs read closed campaigns too)."""
-    with uow_factory() as uow:
-        uow.catalog_revisions.lock()
-        row = _found(uow, code)
-        if not row.closed:
-            previous = campaign_body(row)
-            row.closed = True
-            row.updated_at = utc_now()
-            record(uow, code, "close", ADMIN, previous, campaign_body(row), row.updated_at)
-        _commit(uow, code)
-        return _view(row)
+    return _set_closed(uow_factory, code, True)
 
 
 def open_campaign(uow_factory: UowFactory, code: str) -> CampaignView:
     """Reopen a closed campaign, unless another open campaign took a keyword meanwhile."""
+    return _set_closed(uow_factory, code, False)
+
+
+def _set_closed(uow_factory: UowFactory, code: str, closed: bool) -> CampaignView:
     with uow_factory() as uow:
         uow.catalog_revisions.lock()
         row = _found(uow, code)
-        if row.closed:
-            _check_keywords(uow, code, list(row.keywords))
+        if row.closed != closed:
+            if not closed:
+                _check_keywords(uow, code, list(row.keywords))
             previous = campaign_body(row)
-            row.closed = False
+            row.closed = closed
             row.updated_at = utc_now()
-            record(uow, code, "reopen", ADMIN, previous, campaign_body(row), row.updated_at)
+            action = "close" if closed else "reopen"
+            record(uow, code, action, ADMIN, previous, campaign_body(row), row.updated_at)
         _commit(uow, code)
         return _view(row)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.metrics import jobs as job_metrics
 from app.services.clock import utc_now
 from app.services.import_cells import SUBSCRIBER_COLUMNS, SUBSCRIBER_REQUIRED, USAGE_COLUMNS
 from app.services.import_files import (
@@ -81,7 +82,9 @@ def import_subscribers(
         chunks = _reported(read_chunks(path, SUBSCRIBERS), path, progress)
         merged = bulk.merge_subscribers(uow.session, chunks, utc_now())
         uow.commit()
-    return ImportReport(merged.rows, merged.inserted, merged.updated)
+    return job_metrics.imported(
+        "subscribers", ImportReport(merged.rows, merged.inserted, merged.updated)
+    )
 
 
 def import_usage(
@@ -89,7 +92,8 @@ def import_usage(
 ) -> ImportReport:
     """Insert or update monthly usage by msisdn and month; every number must be a
     known subscriber."""
-    return import_of_known_numbers(uow_factory, path, USAGE, bulk.merge_usage, progress)
+    report = import_of_known_numbers(uow_factory, path, USAGE, bulk.merge_usage, progress)
+    return job_metrics.imported("usage", report)
 
 
 def import_of_known_numbers(

@@ -12,97 +12,54 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from app.domain.campaigns import Campaign
 from app.domain.flood import Admission
 from app.domain.outcomes import Outcome
 from app.domain.replies import render
 from app.domain.segments import PhotoWindow
+from app.metrics.messages import observed
 from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.catalog import catalog_snapshot
 from app.services.clock import local_day, utc_now
-from app.services.outbox import ClaimedReply, claim, claimed_reply, outbox_row
+from app.services.inbound_messages import (
+    HTTP_RESPONSE as HTTP_RESPONSE,
+)
+from app.services.inbound_messages import (
+    IN_ANSWER as IN_ANSWER,
+)
+from app.services.inbound_messages import (
+    USSD_SCREEN as USSD_SCREEN,
+)
+from app.services.inbound_messages import (
+    ContentKey as ContentKey,
+)
+from app.services.inbound_messages import (
+    InboundMessage as InboundMessage,
+)
+from app.services.inbound_messages import (
+    InboundResult as InboundResult,
+)
+from app.services.inbound_messages import (
+    MessageIdTaken as MessageIdTaken,
+)
+from app.services.inbound_messages import (
+    OutboxClaim as OutboxClaim,
+)
+from app.services.inbound_messages import (
+    Reply as Reply,
+)
+from app.services.outbox import claimed_reply, lease_row
+from app.services.outbox_rows import outbox_row
 from app.services.segmentation import usage_from
 from app.services.turn import Turn
 from app.store.messages import DuplicateInbound
 from app.store.models import InboundMessageRow, OutboundMessageRow
 from app.store.unit_of_work import UnitOfWork
 
-#: Replies on this channel travel in the HTTP answer itself (`POST /v1/mo`).
-HTTP_RESPONSE = "http_response"
-#: USSD screens travel in the USSD answer itself.
-USSD_SCREEN = "ussd"
-#: Channels whose reply is carried by the answer to the request, not sent later.
-IN_ANSWER = frozenset({HTTP_RESPONSE, USSD_SCREEN})
-
 #: Decides the answer to one message; the Turn holds what every rule needs.
 Answerer = Callable[[Turn, "InboundMessage"], Answer]
-
-
-class MessageIdTaken(Exception):
-    """The gateway's message id is recorded already, for another number: the first
-    answer is that number's (it may quote a card number, an account manager, a
-    birthday) and is never shown to this one; nothing is recorded for it."""
-
-
-@dataclass(frozen=True, slots=True)
-class ContentKey:
-    """How an MO without an id of its own (SMPP's deliver_sm) is known again.
-
-    `digest` is recorded with the MO. `look_back_to` is set when the gateway has
-    no memory of an earlier copy (it restarted, or another process took that
-    copy and may have died before acknowledging it): an MO recorded since then
-    under the same digest is taken to be this one, redelivered, and answered
-    as a repeat (app/gateways/smpp/dedupe.py).
-    """
-
-    digest: str
-    look_back_to: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """An MO as a gateway hands it over: the number already normalised."""
-
-    gateway: str
-    message_id: str
-    msisdn: str
-    short_code: str
-    text: str
-    received_at: datetime
-    content: ContentKey | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    to: str
-    sender: str
-    text: str
-    channel: str = HTTP_RESPONSE
-
-
-@dataclass(frozen=True, slots=True)
-class InboundResult:
-    message_id: str
-    outcome: str
-    replies: tuple[Reply, ...]
-    duplicate: bool = False
-    #: Replies claimed for the caller as they were written (see `OutboxClaim`).
-    claimed: tuple[ClaimedReply, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxClaim:
-    """Claim the replies of `channel` for `worker` in the transaction that writes
-    them: the gateway that took the MO sends them at once, with no claim
-    transaction of its own. Should it never do so, the lease runs out and any
-    sender claims them (`app/services/outbox.py`)."""
-
-    channel: str
-    worker: str
-    lease: float
 
 
 def storable(text: str) -> str:
@@ -131,6 +88,7 @@ def handle_inbound(
     return result
 
 
+@observed
 def handle_inbound_many(
     uow_factory: Callable[[], UnitOfWork],
     messages: Sequence[InboundMessage],
@@ -155,26 +113,26 @@ def handle_inbound_many(
     paid only when something went wrong. If the commit itself fails, the error
     propagates and nothing was recorded.
     """
-    batch = _Batch(context, reply_channel, sms_channel, answerer, claim)
+    terms = _Terms(context, reply_channel, sms_channel, answerer, claim)
     messages = [replace(m, text=storable(m.text)) for m in messages]
     try:
-        return _all_or_nothing(uow_factory, messages, batch)
+        return _all_or_nothing(uow_factory, messages, terms)
     except Exception:
         pass  # rolled back: once more, with a savepoint per message
-    results = _savepoint_each(uow_factory, messages, batch)
+    results = _savepoint_each(uow_factory, messages, terms)
     raced = [i for i, r in enumerate(results) if isinstance(r, DuplicateInbound)]
     if raced:
         # Another transaction recorded these ids and had not committed when this one
         # looked; it has now (the unique index waited for it): its answer is read here.
-        again = _savepoint_each(uow_factory, [messages[i] for i in raced], batch)
+        again = _savepoint_each(uow_factory, [messages[i] for i in raced], terms)
         for index, result in zip(raced, again, strict=True):
             results[index] = result
     return results
 
 
 @dataclass(frozen=True, slots=True)
-class _Batch:
-    """What every message of a call shares."""
+class _Terms:
+    """What every message of one call is handled with, be it one message or a batch."""
 
     context: ReplyContext
     reply_channel: str
@@ -197,7 +155,7 @@ def acknowledge_inbound(
 
 
 def _all_or_nothing(
-    uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], batch: _Batch
+    uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], terms: _Terms
 ) -> list[InboundResult | Exception]:
     """The batch in a fixed number of statements, whatever its size: what it
     reads is prefetched, the rules decide in memory, and what they write goes
@@ -209,9 +167,9 @@ def _all_or_nothing(
         uow.prefetch(
             [(m.gateway, m.message_id) for m in messages],
             [m.msisdn for m in messages],
-            min(usage_from(photo, local_day(m.received_at, batch.context.zone)) for m in messages),
+            min(usage_from(photo, local_day(m.received_at, terms.context.zone)) for m in messages),
         )
-        handled = [_handle(uow, message, batch, campaigns, photo) for message in messages]
+        handled = [_handle(uow, message, terms, campaigns, photo) for message in messages]
         uow.commit()
     return [_with_claimed(*h) for h in handled]
 
@@ -241,7 +199,7 @@ def _known_by_content(
 
 
 def _savepoint_each(
-    uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], batch: _Batch
+    uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], terms: _Terms
 ) -> list[InboundResult | Exception]:
     handled: list[_Written | Exception] = []
     with uow_factory() as uow:
@@ -251,7 +209,7 @@ def _savepoint_each(
         for message in messages:
             try:
                 with uow.session.begin_nested():  # released (and flushed) on the way out
-                    written = _handle(uow, message, batch, campaigns)
+                    written = _handle(uow, message, terms, campaigns)
             except DuplicateInbound as error:
                 # Another process committed this message id first; its savepoint is gone
                 # and the transaction usable again, so the first answer can be read here.
@@ -280,12 +238,12 @@ def _with_claimed(result: InboundResult, rows: list[OutboundMessageRow]) -> Inbo
 def _handle(
     uow: UnitOfWork,
     message: InboundMessage,
-    batch: _Batch,
+    terms: _Terms,
     campaigns: dict[str, Campaign],
     photo: PhotoWindow | None = None,
 ) -> _Written:
     """Steps 1-6 of the module docstring, inside the caller's transaction; the
-    outbox rows claimed by `batch.claim`."""
+    outbox rows claimed by `terms.claim`."""
     first = uow.messages.find_inbound(message.gateway, message.message_id)
     if first is not None:
         return _first_answer(uow, first, message), []
@@ -300,33 +258,33 @@ def _handle(
             mo_digest=message.content.digest if message.content else None,
         )
     )
-    admission = _admission(message, batch)
+    admission = _admission(message, terms)
     if admission is Admission.ADMITTED:
-        turn = _turn(uow, message, inbound, batch.context, campaigns, photo)
-        answer = (batch.answerer or _answer)(turn, message)
+        turn = _turn(uow, message, inbound, terms.context, campaigns, photo)
+        answer = (terms.answerer or _answer)(turn, message)
     else:
-        answer = _flooded(admission, batch.context)
+        answer = _flooded(admission, terms.context)
     inbound.outcome = answer.outcome
     inbound.detail = answer.detail or None
-    replies = [Reply(message.msisdn, message.short_code, answer.text, batch.reply_channel)]
+    replies = [Reply(message.msisdn, message.short_code, answer.text, terms.reply_channel)]
     if admission is Admission.SILENT:
         replies = []
     if answer.sms:
-        replies.append(Reply(message.msisdn, message.short_code, answer.sms, batch.sms_channel))
+        replies.append(Reply(message.msisdn, message.short_code, answer.sms, terms.sms_channel))
     claimed: list[OutboundMessageRow] = []
     for reply in replies:
         row = uow.messages.add_outbound(_outbox_row(inbound, reply))
-        if batch.claim is not None and reply.channel == batch.claim.channel:
-            claim(row, batch.claim.worker, batch.claim.lease, row.created_at)
+        if terms.claim is not None and reply.channel == terms.claim.channel:
+            lease_row(row, terms.claim.worker, terms.claim.lease, row.created_at)
             claimed.append(row)
     return InboundResult(message.message_id, answer.outcome, tuple(replies)), claimed
 
 
-def _admission(message: InboundMessage, batch: _Batch) -> Admission:
+def _admission(message: InboundMessage, terms: _Terms) -> Admission:
     """Whether a texted MO is answered (app/domain/flood.py); a USSD step always is,
     its dialogue being the network's."""
-    flood = batch.context.flood
-    if flood is None or batch.answerer is not None:
+    flood = terms.context.flood
+    if flood is None or terms.answerer is not None:
         return Admission.ADMITTED
     return flood.admit(message.msisdn, utc_now().timestamp())
 

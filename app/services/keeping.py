@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.domain.free_experience import FreeExperienceCampaign
 from app.domain.outcomes import Outcome
 from app.domain.replies import day, render, yuan
 from app.domain.sign_up_replies import service_name
+from app.domain.states import ActivationState
 from app.services.answers import Answer
 from app.services.turn import Turn
 from app.store.models import ActivationRow
@@ -22,7 +24,9 @@ def offered(turn: Turn) -> list[ActivationRow]:
     return [
         row
         for row in turn.uow.activations.active_of(turn.row.id, turn.on)
-        if row.state == "active" and row.kind == "free_experience" and REMINDED in row.details
+        if row.state == ActivationState.ACTIVE
+        and row.kind == FreeExperienceCampaign.kind
+        and REMINDED in row.details
     ]
 
 
@@ -30,7 +34,7 @@ def keep(turn: Turn, rows: list[ActivationRow]) -> Answer:
     language = turn.context.language
     texts = []
     for row in rows:
-        row.state = "kept"
+        row.state = ActivationState.KEPT
         row.details = {**row.details, "kept_on": turn.on.isoformat()}
         campaign = turn.campaign(row.campaign_code)
         texts.append(

@@ -15,6 +15,7 @@ from app.domain.commands import DEFAULT_VOCABULARY, Command, Vocabulary, parse
 from app.domain.did_you_mean import suggest
 from app.domain.outcomes import Outcome
 from app.domain.replies import help_text, render, with_echo
+from app.domain.states import PromptKind
 from app.domain.text import is_digits
 from app.services import cancellation, keeping, menus, preferences, queries, sign_up
 from app.services.answers import Answer
@@ -22,7 +23,6 @@ from app.services.clock import utc_now
 from app.services.turn import Turn
 from app.store.models import PendingPromptRow
 
-DID_YOU_MEAN = "did_you_mean"
 #: A command reached through a menu or a "did you mean" runs at most this deep.
 MAX_DEPTH = 2
 
@@ -109,9 +109,9 @@ def _digits(
     turn: Turn, words: tuple[str, ...], prompt: PendingPromptRow | None, depth: int
 ) -> Answer:
     """Numbers answer the open `0000` list or menu; with neither, the main menu (§6)."""
-    if prompt is not None and prompt.kind == cancellation.CANCEL_LIST and turn.row is not None:
+    if prompt is not None and prompt.kind == PromptKind.CANCEL_LIST and turn.row is not None:
         return cancellation.cancel_numbers(turn, words, prompt.payload)
-    if prompt is not None and prompt.kind == menus.MENU and len(words) == 1:
+    if prompt is not None and prompt.kind == PromptKind.MENU and len(words) == 1:
         picked = menus.choose(turn, words[0], prompt.payload)
         if isinstance(picked, Answer):
             return picked
@@ -121,9 +121,9 @@ def _digits(
 
 def _yes(turn: Turn, prompt: PendingPromptRow | None, depth: int) -> Answer:
     """`Y`, `是`, `YES`: only an open question, from this number, in its window."""
-    if prompt is not None and prompt.kind == sign_up.CONFIRM_ORDER and turn.row is not None:
+    if prompt is not None and prompt.kind == PromptKind.CONFIRM_ORDER and turn.row is not None:
         return sign_up.confirm_order(turn, prompt.payload)
-    if prompt is not None and prompt.kind == DID_YOU_MEAN and depth < MAX_DEPTH:
+    if prompt is not None and prompt.kind == PromptKind.DID_YOU_MEAN and depth < MAX_DEPTH:
         turn.uow.prompts.clear(turn.msisdn)
         return answer(turn, prompt.payload["text"], depth + 1)
     if turn.row is not None and depth == 0 and (kept := keeping.offered(turn)):
@@ -143,7 +143,9 @@ def _unknown(turn: Turn, command: Command) -> Answer:
     if guess is not None:
         suggestion = " ".join((guess, *command.args))
         expires = turn.now + timedelta(minutes=turn.context.menu_minutes)
-        turn.uow.prompts.put(turn.msisdn, DID_YOU_MEAN, {"text": suggestion}, expires, utc_now())
+        turn.uow.prompts.put(
+            turn.msisdn, PromptKind.DID_YOU_MEAN, {"text": suggestion}, expires, utc_now()
+        )
         parts = turn.context.max_reply_parts
         text = with_echo("did_you_mean", language, suggestion, parts)
         return Answer(Outcome.DID_YOU_MEAN, text, guess)

@@ -7,12 +7,11 @@ from datetime import timedelta
 from app.domain.menus import Menu, main_menu, menu_at
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, render
+from app.domain.states import PromptKind
 from app.domain.text import choice_number
 from app.services.answers import Answer
 from app.services.clock import utc_now
 from app.services.turn import Turn
-
-MENU = "menu"
 
 
 def _root(turn: Turn) -> Menu:
@@ -38,7 +37,7 @@ def show(turn: Turn, path: list[int]) -> Answer:
     else:
         text = render("menu.main", language, entries=entries)
     expires = turn.now + timedelta(minutes=turn.context.menu_minutes)
-    turn.uow.prompts.put(turn.msisdn, MENU, {"path": path}, expires, utc_now())
+    turn.uow.prompts.put(turn.msisdn, PromptKind.MENU, {"path": path}, expires, utc_now())
     return Answer(Outcome.MENU, text, "/".join(map(str, path)) or "main")
 
 

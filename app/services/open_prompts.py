@@ -9,16 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.services.cancellation import CANCEL_LIST
+from app.domain.states import PromptKind
 from app.services.clock import utc_now
-from app.services.keyword_router import DID_YOU_MEAN
-from app.services.menus import MENU
-from app.services.sign_up import CONFIRM_ORDER
 from app.store.open_prompts import open_prompts
 from app.store.unit_of_work import UnitOfWork
 
-YES_NO = (CONFIRM_ORDER, DID_YOU_MEAN)
-ALL_KINDS = (*YES_NO, MENU, CANCEL_LIST)
+YES_NO = (PromptKind.CONFIRM_ORDER, PromptKind.DID_YOU_MEAN)
+ALL_KINDS = tuple(PromptKind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
-"""Outbox use cases for senders: claim due replies, record how sending went, apply receipts.
+"""Outbox use cases for senders: claim due replies, record how sending went.
 
 A reply's state runs queued -> sent -> delivered / failed / expired. A claim
 keeps the row `queued` but pushes `next_attempt_at` a lease ahead and sets
 `claimed_by`; a sender that dies mid-send therefore leaves the row to be
 claimed again when the lease runs out (answered at least once). Claims, marks
-and receipts are short transactions, each taking a gateway's whole batch at once.
+and receipts (`receipts.py`) are short transactions, each taking a gateway's whole
+batch at once.
 
 A notice held for its window (DOMAIN.md §7a) may no longer apply when it is due:
 the claim checks the batch's notices again, and a sender checks those it holds
@@ -18,11 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.domain.delivery_receipts import Receipt, normalise_id
+from app.domain.delivery_receipts import normalise_id
 from app.domain.held_notices import DROPPED, drop_reason
+from app.domain.states import ReplyState
+from app.metrics import replies as reply_metrics
 from app.services.clock import utc_now
-from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow
-from app.store.outbox import OutboxRepository
+from app.services.receipts import settle_early_receipts, settle_in, transactions_interleave
+from app.store.models import OutboundMessageRow
 from app.store.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -38,41 +41,13 @@ class ClaimedReply:
     #: A message the service started itself (no inbound message): checked again
     #: before it is submitted.
     notice: bool = False
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SentPart:
     gateway: str
     message_id: str
-
-
-def outbox_row(
-    msisdn: str,
-    sender: str,
-    text: str,
-    channel: str,
-    *,
-    inbound_id: int | None = None,
-    send_at: datetime | None = None,
-    carried: bool = False,
-) -> OutboundMessageRow:
-    """A new reply or notice for the outbox: queued to leave at `send_at` (now by
-    default), or, `carried` by the answer to the request itself (HTTP, a USSD
-    screen), sent already: a lost answer is asked for again with the same id and
-    gets the same reply."""
-    now = utc_now()
-    return OutboundMessageRow(
-        inbound_message_id=inbound_id,
-        msisdn=msisdn,
-        sender=sender,
-        text=text,
-        channel=channel,
-        state="sent" if carried else "queued",
-        attempts=0,
-        next_attempt_at=None if carried else (send_at or now),
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def claim_replies(
@@ -86,14 +61,15 @@ def claim_replies(
         dropped = _drop_moot(uow, [r.id for r in rows if _is_notice(r)], now)
         rows = [r for r in rows if r.id not in dropped]
         for row in rows:
-            claim(row, worker, lease, now)
+            lease_row(row, worker, lease, now)
         claimed = [claimed_reply(r) for r in rows]
         uow.commit()
         return claimed
 
 
-def claim(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
-    """Take a row for `worker`: another attempt, held for `lease` seconds."""
+def lease_row(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
+    """Lease a row to `worker`: another attempt, held for `lease` seconds (the
+    claim of one row; `claim_replies` makes the claim of a batch)."""
     row.claimed_by = worker
     row.attempts = (row.attempts or 0) + 1
     row.next_attempt_at = now + timedelta(seconds=lease)
@@ -101,7 +77,9 @@ def claim(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> 
 
 
 def claimed_reply(row: OutboundMessageRow) -> ClaimedReply:
-    return ClaimedReply(row.id, row.msisdn, row.sender, row.text, row.attempts, _is_notice(row))
+    return ClaimedReply(
+        row.id, row.msisdn, row.sender, row.text, row.attempts, _is_notice(row), row.created_at
+    )
 
 
 def still_to_send(uow_factory: UowFactory, replies: Sequence[ClaimedReply]) -> list[ClaimedReply]:
@@ -129,21 +107,15 @@ def _drop_moot(uow: UnitOfWork, notice_ids: Sequence[int], now: datetime) -> set
     """Drop the held notices among `notice_ids` that no longer apply at `now`;
     the ids not to send (dropped now, or no longer queued)."""
     held = uow.notices.held(notice_ids)
-    gone = {i for i, h in held.items() if h.state != "queued"}
+    gone = {i for i, h in held.items() if h.state != ReplyState.QUEUED}
     reasons = {
         i: reason
         for i, h in held.items()
         if i not in gone and (reason := drop_reason(h.notice, now)) is not None
     }
     uow.notices.drop(reasons, now)
+    reply_metrics.entered([DROPPED] * len(reasons))
     return gone | set(reasons)
-
-
-def _racing(uow: UnitOfWork) -> bool:
-    """Whether another transaction can commit between this one's statements: not on
-    SQLite, where every transaction holds the one write lock (BEGIN IMMEDIATE)."""
-    assert uow.session is not None
-    return uow.session.get_bind().dialect.name != "sqlite"
 
 
 def mark_sent(uow_factory: UowFactory, reply_id: int, parts: Sequence[SentPart]) -> None:
@@ -174,7 +146,7 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
                     "part_no": number,
                     "gateway": part.gateway,
                     "gateway_message_id": normalise_id(part.message_id),
-                    "state": "sent",
+                    "state": ReplyState.SENT,
                     "submitted_at": now,
                     "updated_at": now,
                 }
@@ -182,13 +154,15 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
                 for number, part in enumerate(by_reply[reply_id], start=1)
             ]
         )
-        _settle_in(outbox, message_ids)
-        racing = _racing(uow)
+        entered: list[str | None] = ["sent"] * len(ordered)
+        settle_in(outbox, message_ids, entered)
+        racing = transactions_interleave(uow)
         uow.commit()
+    reply_metrics.entered(entered)
     # Elsewhere than SQLite a receipt may have been stored meanwhile: look again once
-    # committed (see `_settle_early_receipts`).
+    # committed (see `settle_early_receipts`).
     if racing:
-        _settle_early_receipts(uow_factory, message_ids)
+        settle_early_receipts(uow_factory, message_ids)
 
 
 def schedule_retry(
@@ -213,12 +187,13 @@ def schedule_retry(
         row.claimed_by = None
         row.updated_at = now
         if (row.attempts or 0) >= max_attempts:
-            row.state = "failed"
+            row.state = ReplyState.FAILED
             row.finished_at = now
             row.next_attempt_at = None
         else:
             row.next_attempt_at = now + timedelta(seconds=delay)
         uow.commit()
+        reply_metrics.entered([row.state if row.state == "failed" else None])
         return row.state
 
 
@@ -229,7 +204,7 @@ def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int 
         if row is None or row.state == DROPPED:
             return
         now = utc_now()
-        row.state = "failed"
+        row.state = ReplyState.FAILED
         row.last_error = error[:200]
         row.last_status = status
         row.error_kind = "permanent"
@@ -238,115 +213,4 @@ def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int 
         row.updated_at = now
         row.finished_at = now
         uow.commit()
-
-
-def record_receipt(uow_factory: UowFactory, receipt: Receipt) -> bool:
-    """Apply a receipt to its part; keep it for later if its id is not known yet.
-
-    `receipt.message_id` is in the submit_sm_resp's form already (the gateway
-    converts it by the bind's id convention): only an exact match counts.
-    """
-    return record_receipts(uow_factory, [receipt])[0]
-
-
-def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> list[bool]:
-    """`record_receipt` for several receipts in one transaction; whether each matched."""
-    wanted = [normalise_id(r.message_id) for r in receipts]
-    with uow_factory() as uow:
-        outbox = uow.outbox
-        parts: dict[str, OutboundPartRow] = {}
-        for part in outbox.parts_by_message_id(sorted(set(wanted))):
-            parts.setdefault(part.gateway_message_id, part)  # the newest part with that id
-        rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
-        unmatched: list[str] = []
-        for receipt, message_id in zip(receipts, wanted, strict=True):
-            found = parts.get(message_id)
-            if found is None:
-                unmatched.append(message_id)
-                outbox.add_pending_receipt(
-                    PendingReceiptRow(
-                        gateway_message_id=message_id,
-                        stat=receipt.stat[:16],
-                        state=receipt.state,
-                        error=receipt.error[:32] or None,
-                        received_at=utc_now(),
-                    )
-                )
-            else:
-                _apply(found, receipt.stat, receipt.state, receipt.error)
-        parts_of = outbox.parts_of_rows([row.id for row in rows])
-        for row in rows:
-            _roll_up(row, parts_of.get(row.id, []))
-        racing = _racing(uow)
-        uow.commit()
-    # A part recorded meanwhile (only possible where transactions interleave) meets its
-    # early receipt here; on SQLite the sent mark, committing later, settles it.
-    settled = _settle_early_receipts(uow_factory, unmatched) if unmatched and racing else set()
-    return [m in parts or m in settled for m in wanted]
-
-
-def _settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) -> set[str]:
-    """Apply stored early receipts to parts now known; the ids of those applied.
-
-    Runs after both `mark_sent` and the storing of an early receipt commit,
-    each in a transaction of its own: when the two race (the receipt beat its
-    submit_sm_resp), whichever commits last then sees the other's rows, on
-    PostgreSQL's READ COMMITTED as on SQLite.
-    """
-    with uow_factory() as uow:
-        settled = _settle_in(uow.outbox, message_ids)
-        uow.commit()
-        return settled
-
-
-def _settle_in(outbox: OutboxRepository, message_ids: Sequence[str]) -> set[str]:
-    early = outbox.pending_receipts(sorted({normalise_id(m) for m in message_ids}))
-    if not early:
-        return set()
-    parts: dict[str, OutboundPartRow] = {}
-    for part in outbox.parts_by_message_id(sorted({e.gateway_message_id for e in early})):
-        parts.setdefault(part.gateway_message_id, part)  # the newest part with that id
-    rows = outbox.lock_rows(sorted({p.outbound_message_id for p in parts.values()}))
-    touched: set[int] = set()
-    settled: set[str] = set()
-    taken = outbox.delete_pending_receipts([e.id for e in early if e.gateway_message_id in parts])
-    for receipt in early:
-        found = parts.get(receipt.gateway_message_id)
-        if found is not None and receipt.id in taken:
-            _apply(found, receipt.stat, receipt.state, receipt.error)
-            touched.add(found.outbound_message_id)
-            settled.add(receipt.gateway_message_id)
-    parts_of = outbox.parts_of_rows(sorted(touched))
-    for row in rows:
-        if row.id in touched:
-            _roll_up(row, parts_of.get(row.id, []))
-    return settled
-
-
-def _apply(part: OutboundPartRow, stat: str, state: str | None, error: str | None) -> None:
-    part.receipt_stat = stat[:16]
-    part.receipt_error = (error or "")[:32] or None
-    part.updated_at = utc_now()
-    if state is not None:
-        part.state = state
-
-
-def _roll_up(row: OutboundMessageRow, parts: Sequence[OutboundPartRow]) -> None:
-    """The reply is delivered when every part is; failed or expired when any part is."""
-    if row.state != "sent" or not parts:
-        return
-    states = {p.state for p in parts}
-    if "failed" in states:
-        row.state = "failed"
-    elif "expired" in states:
-        row.state = "expired"
-    elif states == {"delivered"}:
-        row.state = "delivered"
-    else:
-        return
-    row.finished_at = utc_now()
-    row.updated_at = row.finished_at
-    if row.state != "delivered":
-        failed = next(p for p in parts if p.state == row.state)
-        row.last_error = f"receipt {failed.receipt_stat} err {failed.receipt_error or '-'}"
-        row.error_kind = "permanent"
+    reply_metrics.entered(["failed"])

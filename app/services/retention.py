@@ -8,19 +8,26 @@ never came are deleted once older than `SMSHALL_RETENTION_DAYS`, a window of
 the hot path goes on meanwhile. Replies go first: an MO whose replies have all
 gone may go in the same run. Safe to run while the service runs, and twice at
 once (a row another transaction holds is left for the next run).
+
+The links' shared state goes too (`purge_link_state`): long MOs finished a
+TTL ago, or never finished and older than the horizon, and USSD dialogues
+silent past their timeout. The gateways forget these themselves as they run;
+this is for the rows of processes no longer running.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.domain import retention
 from app.services.inbound import IN_ANSWER
 from app.settings import Settings
+from app.store.long_mo import LongMoRepository
 from app.store.retention import RetentionRepository, Rules, Window
 from app.store.unit_of_work import UnitOfWork
+from app.store.ussd_dialogues import UssdDialogueRepository
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -31,7 +38,15 @@ class RetentionReport:
     #: Rows deleted, per table.
     deleted: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(
-            ("outbound_messages", "outbound_parts", "inbound_messages", "pending_receipts"), 0
+            (
+                "outbound_messages",
+                "outbound_parts",
+                "inbound_messages",
+                "pending_receipts",
+                "long_mos",
+                "ussd_dialogues",
+            ),
+            0,
         )
     )
 
@@ -69,7 +84,27 @@ def purge_messages(
     _walk(uow_factory, "outbound_messages", size, rules.horizon, replies)
     _walk(uow_factory, "inbound_messages", size, rules.horizon, inbound)
     _walk(uow_factory, "pending_receipts", size, rules.horizon, receipts)
+    deleted.update(purge_link_state(uow_factory, now, rules.horizon, settings))
     return report
+
+
+def purge_link_state(
+    uow_factory: UowFactory, now: datetime, horizon: datetime, settings: Settings
+) -> dict[str, int]:
+    """Delete the long MOs and USSD dialogues no process needs any more: never an
+    open long MO younger than the horizon (a process answers it, with what came,
+    once its TTL is out), nor a finished one within its TTL (a part delivered
+    again is known by it), nor a dialogue within its timeout."""
+    with uow_factory() as uow:
+        assert uow.session is not None
+        long_mos = LongMoRepository(uow.session).forget(
+            now - timedelta(seconds=settings.smpp_concat_ttl), opened_before=horizon
+        )
+        dialogues = UssdDialogueRepository(uow.session).forget(
+            now - timedelta(seconds=settings.ussd_session_timeout)
+        )
+        uow.commit()
+    return {"long_mos": long_mos, "ussd_dialogues": dialogues}
 
 
 def _walk(

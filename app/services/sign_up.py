@@ -3,81 +3,29 @@ DOMAIN.md §4 and §5, in the unit of work of the message that asked."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
-from app.domain.campaigns import Campaign, Decision, Grant
-from app.domain.care_insurance import CareInsuranceCampaign, decide_cover
+from app.domain.campaigns import Campaign, Decision, Grant, Held, SignUp
 from app.domain.commands import Command
-from app.domain.free_experience import FreeExperienceCampaign, decide_sign_up
 from app.domain.outcomes import Outcome
-from app.domain.prestore_rebate import PrestoreRebateCampaign, decide_rebate
 from app.domain.replies import render
 from app.domain.sign_up_replies import sign_up_text
-from app.domain.tenure_reward import TenureRewardCampaign, decide_reward
+from app.domain.states import ActivationState, PromptKind
 from app.services.answers import Answer
 from app.services.clock import utc_now
 from app.services.turn import Turn, held_of
 from app.store.models import ActivationRow
 
-CONFIRM_ORDER = "confirm_order"
-
-
-def _free_experience(
-    turn: Turn, campaign: FreeExperienceCampaign, args: tuple[str, ...], confirmed: bool
-) -> Decision:
-    code = args[0] if len(args) == 1 else (None if not args else "")
-    key = campaign.exclusivity_key(code)
-    existing = held_of(turn.held(key)) if code or campaign.one_per == "campaign" else None
-    return decide_sign_up(
-        campaign, turn.subscriber, turn.segments, existing, code, turn.on, confirmed
-    )
-
-
-def _prestore_rebate(
-    turn: Turn, campaign: PrestoreRebateCampaign, args: tuple[str, ...], confirmed: bool
-) -> Decision:
-    code = args[0] if len(args) == 1 else (None if not args else "")
-    existing = held_of(turn.held(campaign.exclusivity_key(code))) if code else None
-    return decide_rebate(
-        campaign, turn.subscriber, turn.segments, existing, code, turn.on, confirmed
-    )
-
-
-def _care_insurance(
-    turn: Turn, campaign: CareInsuranceCampaign, args: tuple[str, ...], confirmed: bool
-) -> Decision:
-    name = " ".join(args) if args else None
-    existing = held_of(turn.held(campaign.code))
-    return decide_cover(
-        campaign, turn.subscriber, turn.segments, existing, name, turn.on, confirmed
-    )
-
-
-def _tenure_reward(
-    turn: Turn, campaign: TenureRewardCampaign, args: tuple[str, ...], confirmed: bool
-) -> Decision:
-    existing = held_of(turn.held(campaign.code))
-    return decide_reward(campaign, turn.subscriber, turn.segments, existing, turn.on, confirmed)
-
-
-#: The sign-up rule of each kind that takes one, with what the subscriber holds:
-#: DOMAIN.md §4.1–§4.4. (Birthday benefits are asked for, not signed up to.)
-SIGN_UP_RULES: dict[type[Campaign], Callable[[Turn, Any, tuple[str, ...], bool], Decision]] = {
-    FreeExperienceCampaign: _free_experience,
-    PrestoreRebateCampaign: _prestore_rebate,
-    CareInsuranceCampaign: _care_insurance,
-    TenureRewardCampaign: _tenure_reward,
-}
-
 
 def decide(turn: Turn, campaign: Campaign, args: tuple[str, ...], confirmed: bool) -> Decision:
-    """The rule of the campaign's kind (`SIGN_UP_RULES`)."""
-    rule = SIGN_UP_RULES.get(type(campaign))
-    if rule is None:
-        raise TypeError(f"{campaign.kind} campaigns take no sign-up")
-    return rule(turn, campaign, args, confirmed)
+    """The sign-up rule of the campaign's kind (`Campaign.sign_up`), with what the
+    subscriber holds: DOMAIN.md §4.1–§4.5."""
+
+    def held(key: str) -> Held | None:
+        return held_of(turn.held(key))
+
+    request = SignUp(turn.subscriber, turn.segments, args, turn.on, held, confirmed)
+    return campaign.sign_up(request)
 
 
 def write_grant(turn: Turn, campaign: Campaign, grant: Grant) -> bool:
@@ -96,7 +44,7 @@ def write_grant(turn: Turn, campaign: Campaign, grant: Grant) -> bool:
             activated_on=grant.activated_on,
             starts_on=grant.starts_on,
             ends_on=grant.ends_on,
-            state="active",
+            state=ActivationState.ACTIVE,
             details=dict(grant.details),
             inbound_message_id=turn.inbound.id if turn.inbound is not None else None,
             created_at=utc_now(),
@@ -111,7 +59,7 @@ def _settle(turn: Turn, campaign: Campaign, decision: Decision) -> Decision:
         assert decision.grant is not None
         expires = turn.now + timedelta(hours=turn.context.confirm_hours)
         payload = {"campaign": campaign.code, "args": list(campaign.order_args(decision.grant))}
-        turn.uow.prompts.put(turn.msisdn, CONFIRM_ORDER, payload, expires, utc_now())
+        turn.uow.prompts.put(turn.msisdn, PromptKind.CONFIRM_ORDER, payload, expires, utc_now())
     elif decision.outcome is Outcome.ACTIVATED:
         assert decision.grant is not None
         if not write_grant(turn, campaign, decision.grant):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.domain.states import ReplyState
 from app.services.clock import utc_now
 from app.store.traffic import mo_count, queue_figures, reply_states
 from app.store.unit_of_work import UnitOfWork
@@ -14,7 +15,7 @@ from app.store.unit_of_work import UnitOfWork
 UowFactory = Callable[[], UnitOfWork]
 WINDOW = timedelta(minutes=1)
 #: Always reported, even at zero; any other state (expired, dropped) when present.
-REPLY_STATES = ("queued", "sent", "delivered", "failed")
+REPLY_STATES = (ReplyState.QUEUED, ReplyState.SENT, ReplyState.DELIVERED, ReplyState.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ def traffic_now(uow_factory: UowFactory, now: datetime | None = None) -> Traffic
         mos = mo_count(uow.session, since, at)
         states = reply_states(uow.session, since, at)
         queue = queue_figures(uow.session, at)
-    by_state = {state: states.get(state, 0) for state in REPLY_STATES}
+    by_state: dict[str, int] = {state: states.get(state, 0) for state in REPLY_STATES}
     by_state.update({s: n for s, n in sorted(states.items()) if s not in by_state})
     return Traffic(
         at=at,

@@ -9,12 +9,15 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.domain.states import ActivationState
 from app.store.models import ActivationRow
 
 
 def _in_force(row: ActivationRow, on: date) -> bool:
     """`active_of`'s condition, for rows held in memory."""
-    return (row.state == "active" and row.ends_on >= on) or row.state == "kept"
+    return (
+        row.state == ActivationState.ACTIVE and row.ends_on >= on
+    ) or row.state == ActivationState.KEPT
 
 
 def _held_order(row: ActivationRow) -> tuple[date, float]:
@@ -88,8 +91,8 @@ class ActivationRepository:
                 self._flush()
             return rows
         in_force = or_(
-            and_(ActivationRow.state == "active", ActivationRow.ends_on >= on),
-            ActivationRow.state == "kept",
+            and_(ActivationRow.state == ActivationState.ACTIVE, ActivationRow.ends_on >= on),
+            ActivationRow.state == ActivationState.KEPT,
         )
         return list(
             self.session.scalars(

@@ -54,11 +54,3 @@ class CatalogRepository:
             self.session.add(CatalogSettingRow(key=key, value=value))
         else:
             row.value = value
-
-    def lock_setting(self, key: str) -> None:
-        """Serialise catalog writers on PostgreSQL (`SELECT … FOR UPDATE` on a
-        setting row), so two admin edits cannot both pass a keyword check.
-        SQLite ignores the clause; its embedded setup runs one process."""
-        self.session.scalar(
-            select(CatalogSettingRow.key).where(CatalogSettingRow.key == key).with_for_update()
-        )

@@ -31,7 +31,9 @@ class PartView:
 
 @dataclass(frozen=True, slots=True)
 class ConversationEntry:
-    """An MO (`direction` mo: outcome) or a message sent (mt: state, parts)."""
+    """`direction` `mo` (what the subscriber sent: `outcome`, `detail`, `gateway`) or
+    `mt` (what was sent to it: `in_reply_to` its MO, or none for a notice; `state`,
+    `attempts`, `parts` with their receipts)."""
 
     direction: str
     id: int

@@ -1,12 +1,13 @@
 """The tables. Alembic (`migrations/`) is the only way the schema changes.
 
 Money is integer fen, timestamps are UTC, phone numbers are 11 national digits.
+The message tables are in `app/store/message_tables.py`, imported here too.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -16,45 +17,44 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
-    Table,
-    Text,
     UniqueConstraint,
     extract,
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from app.domain.states import ActivationState
+from app.store.base import NAMING, Base, WideKey, table_of
+from app.store.message_tables import (
+    InboundMessageRow,
+    OutboundMessageRow,
+    OutboundPartRow,
+    PendingReceiptRow,
+)
 from app.store.types import UtcDateTime
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-def table_of(model: type[Base]) -> Table:
-    """A model's table, typed as the `Table` it is (SQLAlchemy types `__table__` as
-    any `FromClause`), for Core statements and multi-row writes."""
-    return cast(Table, model.__table__)
-
-
-#: 64-bit keys, for the tables that take rows per message (2^31 MOs and replies come
-#: within a few years at thousands a second) and those an import upserts into (an
-#: upsert draws an id from the sequence even when it updates: a daily import of
-#: 10 M subscribers would use up 2^31 in seven months), and every column pointing
-#: at them. SQLite's INTEGER PRIMARY KEY is 64-bit already and must stay INTEGER to
-#: remain the rowid alias (ids without a sequence, `app/store/row_ids.py`).
-WideKey = BigInteger().with_variant(Integer(), "sqlite")
+__all__ = [
+    "NAMING",
+    "ActivationRow",
+    "Base",
+    "BundleRow",
+    "CampaignRow",
+    "CatalogRevisionRow",
+    "CatalogSettingRow",
+    "InboundMessageRow",
+    "MonthlyUsageRow",
+    "NoticeRow",
+    "OutboundMessageRow",
+    "OutboundPartRow",
+    "PendingPromptRow",
+    "PendingReceiptRow",
+    "SubscriberRow",
+    "TenureCreditRow",
+    "WideKey",
+    "table_of",
+]
 
 
 class SubscriberRow(Base):
@@ -213,7 +213,7 @@ class ActivationRow(Base):
     activated_on: Mapped[date] = mapped_column(Date)
     starts_on: Mapped[date] = mapped_column(Date)  # first free day
     ends_on: Mapped[date] = mapped_column(Date)  # last free day
-    state: Mapped[str] = mapped_column(String(16), default="active")
+    state: Mapped[str] = mapped_column(String(16), default=ActivationState.ACTIVE.value)
     # The MO that placed the order: kept as long as the activation (the consent, §5);
     # indexed for the retention's check and the foreign key's on delete.
     inbound_message_id: Mapped[int | None] = mapped_column(
@@ -286,101 +286,3 @@ class TenureCreditRow(Base):
     month: Mapped[date] = mapped_column(Date)  # the contract month whose spend earned it
     minutes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class InboundMessageRow(Base):
-    """Every MO the service received, keyed by the gateway's own message id."""
-
-    __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("gateway", "gateway_message_id"),)
-
-    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
-    gateway: Mapped[str] = mapped_column(String(32))
-    gateway_message_id: Mapped[str] = mapped_column(String(128))
-    msisdn: Mapped[str] = mapped_column(String(11), index=True)
-    short_code: Mapped[str] = mapped_column(String(21))
-    text: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    outcome: Mapped[str | None] = mapped_column(String(32))
-    detail: Mapped[str | None] = mapped_column(String(64))
-    # An MO without an id of its own (SMPP): a digest of its content, by which a copy
-    # redelivered to a process that never saw this one is found (app/gateways/smpp/dedupe.py).
-    mo_digest: Mapped[str | None] = mapped_column(String(24), index=True)
-    # When the gateway acknowledged it (SMPP's deliver_sm_resp): a copy arriving later
-    # is the subscriber sending again, not the SMSC redelivering.
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-
-class OutboundMessageRow(Base):
-    """The outbox: every reply and notice, written in the transaction that decided it.
-
-    `channel` says who carries it: `http_response` rows travel in the HTTP
-    answer itself; the others wait in state `queued` for a sender to claim them.
-    """
-
-    __tablename__ = "outbound_messages"
-    __table_args__ = (Index(None, "channel", "state", "next_attempt_at"),)
-
-    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
-    inbound_message_id: Mapped[int | None] = mapped_column(
-        WideKey, ForeignKey("inbound_messages.id"), index=True
-    )
-    msisdn: Mapped[str] = mapped_column(String(11), index=True)
-    sender: Mapped[str] = mapped_column(String(21))
-    text: Mapped[str] = mapped_column(Text)
-    channel: Mapped[str] = mapped_column(String(32))
-    # queued, sent, delivered, failed, expired; dropped: a held notice that no longer applied
-    state: Mapped[str] = mapped_column(String(16))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    gateway_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    last_error: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # The sender holding the row while `next_attempt_at` (its lease) has not passed.
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    # The last SMPP command_status and whether it was worth retrying.
-    last_status: Mapped[int | None] = mapped_column(Integer)
-    error_kind: Mapped[str | None] = mapped_column(String(16))  # temporary, permanent
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # Why a `dropped` notice was not sent (app/domain/held_notices.py: opted_out, ...).
-    drop_reason: Mapped[str | None] = mapped_column(String(32))
-
-
-class OutboundPartRow(Base):
-    """One submit_sm of a reply: its SMSC message id and delivery state.
-
-    A long reply has several; receipts are matched part by part and the reply
-    is `delivered` once every part is.
-    """
-
-    __tablename__ = "outbound_parts"
-    __table_args__ = (UniqueConstraint("outbound_message_id", "part_no"),)
-
-    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
-    outbound_message_id: Mapped[int] = mapped_column(
-        WideKey, ForeignKey("outbound_messages.id", ondelete="CASCADE")
-    )
-    part_no: Mapped[int] = mapped_column(Integer)
-    gateway: Mapped[str] = mapped_column(String(32))
-    # Normalised (lower case, no leading zeros) so hex/decimal variants can be looked up.
-    gateway_message_id: Mapped[str] = mapped_column(String(65), index=True)
-    state: Mapped[str] = mapped_column(String(16))  # sent, delivered, failed, expired
-    receipt_stat: Mapped[str | None] = mapped_column(String(16))
-    receipt_error: Mapped[str | None] = mapped_column(String(32))
-    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class PendingReceiptRow(Base):
-    """A receipt whose message id is not known yet (it beat its submit_sm_resp)."""
-
-    __tablename__ = "pending_receipts"
-
-    id: Mapped[int] = mapped_column(WideKey, primary_key=True)
-    gateway_message_id: Mapped[str] = mapped_column(String(65), index=True)
-    stat: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str | None] = mapped_column(String(16))
-    error: Mapped[str | None] = mapped_column(String(32))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,19 +1,24 @@
-"""Held notices in the outbox: what they are checked against when they leave, and
-dropping those that no longer apply (app/domain/held_notices.py, DOMAIN.md §7a).
+"""Notices: what the scheduled job finds due, records and queues
+(app/services/scheduled.py), and held notices in the outbox: what they are checked
+against when they leave, and dropping those that no longer apply
+(app/domain/held_notices.py, DOMAIN.md §7a).
 
-Every method is one statement, whatever the number of rows: the opt-out and the
-cancel call one from their message's unit of work, the claim from its batch's.
+The held-notice methods are one statement each, whatever the number of rows: the
+opt-out and the cancel call one from their message's unit of work, the claim
+from its batch's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from app.domain.held_notices import (
     CANCELLED,
@@ -22,11 +27,23 @@ from app.domain.held_notices import (
     OPTED_OUT,
     HeldNotice,
 )
-from app.store.models import ActivationRow, NoticeRow, OutboundMessageRow, SubscriberRow, table_of
+from app.domain.states import ReplyState
+from app.store.models import (
+    ActivationRow,
+    MonthlyUsageRow,
+    NoticeRow,
+    OutboundMessageRow,
+    SubscriberRow,
+    TenureCreditRow,
+    table_of,
+)
+from app.store.notice_candidates import next_ids
 
 _MESSAGES = table_of(OutboundMessageRow)
 #: What dropping a held notice sets: finished, never to be claimed again.
 _DROPPED = {"state": DROPPED, "claimed_by": None, "next_attempt_at": None}
+#: The advisory lock one process holds while it runs a tick of the scheduled job.
+_TICK_LOCK = 0x736D_7368_616C_6C01  # "smshall" and 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,91 @@ class NoticeRepository:
         self._opted_out: list[str] = []
         self._cancelled: list[int] = []
         self._now: datetime | None = None
+
+    # --- the scheduled job (app/services/scheduled.py) -------------------------
+
+    def hold_tick(self) -> bool:
+        """Take the tick's lock for this transaction; False when another process
+        holds it (PostgreSQL). SQLite has one process running the job: True, and
+        no statement, so no write lock is held meanwhile."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        query = text("SELECT pg_try_advisory_xact_lock(:key)")
+        return bool(self.session.scalar(query, {"key": _TICK_LOCK}))
+
+    def next_due(self, candidates: Select[Any], after: int, size: int) -> list[int]:
+        """The next `size` ids of one duty's candidates (app/store/notice_candidates.py)."""
+        return list(self.session.scalars(next_ids(candidates, after, size)))
+
+    def locked_subscriber(self, subscriber_id: int) -> SubscriberRow:
+        """Serialises everything one subscriber's notices decide (the daily cap too)."""
+        query = select(SubscriberRow).where(SubscriberRow.id == subscriber_id).with_for_update()
+        row = self.session.scalar(query)
+        assert row is not None
+        return row
+
+    def activation(self, activation_id: int) -> ActivationRow:
+        row = self.session.get(ActivationRow, activation_id)
+        assert row is not None
+        return row
+
+    def lock(self, activation: ActivationRow) -> None:
+        """Read the activation again under its row lock (after its subscriber's)."""
+        self.session.refresh(activation, with_for_update=True)
+
+    def noticed(self, msisdn: str, kind: str, subject: str) -> bool:
+        query = select(NoticeRow.id).where(
+            NoticeRow.msisdn == msisdn, NoticeRow.kind == kind, NoticeRow.subject == subject
+        )
+        return self.session.scalar(query) is not None
+
+    def sent_per_day(self, msisdn: str, since: date) -> dict[date, int]:
+        query = (
+            select(NoticeRow.local_day, func.count())
+            .where(NoticeRow.msisdn == msisdn, NoticeRow.local_day >= since)
+            .where(NoticeRow.outbound_message_id.is_not(None))
+            .group_by(NoticeRow.local_day)
+        )
+        return {day_: count for day_, count in self.session.execute(query)}
+
+    def record(self, notice: NoticeRow, outbound: OutboundMessageRow | None) -> bool:
+        """Write the notice and its outbox row, or neither: False when a
+        concurrent run recorded the notice first (its unique constraint)."""
+        try:
+            with self.session.begin_nested():
+                if outbound is not None:
+                    self.session.add(outbound)
+                    self.session.flush()
+                    notice.outbound_message_id = outbound.id
+                self.session.add(notice)
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def spend_by_month(self, subscriber_id: int, first: date, last: date) -> dict[date, int]:
+        usage = self.session.execute(
+            select(MonthlyUsageRow.month, MonthlyUsageRow.spend_fen)
+            .where(MonthlyUsageRow.subscriber_id == subscriber_id)
+            .where(MonthlyUsageRow.month.between(first, last))
+        )
+        return {month: fen for month, fen in usage}
+
+    def credited_months(self, activation_id: int) -> list[date]:
+        query = select(TenureCreditRow.month).where(TenureCreditRow.activation_id == activation_id)
+        return list(self.session.scalars(query))
+
+    def record_credit(self, credit: TenureCreditRow) -> bool:
+        """False when a concurrent run decided this month first."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(credit)
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    # --- held notices ----------------------------------------------------------
 
     def held(self, outbound_ids: Sequence[int]) -> dict[int, HeldRow]:
         """The notices behind these outbox rows, by row id; rows that are no
@@ -76,7 +178,7 @@ class NoticeRepository:
             return
         statement = (
             update(_MESSAGES)
-            .where(_MESSAGES.c.id == bindparam("row_id"), _MESSAGES.c.state == "queued")
+            .where(_MESSAGES.c.id == bindparam("row_id"), _MESSAGES.c.state == ReplyState.QUEUED)
             .values(
                 **_DROPPED,
                 drop_reason=bindparam("reason"),
@@ -120,7 +222,9 @@ class NoticeRepository:
         )
         result = self.session.execute(
             update(_MESSAGES)
-            .where(_MESSAGES.c.state == "queued", _MESSAGES.c.id.in_(held.scalar_subquery()))
+            .where(
+                _MESSAGES.c.state == ReplyState.QUEUED, _MESSAGES.c.id.in_(held.scalar_subquery())
+            )
             .values(**_DROPPED, drop_reason=reason, updated_at=now, finished_at=now)
         )
         return int(getattr(result, "rowcount", 0) or 0)

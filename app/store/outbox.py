@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.states import ReplyState
 from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow, table_of
 from app.store.upsert import insert_new
 
@@ -18,7 +19,7 @@ _MARK_SENT = (
     update(_MESSAGES)
     .where(_MESSAGES.c.id == bindparam("row_id"))
     .values(
-        state="sent",
+        state=ReplyState.SENT.value,
         sent_at=bindparam("now"),
         updated_at=bindparam("now"),
         claimed_by=None,
@@ -47,7 +48,7 @@ class OutboxRepository:
         query = (
             select(OutboundMessageRow)
             .where(OutboundMessageRow.channel == channel)
-            .where(OutboundMessageRow.state == "queued")
+            .where(OutboundMessageRow.state == ReplyState.QUEUED)
             .where(OutboundMessageRow.next_attempt_at <= now)
             .order_by(OutboundMessageRow.next_attempt_at, OutboundMessageRow.id)
             .limit(limit)

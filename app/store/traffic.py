@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.domain.states import ReplyState
 from app.store.models import InboundMessageRow, OutboundMessageRow
 
 #: How far ids may run out of time order (they are taken in blocks seconds apart).
 SLACK = timedelta(minutes=1)
-QUEUED = "queued"
+QUEUED = ReplyState.QUEUED
 
 MO = InboundMessageRow
 MT = OutboundMessageRow

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.domain.birthday import birthday_in
 from app.domain.campaigns import Campaign
 from app.domain.segments import PhotoWindow
+from app.domain.states import ActivationState
 from app.domain.subscriber import Brand, ContactMethod, Status
 from app.domain.worklists import (
     CONTACT_CADENCE_DAYS,
@@ -98,7 +99,9 @@ class WorklistQueries:
             select(SubscriberRow, ActivationRow)
             .join(ActivationRow, ActivationRow.subscriber_id == SubscriberRow.id)
             .where(*self._mine(manager))
-            .where(ActivationRow.kind == FREE_EXPERIENCE, ActivationRow.state == "active")
+            .where(
+                ActivationRow.kind == FREE_EXPERIENCE, ActivationRow.state == ActivationState.ACTIVE
+            )
             .where(ActivationRow.ends_on.between(today, last))
             .order_by(ActivationRow.ends_on, SubscriberRow.msisdn)
         )

@@ -13,18 +13,17 @@ leave ACTIVE_TEST unanswered, drop a link, write raw bytes on a link.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import struct
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from gateway_sim import segments, text_coding
-from gateway_sim.cmpp import wire
+from gateway_sim.cmpp import handset_mo, wire
+from gateway_sim.cmpp.link import Delivery, IsmgLink, LinkState
 from gateway_sim.traffic import MoRecord, MtRecord, TrafficLog
 
 log = logging.getLogger("gateway_sim.cmpp")
@@ -43,88 +42,6 @@ class IsmgFaults:
     active_test_every: float = 0.0  # the ISMG's own ACTIVE_TEST after this idle time (0 = never)
     report_delay: float = 0.05
     reports: bool = True
-
-
-@dataclass
-class Delivery:
-    msg_id: int
-    body: Callable[[int], bytes]  # by the link's version
-    on_ack: Callable[[int, str], None] = lambda result, link: None
-    attempts: int = 0
-
-
-class IsmgLink:
-    def __init__(self, ismg: Ismg, link_id: str, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:  # fmt: skip
-        self.ismg = ismg
-        self.id = link_id
-        self.reader = reader
-        self.writer = writer
-        self.state = "open"
-        self.source_addr = ""
-        self.version = 0x30
-        self.sequence = 0
-        self.in_flight: dict[int, Delivery] = {}
-        self.last_received = time.monotonic()
-        self.counters: dict[str, int] = {}
-
-    def count(self, name: str) -> None:
-        self.counters[name] = self.counters.get(name, 0) + 1
-
-    def next_sequence(self) -> int:
-        self.sequence = self.sequence % 0x7FFFFFFF + 1
-        return self.sequence
-
-    def send(self, data: bytes) -> None:
-        if self.state != "closed":
-            self.writer.write(data)
-
-    def close(self) -> None:
-        if self.state == "closed":
-            return
-        self.state = "closed"
-        with contextlib.suppress(Exception):
-            self.writer.close()
-        self.ismg.on_closed(self)
-
-    def deliver(self, delivery: Delivery) -> None:
-        sequence = self.next_sequence()
-        delivery.attempts += 1
-        self.in_flight[sequence] = delivery
-        self.send(wire.pdu(wire.DELIVER, sequence, delivery.body(self.version)))
-
-    def view(self) -> dict[str, Any]:
-        return {"id": self.id, "state": self.state, "source_addr": self.source_addr,
-                "version": f"{self.version >> 4}.{self.version & 0xF}",
-                "in_flight": len(self.in_flight), "counters": dict(self.counters)}  # fmt: skip
-
-    async def run(self) -> None:
-        keeper = asyncio.get_running_loop().create_task(self._active_tests())
-        try:
-            while self.state != "closed":
-                head = await self.reader.readexactly(12)
-                length, command, sequence = struct.unpack(">III", head)
-                if not 12 <= length <= 8192:
-                    log.info("%s: Total_Length %d; dropping", self.id, length)
-                    break
-                body = await self.reader.readexactly(length - 12)
-                self.last_received = time.monotonic()
-                self.ismg.on_pdu(self, command, sequence, body)
-        except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            pass
-        finally:
-            keeper.cancel()
-            self.close()
-
-    async def _active_tests(self) -> None:
-        while self.state != "closed":
-            await asyncio.sleep(0.05)
-            every = self.ismg.faults.active_test_every
-            idle = time.monotonic() - self.last_received
-            if self.state == "connected" and every > 0 and idle >= every:
-                self.count("active_test_sent")
-                self.send(wire.pdu(wire.ACTIVE_TEST, self.next_sequence()))
-                self.last_received = time.monotonic()
 
 
 @dataclass
@@ -178,6 +95,10 @@ class Ismg:
             self.outbox.appendleft(delivery)  # unacknowledged: delivered again, same Msg_Id
         self._flush()
 
+    def msg_ref(self) -> int:
+        """The 8-bit reference of a long MO's UDH: from the Msg_Id counter, as ISMGs do."""
+        return self._msg_seq & 0xFF
+
     def next_msg_id(self) -> int:
         self._msg_seq = self._msg_seq % 0xFFFF + 1
         return wire.make_msg_id(datetime.now(), GATEWAY_ID, self._msg_seq)
@@ -187,10 +108,10 @@ class Ismg:
     def on_pdu(self, link: IsmgLink, command: int, sequence: int, body: bytes) -> None:
         if command == wire.CONNECT:
             self._connect(link, sequence, body)
-        elif command == wire.TERMINATE_RESP and link.state == "terminating":
+        elif command == wire.TERMINATE_RESP and link.state == LinkState.TERMINATING:
             link.count("terminate_answered")
             link.close()
-        elif link.state != "connected":
+        elif link.state != LinkState.CONNECTED:
             log.info("%s: 0x%08x before CONNECT; dropping", link.id, command)
             link.close()
         elif command == wire.ACTIVE_TEST:
@@ -229,7 +150,11 @@ class Ismg:
                 result = 4
             else:
                 result = 0
-                link.source_addr, link.version, link.state = wire.text(source), version, "connected"
+                link.source_addr, link.version, link.state = (
+                    wire.text(source),
+                    version,
+                    LinkState.CONNECTED,
+                )
         status = wire.status(result, reply_version)
         secret = self.accounts.get(link.source_addr, "")
         ismg = wire.md5(status, auth, secret.encode()) if result == 0 else bytes(16)
@@ -322,7 +247,7 @@ class Ismg:
         self._flush()
 
     def _flush(self) -> None:
-        live = [link for link in self.links.values() if link.state == "connected"]
+        live = [link for link in self.links.values() if link.state == LinkState.CONNECTED]
         if not live:
             return
         while self.outbox:
@@ -331,63 +256,13 @@ class Ismg:
 
     def inject_mo(self, source: str, destination: str, text: str, msg_fmt: int | None = None,
                   repeat: int = 1, parts_order: list[int] | None = None) -> MoRecord:  # fmt: skip
-        """A handset's MO: one DELIVER per part (UDH, 8-bit reference when long), in
-        `parts_order` (part numbers from 1) if given, as an ISMG may deliver them.
-        `repeat` > 1 sends each DELIVER again with the same Msg_Id, as an ISMG
-        whose DELIVER_RESP got lost does."""
-        if msg_fmt is None:
-            msg_fmt = 0 if text.isascii() else 8
-        if msg_fmt not in MSG_FMT_CODING:
-            raise ValueError("Msg_Fmt must be 0 (ASCII), 8 (UCS-2) or 15 (GBK)")
-        encoding = {0: "ascii", 8: "utf-16-be", 15: "gbk"}[msg_fmt]
-        try:
-            data = text.encode(encoding)
-        except UnicodeEncodeError as error:
-            raise ValueError(f"text cannot be sent as Msg_Fmt {msg_fmt}: {error.reason}") from error
-        single, part = (140, 134) if msg_fmt else (160, 153)
-        if len(data) <= single:
-            chunks = [data]
-        elif msg_fmt == 15:  # never cut a GBK character in two
-            chunks = _gbk_chunks(text, part)
-        else:
-            chunks = [data[i : i + part] for i in range(0, len(data), part)]
-        if len(chunks) > 255:
-            raise ValueError("text too long")
-        order = parts_order or list(range(1, len(chunks) + 1))
-        if sorted(order) != list(range(1, len(chunks) + 1)):
-            raise ValueError(f"parts_order must name each of the {len(chunks)} parts once")
-        ref = self._msg_seq & 0xFF
-        record = MoRecord(
-            id=self.traffic.new_mo_id(), seq=self.traffic.next_seq(), t=time.time(),
-            source=source, destination=destination, text=text, data_coding=msg_fmt,
-            segments=len(chunks), split="udh8" if len(chunks) > 1 else "none",
-            acks=[None] * len(chunks),
-        )  # fmt: skip
-        self.traffic.add_mo(record)
-        ids: dict[int, int] = {}  # by part number
-        for number in order:
-            index, chunk = number - 1, chunks[number - 1]
-            udhi = 1 if len(chunks) > 1 else 0
-            content = bytes((5, 0, 3, ref, len(chunks), index + 1)) + chunk if udhi else chunk
-            msg_id = self.next_msg_id()
-            ids[number] = msg_id
-
-            def body(version: int, m: int = msg_id, c: bytes = content, u: int = udhi) -> bytes:
-                return wire.deliver_body(version, m, destination, source, msg_fmt, c, udhi=u)
-
-            def ack(result: int, link_id: str, slot: int = index) -> None:
-                record.acks[slot] = result
-                record.bind_ids.append(link_id)
-
-            for _ in range(max(1, repeat)):
-                self.enqueue(Delivery(msg_id, body, ack))
-        self.mo_deliveries[record.id] = [ids[n] for n in sorted(ids)]
-        return record
+        """A handset's MO as DELIVERs: see `handset_mo.inject_mo`."""
+        return handset_mo.inject_mo(self, source, destination, text, msg_fmt, repeat, parts_order)
 
     def terminate(self, link_id: str) -> None:
         """The ISMG ends the link: TERMINATE, closed on TERMINATE_RESP (or after 5 s)."""
         link = self.links[link_id]
-        link.state = "terminating"
+        link.state = LinkState.TERMINATING
         link.send(wire.pdu(wire.TERMINATE, link.next_sequence()))
         asyncio.get_running_loop().call_later(5.0, link.close)
 
@@ -398,15 +273,3 @@ class Ismg:
     def view(self) -> dict[str, Any]:
         return {"port": self.port, "links": [link.view() for link in self.links.values()],
                 "queued": len(self.outbox), "faults": vars(self.faults)}  # fmt: skip
-
-
-def _gbk_chunks(text: str, budget: int) -> list[bytes]:
-    chunks: list[bytes] = []
-    current = b""
-    for ch in text:
-        encoded = ch.encode("gbk")
-        if len(current) + len(encoded) > budget:
-            chunks.append(current)
-            current = b""
-        current += encoded
-    return [*chunks, current] if current else chunks

@@ -12,27 +12,15 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.services.clock import utc_now
 from app.settings import Settings, SmppBind
-from app.store.models import OutboundMessageRow
-from tests.kannel.real_kannel import free_port
+from tests.support.outbox import outbound_row
+from tests.support.ports import free_port
 
 
 def queue_reply(runtime: Runtime, waited: timedelta) -> None:
     created = utc_now() - waited
     with runtime.uow_factory() as uow:
         assert uow.session is not None
-        uow.session.add(
-            OutboundMessageRow(
-                msisdn="13800138000",
-                sender="10086",
-                text="ok",
-                channel="smpp",
-                state="queued",
-                attempts=0,
-                next_attempt_at=created,
-                created_at=created,
-                updated_at=created,
-            )  # fmt: skip
-        )
+        uow.session.add(outbound_row("13800138000", "ok", created, due=created))
         uow.commit()
 
 

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from app.runtime import Runtime
 from app.services.clock import utc_now
 from app.services.traffic import traffic_now
-from app.store.models import InboundMessageRow, OutboundMessageRow
+from app.store.models import InboundMessageRow
 from tests.conftest import ADMIN_TOKEN
+from tests.support.outbox import outbound_row
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 S = timedelta(seconds=1)
@@ -45,20 +46,8 @@ def add_reply(
 ) -> None:
     with runtime.uow_factory() as uow:
         assert uow.session is not None
-        uow.session.add(
-            OutboundMessageRow(
-                msisdn="13800000001",
-                sender="10086",
-                text="您的余额",
-                channel="smpp",
-                state=state,
-                attempts=0,
-                next_attempt_at=due,
-                claimed_by=claimed_by,
-                created_at=created,
-                updated_at=created,
-            )  # fmt: skip
-        )
+        row = outbound_row("13800000001", "您的余额", created, due, state, claimed_by=claimed_by)
+        uow.session.add(row)
         uow.commit()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,16 +12,10 @@ from app.gateways.cmpp.service import CmppService
 from app.runtime import Runtime
 from app.settings import CmppLink
 from gateway_sim.simulator import SimulatorThread
-from tests.smpp.fake_smsc import wait_for
+from tests.support.polling import eventually
 
 SP_ID = "901234"
 SECRET = "secret"
-#: Generous: a deadline only bounds a wait that should end well before it.
-DEADLINE = 20.0
-
-
-def eventually(predicate: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    return wait_for(predicate, timeout, what)
 
 
 @dataclass

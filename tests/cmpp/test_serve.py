@@ -13,8 +13,9 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.settings import Settings
 from gateway_sim.simulator import SimulatorThread
-from tests.cmpp.ismg import SP_ID, eventually, link_config
+from tests.cmpp.ismg import SP_ID, link_config
 from tests.conftest import ADMIN_TOKEN
+from tests.support.polling import eventually
 
 SECRET = "k7-unlikely-secret-9q"
 

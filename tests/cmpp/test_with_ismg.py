@@ -17,8 +17,9 @@ from app.runtime import Runtime
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
 from gateway_sim.simulator import SimulatorThread
-from tests.cmpp.ismg import Ismg, eventually, link_config, start_service
-from tests.smpp.test_faults_with_simulator import count, rows
+from tests.cmpp.ismg import Ismg, link_config, start_service
+from tests.support.polling import eventually
+from tests.support.store import count, rows
 
 pytestmark = pytest.mark.usefixtures("catalog")
 

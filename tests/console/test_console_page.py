@@ -4,8 +4,6 @@ the catalog, subscribers, KPI data for October 2026 and MOs sent over HTTP."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,33 +17,20 @@ import uvicorn
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.clock import utc_now
-from app.store.models import OutboundMessageRow
 from tests.conftest import ADMIN_TOKEN, auth
 from tests.reports.fixtures import add_activation, add_bundle
+from tests.support.browser import headless_chromium, require_chromium
+from tests.support.outbox import outbound_row
+from tests.support.ports import LOOPBACK, free_port
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip(
-        "chromium/chromedriver not installed (apt-get install -y chromium chromium-driver)",
-        allow_module_level=True,
-    )
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed")
+require_chromium()
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("catalog")  # IWJZS; photo window 2026-01..2026-06
-LOOPBACK = "127.0.0.1"
 MANAGER = "李经理"
 NO_CARD = dict(vip_level=None, vip_source=None, vip_type=None, vip_card_no=None)
 PHOTO = {f"2026-{m:02d}": (80_00, 50) for m in range(1, 7)}  # 480 yuan: photographed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -90,19 +75,7 @@ def programme(runtime: Runtime, add_subscriber: Callable, service: str) -> str:
     with runtime.uow_factory() as uow:  # a notice the SMPP sender has not taken yet
         assert uow.session is not None
         now = utc_now()
-        uow.session.add(
-            OutboundMessageRow(
-                msisdn="13800000004",
-                sender="10086",
-                text="提醒",
-                channel="smpp",
-                state="queued",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )  # fmt: skip
-        )
+        uow.session.add(outbound_row("13800000004", "提醒", now, due=now))
         uow.commit()
     return service
 
@@ -116,28 +89,8 @@ def downloads(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def browser(downloads: Path) -> Iterator[object]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    options.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1280,1700",
-        "--disable-dev-shm-usage",
-    ):
-        options.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=CHROMEDRIVER)
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(20)
-    yield driver
-    driver.quit()
+    with headless_chromium("1280,1700", downloads) as driver:
+        yield driver
 
 
 def text_of(browser, element_id: str) -> str:

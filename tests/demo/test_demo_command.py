@@ -7,32 +7,21 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.polling import eventually
+from tests.support.ports import free_port
+
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-            if found:
-                return found
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError("timed out")
+def up(check):  # type: ignore[no-untyped-def]
+    """`check`'s first true answer: the demo takes a while to come up, and refuses
+    connections until it does."""
+    return eventually(check, "the demo", 30, every=0.3, ignoring=(httpx.HTTPError,))
 
 
 def test_demo_answers_the_handset(tmp_path: Path) -> None:
@@ -49,8 +38,8 @@ def test_demo_answers_the_handset(tmp_path: Path) -> None:
     )  # fmt: skip
     sim = f"http://127.0.0.1:{page}"
     try:
-        wait_for(lambda: httpx.get(f"http://127.0.0.1:{service}/health").status_code == 200)
-        wait_for(lambda: httpx.get(f"{sim}/api/binds").json()["binds"])
+        up(lambda: httpx.get(f"http://127.0.0.1:{service}/health").status_code == 200)
+        up(lambda: httpx.get(f"{sim}/api/binds").json()["binds"])
         assert httpx.get(f"{sim}/").status_code == 200  # the handset page
         httpx.post(f"{sim}/api/mo", json={"from": "13800138000", "text": "IWJZS 2"})
 
@@ -59,7 +48,7 @@ def test_demo_answers_the_handset(tmp_path: Path) -> None:
             answers = [m for m in messages if m["direction"] == "mt"]
             return answers[0]["text"] if answers else None
 
-        text = wait_for(reply)
+        text = up(reply)
         assert "我家26元套餐" in text and "免费9个月" in text
         assert (tmp_path / ".env").read_text().count("TOKEN=") == 2
     finally:
@@ -77,4 +66,4 @@ def test_demo_answers_the_handset(tmp_path: Path) -> None:
         with socket.socket() as probe:
             return probe.connect_ex(("127.0.0.1", smpp)) != 0
 
-    wait_for(simulator_gone, timeout=15)
+    eventually(simulator_gone, "the simulator gone", 15, every=0.3)

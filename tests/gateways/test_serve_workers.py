@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from tests.conftest import auth
-from tests.kannel.real_kannel import free_port
 from tests.service_process import environment, serve
+from tests.support.ports import free_port
 
 
 def test_several_workers_are_refused_on_sqlite_or_with_smpp_binds(

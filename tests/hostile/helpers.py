@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.gateways.smpp import pdus
 from app.gateways.smpp.deliveries import Deliveries
@@ -16,6 +16,7 @@ from app.runtime import Runtime
 from app.settings import SmppBind
 from app.store.models import InboundMessageRow, OutboundMessageRow
 from tests.conftest import auth
+from tests.support import store
 
 MSISDN = "13800138000"
 
@@ -53,9 +54,7 @@ def deliver_sm(
 
 
 def count(runtime: Runtime, model: type = InboundMessageRow) -> int:
-    with runtime.uow_factory() as uow:
-        assert uow.session is not None
-        return uow.session.scalar(select(func.count()).select_from(model)) or 0
+    return store.count(runtime.uow_factory, model)
 
 
 def outbox(runtime: Runtime) -> list[OutboundMessageRow]:

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from app.cli import main
-from app.gateways.kannel_sender import KannelSender
+from app.gateways.http.kannel_sender import KannelSender
 from app.gateways.smpp import pdus
 from app.logs import formatter, logging_config
 from app.runtime import Runtime
@@ -69,7 +69,7 @@ def test_a_whole_flow_logs_no_personal_data(
     def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("store down for 13800138000")
 
-    monkeypatch.setattr("app.gateways.smpp.deliveries.handle_inbound_many", broken)
+    monkeypatch.setattr("app.gateways.links.mo_core.handle_inbound_many", broken)
     handler.handle_many([("main", deliver_sm(9, "CXYE 王建国"))])
     monkeypatch.undo()
 

@@ -25,22 +25,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
+import pytest
 import uvicorn
 from pydantic import SecretStr
 
 from app.main import create_app
 from app.runtime import Runtime
+from tests.support.polling import eventually
+from tests.support.ports import LOOPBACK, free_port
 
 BEARERBOX = Path("/usr/sbin/bearerbox")
 SMSBOX = Path("/usr/sbin/smsbox")
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
-LOOPBACK = "127.0.0.1"
 SENDSMS_USER, SENDSMS_PASSWORD = "smshall", "sendsms-secret"
 PR_SET_PDEATHSIG = 1
+
+__all__ = ["LOOPBACK", "free_port"]  # re-exported for the tests that import them from here
 
 
 def installed() -> bool:
     return all(path.exists() for path in (BEARERBOX, SMSBOX, FAKESMSC))
+
+
+def kannel_marks(available: bool, reason: str) -> list[pytest.MarkDecorator]:
+    """A module's marks: slow, and skipped with `reason` when Kannel is not `available`."""
+    return [pytest.mark.slow, pytest.mark.skipif(not available, reason=reason)]
 
 
 def boxes_installed() -> bool:
@@ -48,30 +57,11 @@ def boxes_installed() -> bool:
     return all(path.exists() for path in (BEARERBOX, SMSBOX))
 
 
-_HANDED_OUT: set[int] = set()
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on, never one handed out before in this
-    process: the kernel may give two binds to port 0 in a row the same port."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind((LOOPBACK, 0))
-            port = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
-
-
 def wait_until(
     check: Callable[[], bool], timeout: float, what: str, logs: Sequence[Path] = ()
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} within {timeout:.0f}s\n{log_tails(logs)}")
+    """`eventually`, with the tails of the Kannel logs in the failure."""
+    eventually(check, what, timeout, every=0.1, explain=lambda: "\n" + log_tails(logs))
 
 
 def log_tails(logs: Sequence[Path]) -> str:

@@ -41,19 +41,17 @@ from tests.kannel.real_kannel import (
     SmppSmsc,
     boxes_installed,
     free_port,
+    kannel_marks,
     log_tails,
     running,
     serving,
     wait_until,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not boxes_installed(),
-        reason=f"Kannel is not installed ({BEARERBOX} / {SMSBOX} missing; Debian's `kannel`)",
-    ),
-]
+pytestmark = kannel_marks(
+    boxes_installed(),
+    f"Kannel is not installed ({BEARERBOX} / {SMSBOX} missing; Debian's `kannel`)",
+)
 
 SYSTEM_ID, PASSWORD = "kannel", "kpass8"  # SMPP 3.4: password ≤ 8 octets
 DEMO_MSISDN = "13800138000"  # app/demo/subscribers.csv: GoTone gold since 2015, ¥86.50

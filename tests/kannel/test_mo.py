@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.main import create_app
 from app.runtime import Runtime
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow
 from tests.kannel.conftest import KANNEL_TOKEN
+from tests.support import store
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -39,9 +40,7 @@ def _quoted(query: dict[str, str]) -> dict[str, str]:
 
 
 def count(runtime: Runtime, model: type) -> int:
-    with runtime.uow_factory() as uow:
-        assert uow.session is not None
-        return uow.session.scalar(select(func.count()).select_from(model)) or 0
+    return store.count(runtime.uow_factory, model)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.gateways.kannel_sender import KannelSender
+from app.gateways.http.kannel_sender import KannelSender
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.clock import utc_now

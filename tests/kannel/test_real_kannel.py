@@ -22,19 +22,17 @@ from tests.kannel.real_kannel import (
     Kannel,
     free_port,
     installed,
+    kannel_marks,
     running,
     serving,
     wait_until,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not installed(),
-        reason="Kannel is not installed (scripts/ensure-services installs Debian's kannel "
-        "and kannel-extras; here that was not possible)",
-    ),
-]
+pytestmark = kannel_marks(
+    installed(),
+    "Kannel is not installed (scripts/ensure-services installs Debian's kannel "
+    "and kannel-extras; here that was not possible)",
+)
 
 REPLY_WAIT = 15.0
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
+from app.gateways.http.kannel_sender import dlr_url, sendsms_params
 from app.gateways.http.kannel_wire import (
     KannelRequestError,
     content_charset,
@@ -17,7 +18,6 @@ from app.gateways.http.kannel_wire import (
     parse_time,
     query_bytes,
 )
-from app.gateways.kannel_sender import dlr_url, sendsms_params
 from app.services.outbox import ClaimedReply
 from app.settings import Settings
 

@@ -20,13 +20,13 @@ from app.services.outbox import (
     claim_replies,
     mark_sent,
     mark_sent_many,
-    record_receipt,
-    record_receipts,
     schedule_retry,
 )
+from app.services.receipts import record_receipt, record_receipts
 from app.store.database import make_engine, make_session_factory
 from app.store.models import OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
+from tests.support.outbox import outbound_row
 
 
 def queue(uow_factory: Callable[[], UnitOfWork], count: int, channel: str = "smpp") -> list[int]:
@@ -34,17 +34,7 @@ def queue(uow_factory: Callable[[], UnitOfWork], count: int, channel: str = "smp
     with uow_factory() as uow:
         assert uow.session is not None
         rows = [
-            OutboundMessageRow(
-                msisdn="13800138000",
-                sender="10086",
-                text=f"r{n}",
-                channel=channel,
-                state="queued",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-                updated_at=now,
-            )  # fmt: skip
+            outbound_row("13800138000", f"r{n}", now, due=now, channel=channel)
             for n in range(count)
         ]
         uow.session.add_all(rows)

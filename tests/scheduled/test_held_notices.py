@@ -12,12 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import event, update
 
-import app.gateways.kannel_sender as kannel_sender
-import app.gateways.outbox_sender as outbox_sender
+import app.gateways.http.kannel_sender as kannel_sender
+import app.gateways.links.sender as link_sender
 import app.services.outbox as outbox_service
-from app.gateways.kannel_sender import KannelSender
-from app.gateways.outbox_sender import OutboxSender
+from app.gateways.http.kannel_sender import KannelSender
 from app.gateways.smpp.esme import SubmitOutcome
+from app.gateways.smpp.sender import SmppSender
 from app.runtime import Runtime
 from app.services.outbox import (
     ClaimedReply,
@@ -347,12 +347,12 @@ def test_smpp_sender_does_not_submit_a_notice_dropped_after_its_claim(
 ) -> None:
     clock.now = local(2026, 11, 23, 8, 0)
     if opts_out:
-        opt_out_after_claiming(runtime, monkeypatch, outbox_sender)
+        opt_out_after_claiming(runtime, monkeypatch, link_sender)
     transmitters = FakeTransmitters()
-    sender = OutboxSender(runtime.uow_factory, transmitters, runtime.settings, worker="smpp")
+    sender = SmppSender(runtime.uow_factory, transmitters, runtime.settings, worker="smpp")
     sender._marks.start()
     try:
-        assert sender._claim() == 1
+        assert sender.claim_and_send() == 1
     finally:
         sender.stop()
     assert len(transmitters.link.submitted) == int(not opts_out)

@@ -153,6 +153,8 @@ def test_each_table_on_both_sides_of_the_horizon(
         "outbound_parts": 2,
         "inbound_messages": 1,
         "pending_receipts": 1,
+        "long_mos": 0,
+        "ussd_dialogues": 0,
     }
     assert _ids(runtime, InboundMessageRow) == {young_mo}
     assert _ids(runtime, OutboundMessageRow) == {young_reply}
@@ -302,6 +304,8 @@ def test_batches_smaller_than_the_backlog_delete_it_all(
         "outbound_parts": 23,
         "inbound_messages": 23,
         "pending_receipts": 23,
+        "long_mos": 0,
+        "ussd_dialogues": 0,
     }
     assert _ids(runtime, InboundMessageRow) == {stuck_mo, young}
     assert _ids(runtime, OutboundMessageRow) == {stuck}

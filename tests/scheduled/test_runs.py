@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.cli import main
+from app.gateways.scheduled_timer import ScheduledTimer
 from app.main import create_app
 from app.runtime import Runtime
-from app.services.scheduled import ScheduledReport, ScheduledTimer, run_scheduled
+from app.services.scheduled import ScheduledReport, run_scheduled
 from app.settings import get_settings
 from tests.scheduled.helpers import add_activation, local, notices, outbox
 

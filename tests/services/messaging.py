@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
 
 from app.domain.replies import Language
 from app.runtime import Runtime
@@ -15,6 +14,7 @@ from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.inbound import InboundMessage, InboundResult, handle_inbound
 from app.services.turn import Turn
+from tests.support import store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTEXT = ReplyContext(Language.ZH, SHANGHAI)
@@ -50,9 +50,7 @@ class Phone:
 
 
 def count(runtime: Runtime, model: type) -> int:
-    with runtime.uow_factory() as uow:
-        assert uow.session is not None
-        return uow.session.scalar(select(func.count()).select_from(model)) or 0
+    return store.count(runtime.uow_factory, model)
 
 
 def fail_rules_for(monkeypatch: pytest.MonkeyPatch, msisdn: str) -> None:

@@ -3,7 +3,6 @@ this process or another one applies to the next batch (app/store/catalog_changes
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import psycopg
@@ -18,6 +17,7 @@ from app.store.database import make_session_factory
 from app.store.unit_of_work import UnitOfWork
 from tests.services.messaging import CONTEXT
 from tests.services.test_inbound_batches import mo, statements_for
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -42,13 +42,6 @@ def outcome(runtime: Runtime, message_id: str, text: str) -> str:
     return result.outcome
 
 
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def listening(engine: Engine) -> bool:
     return catalog_changes(engine).generation() is not None
 
@@ -57,7 +50,7 @@ def test_an_unchanged_catalog_is_not_read_again(
     runtime: Runtime, add_subscriber: Callable[..., int]
 ) -> None:
     add_subscriber(SUBSCRIBER)
-    wait_until(lambda: listening(runtime.engine), "the change listener")
+    eventually(lambda: listening(runtime.engine), "the change listener")
     statements_for(runtime, [mo("first", "HELP")])  # reads it once
     assert catalog_reads(statements_for(runtime, [mo("second", "CXYE")])) == []
 
@@ -88,13 +81,13 @@ def test_a_change_committed_by_another_process_applies_here(
     runtime: Runtime, add_subscriber: Callable[..., int], other_process: Engine
 ) -> None:
     add_subscriber(SUBSCRIBER)
-    wait_until(lambda: listening(runtime.engine), "the change listener")
+    eventually(lambda: listening(runtime.engine), "the change listener")
     watch = catalog_changes(runtime.engine)
     outcome(runtime, "warm", "HELP")  # the snapshot is taken
     seen = watch.generation()
     other = make_session_factory(other_process)
     close_iwjzs(lambda: UnitOfWork(other))
-    wait_until(lambda: watch.generation() != seen, "the NOTIFY from the other process")
+    eventually(lambda: watch.generation() != seen, "the NOTIFY from the other process")
     assert outcome(runtime, "after", "IWJZS 2") != "activated"
 
 
@@ -102,7 +95,7 @@ def test_a_change_missed_while_the_listener_was_down_is_not_missed(
     runtime: Runtime, add_subscriber: Callable[..., int], other_process: Engine
 ) -> None:
     add_subscriber(SUBSCRIBER)
-    wait_until(lambda: listening(runtime.engine), "the change listener")
+    eventually(lambda: listening(runtime.engine), "the change listener")
     outcome(runtime, "warm", "HELP")
     watch = catalog_changes(runtime.engine)
     before = watch.generation()
@@ -117,7 +110,7 @@ def test_a_change_missed_while_the_listener_was_down_is_not_missed(
     # Nobody listens now: this change's NOTIFY reaches no one in this process.
     close_iwjzs(lambda: UnitOfWork(make_session_factory(other_process)))
     # Listening again, the watch cannot know what it missed: the generation moves on.
-    wait_until(lambda: watch.generation() not in (None, before), "the listener back", timeout=15)
+    eventually(lambda: watch.generation() not in (None, before), "the listener back", timeout=15)
     assert outcome(runtime, "after", "IWJZS 2") != "activated"
 
 
@@ -126,12 +119,12 @@ def test_a_change_made_outside_the_service_applies_here(
 ) -> None:
     """psql, a script, a TRUNCATE: the catalog tables' triggers announce it too."""
     add_subscriber(SUBSCRIBER)
-    wait_until(lambda: listening(runtime.engine), "the change listener")
+    eventually(lambda: listening(runtime.engine), "the change listener")
     watch = catalog_changes(runtime.engine)
     outcome(runtime, "warm", "HELP")
     seen = watch.generation()
     dsn = runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as psql:
         psql.execute("UPDATE campaigns SET closed = true WHERE code = 'IWJZS'")
-    wait_until(lambda: watch.generation() != seen, "the trigger's NOTIFY")
+    eventually(lambda: watch.generation() != seen, "the trigger's NOTIFY")
     assert outcome(runtime, "after", "IWJZS 2") != "activated"

@@ -16,11 +16,11 @@ import smpplib.command
 import smpplib.smpp
 from smpplib import exceptions as smpp_exceptions
 
-from gateway_sim.scenario import from_dict
 from gateway_sim.simulator import SimulatorThread
+from tests.support.esme import PASSWORD, SYSTEM_ID
+from tests.support.polling import eventually
+from tests.support.simulator import simulators
 
-SYSTEM_ID = "smshall"
-PASSWORD = "secret"
 # Fast receipts and a quiet keep-alive unless a test asks otherwise.
 BASE_SCENARIO: dict[str, Any] = {
     "receipts": {"delay": 0.05},
@@ -32,11 +32,11 @@ BASE_SCENARIO: dict[str, Any] = {
 class Sim:
     """A running simulator plus an HTTP client for its control API."""
 
-    def __init__(self, thread: SimulatorThread) -> None:
+    def __init__(self, thread: SimulatorThread, http: httpx.Client) -> None:
         self.thread = thread
         self.port = thread.smpp_port
         self.url = thread.http_url
-        self.http = httpx.Client(base_url=self.url, timeout=15)
+        self.http = http
 
     def api(self, method: str, path: str, **kw: Any) -> Any:
         r = self.http.request(method, path, **kw)
@@ -49,30 +49,17 @@ class Sim:
     def wait_for(
         self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
+        return eventually(predicate, what, timeout)
 
 
 @pytest.fixture
 def sim_factory() -> Iterator[Callable[..., Sim]]:
-    started: list[Sim] = []
+    with simulators(Sim) as start:
 
-    def make(scenario: dict[str, Any] | None = None, **kw: Any) -> Sim:
-        doc = {**BASE_SCENARIO, **(scenario or {})}
-        thread = SimulatorThread(from_dict(doc), **kw).start()
-        sim = Sim(thread)
-        started.append(sim)
-        return sim
+        def make(scenario: dict[str, Any] | None = None, **kw: Any) -> Sim:
+            return start({**BASE_SCENARIO, **(scenario or {})}, **kw)
 
-    yield make
-    for sim in started:
-        sim.http.close()
-        sim.thread.stop()
+        yield make
 
 
 @pytest.fixture

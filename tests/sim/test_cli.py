@@ -12,7 +12,7 @@ import pytest
 
 from gateway_sim import cli
 from gateway_sim.scenario import load
-from tests.sim.echo_esme import EchoEsme
+from tests.support.esme import EchoEsme
 
 EXAMPLE = Path(cli.__file__).parent / "scenarios" / "example.yaml"
 

@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from tests.sim.echo_esme import EchoEsme
+from tests.support.esme import EchoEsme
 
 
 @pytest.fixture

@@ -7,16 +7,12 @@ dialogue (op 17, end bit) and an ordinary SMS as well; "2" -> help (op 2);
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from typing import Any
 
 import pytest
-import smpplib.client
 import smpplib.command
-from smpplib import exceptions as smpp_exceptions
 
-from tests.sim.conftest import PASSWORD, SYSTEM_ID
+from tests.support.esme import BackgroundEsme
 
 MENU = "Menu\n1.Balance\n2.Help"
 
@@ -30,19 +26,14 @@ def read_ussd_in_deliver_sm(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(cls, "params_order", (*cls.params_order, "ussd_service_op"))
 
 
-class UssdEsme:
-    def __init__(self, port: int) -> None:
-        self.client = smpplib.client.Client(
-            "127.0.0.1", port, timeout=0.2, allow_unknown_opt_params=True
-        )
-        self.client.set_message_received_handler(self._on_deliver)
-        self.client.set_message_sent_handler(lambda pdu: None)
-        self.client.set_error_pdu_handler(lambda pdu: None)
-        self.steps: list[tuple[int, int, str]] = []  # (op, its_session_info, text)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ussd-esme", daemon=True)
+class UssdEsme(BackgroundEsme):
+    thread_name = "ussd-esme"
 
-    def _on_deliver(self, pdu: Any) -> None:
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.steps: list[tuple[int, int, str]] = []  # (op, its_session_info, text)
+
+    def on_deliver(self, pdu: Any) -> None:
         op = getattr(pdu, "ussd_service_op", None)
         if op is None:
             return
@@ -71,24 +62,3 @@ class UssdEsme:
             self.client.send_message(
                 source_addr="10086", destination_addr=to, short_message=b"Your balance: 86.50"
             )
-
-    def start(self) -> UssdEsme:
-        self.client.connect()
-        self.client.bind_transceiver(system_id=SYSTEM_ID, password=PASSWORD)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.client.read_once(auto_send_enquire_link=False)
-            except TimeoutError:
-                continue
-            except smpp_exceptions.ConnectionError:
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
-        with contextlib.suppress(smpp_exceptions.ConnectionError, OSError):
-            self.client.disconnect()

@@ -16,23 +16,13 @@ import itertools
 import socket
 import struct
 import threading
-import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from smpplib import smpp
 from smpplib.client import SimpleSequenceGenerator
 
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.support.polling import eventually
 
 
 class Link:
@@ -197,7 +187,7 @@ class FakeSmsc:
 
     def deliver(self, link: Link | None = None, **fields: Any) -> int:
         """Send a deliver_sm to an ESME; returns its sequence number."""
-        link = link or wait_for(self.bound_links, what="a bound ESME")[0]
+        link = link or eventually(self.bound_links, "a bound ESME")[0]
         fields.setdefault("data_coding", 0)
         fields.setdefault("esm_class", 0)
         pdu = smpp.make_pdu("deliver_sm", client=self.seq, **fields)

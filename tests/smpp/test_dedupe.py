@@ -1,8 +1,8 @@
-"""The MO dedupe key (app/gateways/smpp/dedupe.py)."""
+"""The MO dedupe key (app/gateways/links/dedupe.py)."""
 
 from __future__ import annotations
 
-from app.gateways.smpp.dedupe import MoDedupe
+from app.gateways.links.dedupe import MoDedupe
 
 
 class Clock:
@@ -72,7 +72,7 @@ def test_window_ends_the_memory() -> None:
 
 
 def test_logged_mo_text_keeps_the_keyword_only() -> None:
-    from app.gateways.smpp.deliveries import shown
+    from app.gateways.links.mo_core import shown
 
     assert shown("CXYE") == "CXYE"
     assert shown("BX 李四 110101199001011234") == "BX…(+22 chars)"

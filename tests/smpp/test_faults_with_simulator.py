@@ -28,7 +28,6 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime
@@ -41,9 +40,11 @@ from app.store.models import (
     PendingReceiptRow,
 )
 from app.store.unit_of_work import UnitOfWork
-from gateway_sim.scenario import from_dict
 from gateway_sim.simulator import SimulatorThread
 from tests.smpp.quick_service import start_quick_service
+from tests.support.polling import eventually
+from tests.support.simulator import simulators
+from tests.support.store import count, rows
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -54,24 +55,6 @@ DEADLINE = 20.0
 
 def handsets(count: int, block: int = 0) -> list[str]:
     return [f"1380{block:03d}{n:04d}" for n in range(count)]
-
-
-def eventually(
-    predicate: Callable[[], Any],
-    what: str,
-    timeout: float = DEADLINE,
-    every: float = 0.05,
-    explain: Callable[[], Any] | None = None,
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            detail = f": {explain()}" if explain is not None else ""
-            raise AssertionError(f"timed out waiting for {what}{detail}")
-        time.sleep(every)
 
 
 # -- the simulator --------------------------------------------------------------------
@@ -111,27 +94,19 @@ class Sim:
 @pytest.fixture
 def start_sim() -> Iterator[Callable[..., Sim]]:
     """Start simulators (stopped at teardown, after the service that uses them)."""
-    running: list[Sim] = []
+    with simulators(Sim) as start_one:
 
-    def start(faults: dict[str, Any] | None = None, smpp_port: int = 0, **receipts: Any) -> Sim:
-        # Receipts carry the id as in the submit_sm_resp ("same"): each test isolates one
-        # fault; mixed hex/decimal ids have a test of their own at the end.
-        scenario = from_dict(
-            {
+        def start(faults: dict[str, Any] | None = None, smpp_port: int = 0, **receipts: Any) -> Sim:
+            # Receipts carry the id as in the submit_sm_resp ("same"): each test isolates one
+            # fault; mixed hex/decimal ids have a test of their own at the end.
+            scenario = {
                 "receipts": {"delay": 0.05, "id_format": "same", **receipts},
                 "seed": 7,
                 "faults": faults or {},
             }
-        )
-        thread = SimulatorThread(scenario, smpp_port=smpp_port).start()
-        sim = Sim(thread, httpx.Client(base_url=thread.http_url, timeout=15))
-        running.append(sim)
-        return sim
+            return start_one(scenario, smpp_port=smpp_port)
 
-    yield start
-    for sim in running:
-        sim.http.close()
-        sim.thread.stop()
+        yield start
 
 
 # -- the service ----------------------------------------------------------------------
@@ -169,20 +144,6 @@ def bind_counters(service: SmppService) -> Counter[str]:
 
 
 # -- the database ---------------------------------------------------------------------
-
-
-def count(uow_factory: Callable[[], UnitOfWork], model: type) -> int:
-    with uow_factory() as uow:
-        assert uow.session is not None
-        return uow.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def rows(uow_factory: Callable[[], UnitOfWork], model: type) -> list[Any]:
-    with uow_factory() as uow:
-        assert uow.session is not None
-        found = list(uow.session.scalars(select(model).order_by(model.id)))
-        uow.session.expunge_all()
-        return found
 
 
 def replies(uow_factory: Callable[[], UnitOfWork]) -> list[OutboundMessageRow]:

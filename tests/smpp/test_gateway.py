@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import func
 
 from app.domain.sms_coding import decode
 from app.gateways.links.concatenation import part_info_from_udh, split_udh
-from app.gateways.outbox_sender import OutboxSender
 from app.gateways.smpp.gateway import SmppGateway
+from app.gateways.smpp.sender import SmppSender
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.clock import utc_now
@@ -29,16 +29,11 @@ from app.settings import SmppBind
 from app.store.models import InboundMessageRow, OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
 from tests.conftest import ADMIN_TOKEN
-from tests.smpp.fake_smsc import FakeSmsc, wait_for
+from tests.smpp.fake_smsc import FakeSmsc
+from tests.support.polling import eventually
+from tests.support.store import rows
 
 SUBSCRIBER = "13800138000"
-
-
-@pytest.fixture
-def smsc() -> Iterator[FakeSmsc]:
-    server = FakeSmsc()
-    yield server
-    server.close()
 
 
 def bind_for(smsc: FakeSmsc, **overrides: Any) -> SmppBind:
@@ -69,23 +64,15 @@ def start(runtime: Runtime, smsc: FakeSmsc) -> Iterator[Callable[..., SmppGatewa
         gateway.start()
         running.append(gateway)
         if sender:
-            outbox = OutboxSender(rt.uow_factory, gateway, rt.settings)
+            outbox = SmppSender(rt.uow_factory, gateway, rt.settings)
             outbox.start()
             running.append(outbox)
-        wait_for(lambda: gateway.any_transmitter, what="a bound transmitter")
+        eventually(lambda: gateway.any_transmitter, "a bound transmitter")
         return gateway
 
     yield start_gateway
     for item in reversed(running):
         item.stop()
-
-
-def rows(uow_factory: Callable[[], UnitOfWork], model: Any) -> list[Any]:
-    with uow_factory() as uow:
-        assert uow.session is not None
-        found = list(uow.session.scalars(select(model).order_by(model.id)))
-        uow.session.expunge_all()  # keep them readable after the unit of work rolls back
-        return found
 
 
 def queue_reply(uow_factory: Callable[[], UnitOfWork], text: str) -> int:
@@ -137,13 +124,13 @@ def test_mo_is_answered_after_commit_and_receipt_delivers(
     sequence = smsc.deliver(
         source_addr="86" + SUBSCRIBER, destination_addr="10086", short_message=b"CXYE"
     )
-    wait_for(lambda: sequence in smsc.deliver_resps, what="deliver_sm_resp")
+    eventually(lambda: sequence in smsc.deliver_resps, "deliver_sm_resp")
     assert smsc.deliver_resps[sequence] == 0
     [inbound] = rows(uow_factory, InboundMessageRow)  # committed before the resp went out
     assert (inbound.gateway, inbound.msisdn, inbound.text) == ("smpp:main", SUBSCRIBER, "CXYE")
     [reply] = rows(uow_factory, OutboundMessageRow)
     assert reply.channel == "smpp"
-    wait_for(lambda: reply_state(uow_factory, reply.id).state == "delivered", what="delivered")
+    eventually(lambda: reply_state(uow_factory, reply.id).state == "delivered", "delivered")
     assert mt_text(smsc.submits) == reply.text
     assert smsc.submits[0].destination_addr.decode() == SUBSCRIBER
     assert smsc.submits[0].registered_delivery == 1
@@ -157,12 +144,12 @@ def test_redelivered_mo_is_acted_on_once(
     start(sender=False)
     fields = dict(source_addr=SUBSCRIBER, destination_addr="10086", short_message=b"HELP")
     first = smsc.deliver(**fields)
-    wait_for(lambda: first in smsc.deliver_resps)
+    eventually(lambda: first in smsc.deliver_resps)
     # The SMSC did not see that response: it drops the link and delivers again.
     smsc.bound_links()[0].kill()
-    wait_for(lambda: smsc.bound_links(), what="rebound")
+    eventually(lambda: smsc.bound_links(), "rebound")
     second = smsc.deliver(**fields)
-    wait_for(lambda: second in smsc.deliver_resps)
+    eventually(lambda: second in smsc.deliver_resps)
     assert smsc.deliver_resps[second] == 0
     assert len(rows(uow_factory, InboundMessageRow)) == 1
     assert len(rows(uow_factory, OutboundMessageRow)) == 1
@@ -174,7 +161,7 @@ def test_same_text_again_after_a_delivered_answer_is_a_new_message(
     start(sender=False)
     for _ in range(2):
         seq = smsc.deliver(source_addr=SUBSCRIBER, destination_addr="10086", short_message=b"HELP")
-        wait_for(lambda seq=seq: seq in smsc.deliver_resps)
+        eventually(lambda seq=seq: seq in smsc.deliver_resps)
     assert len(rows(uow_factory, InboundMessageRow)) == 2
 
 
@@ -193,12 +180,12 @@ def test_redelivered_part_of_an_answered_long_mo_starts_nothing(
                 short_message=header + b"part %d" % number,
             )  # fmt: skip
         )
-    wait_for(lambda: all(s in smsc.deliver_resps for s in sequences))
+    eventually(lambda: all(s in smsc.deliver_resps for s in sequences))
     again = smsc.deliver(
         source_addr=SUBSCRIBER, destination_addr="10086", esm_class=0x40,
         short_message=bytes([5, 0, 3, 9, 2, 1]) + b"part 1",
     )  # fmt: skip
-    wait_for(lambda: again in smsc.deliver_resps)
+    eventually(lambda: again in smsc.deliver_resps)
     time.sleep(1.6)  # past the TTL and the next expiry tick: nothing half-assembled answers
     assert [r.text for r in rows(uow_factory, InboundMessageRow)] == ["part 1part 2"]
 
@@ -212,7 +199,7 @@ def test_a_different_tp_mr_is_a_new_message(
             source_addr=SUBSCRIBER, destination_addr="10086", short_message=b"HELP",
             user_message_reference=reference,
         )  # fmt: skip
-        wait_for(lambda seq=seq: seq in smsc.deliver_resps)
+        eventually(lambda seq=seq: seq in smsc.deliver_resps)
     assert len(rows(uow_factory, InboundMessageRow)) == 2
 
 
@@ -245,8 +232,8 @@ def test_long_chinese_mo_out_of_order(
             )
             fields.update(esm_class=0x40, short_message=header + chunks[number - 1])
         sequences.append(smsc.deliver(**fields))
-    wait_for(lambda: all(s in smsc.deliver_resps for s in sequences))
-    [inbound] = wait_for(lambda: rows(uow_factory, InboundMessageRow))
+    eventually(lambda: all(s in smsc.deliver_resps for s in sequences))
+    [inbound] = eventually(lambda: rows(uow_factory, InboundMessageRow))
     assert inbound.text == text
 
 
@@ -260,7 +247,7 @@ def test_long_chinese_mt(
     start(smpp_long_messages=mode)
     text = "【话费查询】尊敬的客户，您好！" * 10 + "😀"
     row_id = queue_reply(uow_factory, text)
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "sent", what="sent")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent", "sent")
     submits = smsc.submits
     assert {p.data_coding for p in submits} == {8}
     if mode == "payload":
@@ -283,7 +270,7 @@ def test_throttled_submit_is_retried_first_on_the_same_attempt(
     smsc.submit_statuses.extend([0x58, 0x14])
     gateway = start()
     row_id = queue_reply(uow_factory, "Balance: 10 yuan")
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "sent", what="sent")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent", "sent")
     row = reply_state(uow_factory, row_id)
     assert row.attempts == 1 and len(smsc.submits) == 1
     assert len(smsc.received("submit_sm")) == 3
@@ -296,7 +283,7 @@ def test_permanent_error_fails_the_reply(
     smsc.submit_statuses.append(0x0B)
     start()
     row_id = queue_reply(uow_factory, "hello")
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "failed", what="failed")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "failed", "failed")
     row = reply_state(uow_factory, row_id)
     assert (row.last_status, row.error_kind, row.attempts) == (0x0B, "permanent", 1)
 
@@ -307,7 +294,7 @@ def test_temporary_error_is_retried_later(
     smsc.submit_statuses.append(0x08)
     start()
     row_id = queue_reply(uow_factory, "hello")
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "sent", what="sent on retry")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent", "sent on retry")
     row = reply_state(uow_factory, row_id)
     assert row.attempts == 2 and row.error_kind is None
 
@@ -324,7 +311,7 @@ def test_receipt_before_its_submit_sm_resp(
     convention = "decimal_for_hex" if style == "decimal" else "same"
     start(smpp_binds=[bind_for(smsc).model_copy(update={"receipt_ids": convention})])
     row_id = queue_reply(uow_factory, "hello")
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "delivered", what="delivered")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "delivered", "delivered")
 
 
 def test_failed_receipt_by_tlv(
@@ -332,13 +319,13 @@ def test_failed_receipt_by_tlv(
 ) -> None:
     start()
     row_id = queue_reply(uow_factory, "hello")
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "sent")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent")
     [part] = rows(uow_factory, OutboundPartRow)
     smsc.deliver(
         source_addr=SUBSCRIBER, destination_addr="10086", esm_class=0x04,
         receipted_message_id=part.gateway_message_id.upper(), message_state=5,
     )  # fmt: skip
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "failed", what="failed")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "failed", "failed")
 
 
 def test_connection_killed_mid_window_resends_after_rebind(
@@ -347,11 +334,11 @@ def test_connection_killed_mid_window_resends_after_rebind(
     smsc.respond_to_submits = False
     start()
     ids = [queue_reply(uow_factory, f"reply {n}") for n in range(3)]
-    wait_for(lambda: len(smsc.received("submit_sm")) == 3, what="three submits in flight")
+    eventually(lambda: len(smsc.received("submit_sm")) == 3, "three submits in flight")
     smsc.respond_to_submits = True
     unanswered = len(smsc.submits)
     smsc.bound_links()[0].kill()
-    wait_for(lambda: all(reply_state(uow_factory, i).state == "sent" for i in ids), what="all sent")
+    eventually(lambda: all(reply_state(uow_factory, i).state == "sent" for i in ids), "all sent")
     # Outcome unknown when the link died: each reply goes again on the new bind.
     resent = sorted(p.short_message for p in smsc.submits[unanswered:])
     assert resent == [b"reply 0", b"reply 1", b"reply 2"]
@@ -370,22 +357,22 @@ def test_pending_rows_go_out_after_a_restart(
         row.next_attempt_at = utc_now() - timedelta(seconds=1)
         uow.commit()
     start()
-    wait_for(lambda: reply_state(uow_factory, row_id).state == "sent")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent")
     assert reply_state(uow_factory, row_id).claimed_by is None
 
 
 def test_binds_endpoint_and_health(runtime: Runtime, smsc: FakeSmsc) -> None:
     rt = smpp_runtime(runtime, smsc)
     with TestClient(create_app(runtime=rt)) as client:
-        wait_for(lambda: smsc.bound_links(), what="bound")
+        eventually(lambda: smsc.bound_links(), "bound")
         assert client.get("/v1/smpp/binds").status_code == 401
         body = client.get(
             "/v1/smpp/binds", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
         ).json()
         [bind] = body["binds"]
         assert (bind["name"], bind["state"], bind["counters"]["binds"]) == ("main", "bound", 1)
-        wait_for(lambda: client.get("/health").json()["smpp"]["bound"] == 1)
-    wait_for(lambda: smsc.received("unbind"), what="unbind on shutdown")
+        eventually(lambda: client.get("/health").json()["smpp"]["bound"] == 1)
+    eventually(lambda: smsc.received("unbind"), "unbind on shutdown")
 
 
 def test_no_binds_by_default(client: TestClient) -> None:

@@ -17,7 +17,6 @@ before the submit_sm_resp. Every wait has a deadline of a few seconds.
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from itertools import pairwise
@@ -25,7 +24,6 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime
@@ -39,6 +37,8 @@ from app.store.models import (
 from app.store.unit_of_work import UnitOfWork
 from tests.smpp.node_smsc import Event, NodeSmsc, node_smsc_unavailable
 from tests.smpp.quick_service import start_quick_service
+from tests.support.polling import eventually
+from tests.support.store import count, rows
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -51,17 +51,6 @@ RINVPASWD = 0x0E
 #: Bounds a wait that should end well within a second.
 DEADLINE = 5.0
 BIND_COMMANDS = {"trx": {"bind_transceiver"}, "rx+tx": {"bind_receiver", "bind_transmitter"}}
-
-
-def eventually(predicate: Callable[[], Any], what: str, timeout: float = DEADLINE) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 # -- fixtures -----------------------------------------------------------------------
@@ -109,20 +98,6 @@ def start_service(runtime: Runtime, smsc: NodeSmsc) -> Iterator[Callable[..., Sm
 
 
 # -- the database ---------------------------------------------------------------------
-
-
-def rows(uow_factory: Callable[[], UnitOfWork], model: type) -> list[Any]:
-    with uow_factory() as uow:
-        assert uow.session is not None
-        found = list(uow.session.scalars(select(model).order_by(model.id)))
-        uow.session.expunge_all()
-        return found
-
-
-def count(uow_factory: Callable[[], UnitOfWork], model: type) -> int:
-    with uow_factory() as uow:
-        assert uow.session is not None
-        return uow.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def replies_in(uow_factory: Callable[[], UnitOfWork], states: set[str], expected: int = 1) -> bool:

@@ -1,7 +1,7 @@
 """A deliver_sm redelivered to a process that never saw the first copy (the first
 process died before its deliver_sm_resp, or another process took it) is
 answered from the first copy, not acted on again; a subscriber's own repeat
-of an acknowledged MO is a new message (app/gateways/smpp/dedupe.py)."""
+of an acknowledged MO is a new message (app/gateways/links/dedupe.py)."""
 
 from __future__ import annotations
 
@@ -79,16 +79,16 @@ def test_an_unacknowledged_copy_counts_only_within_the_dedupe_window(
 ) -> None:
     add_subscriber(SUBSCRIBER)
     start = clock.utc_now()
-    monkeypatch.setattr("app.gateways.smpp.deliveries.utc_now", lambda: start)
+    monkeypatch.setattr("app.gateways.links.mo_core.utc_now", lambda: start)
     arrive(process(runtime), "CXYE")
     arrive(process(runtime), "HELP")
     # Just inside the window: the same MO again. Just outside: a new one.
     inside = start + timedelta(seconds=WINDOW - 0.001)
-    monkeypatch.setattr("app.gateways.smpp.deliveries.utc_now", lambda: inside)
+    monkeypatch.setattr("app.gateways.links.mo_core.utc_now", lambda: inside)
     arrive(process(runtime), "CXYE")
     assert count(runtime, InboundMessageRow) == 2
     outside = start + timedelta(seconds=WINDOW + 0.001)
-    monkeypatch.setattr("app.gateways.smpp.deliveries.utc_now", lambda: outside)
+    monkeypatch.setattr("app.gateways.links.mo_core.utc_now", lambda: outside)
     arrive(process(runtime), "HELP")
     assert count(runtime, InboundMessageRow) == 3
 

@@ -18,14 +18,8 @@ from smpplib import smpp
 from app.gateways.links.window import WindowClosed
 from app.gateways.smpp.esme import BindState, EsmeConnection, NotBound
 from app.settings import SmppBind
-from tests.smpp.fake_smsc import FakeSmsc, wait_for
-
-
-@pytest.fixture
-def smsc() -> Iterator[FakeSmsc]:
-    server = FakeSmsc()
-    yield server
-    server.close()
+from tests.smpp.fake_smsc import FakeSmsc
+from tests.support.polling import eventually
 
 
 def bind_config(smsc: FakeSmsc, **overrides: Any) -> SmppBind:
@@ -66,7 +60,7 @@ def connect(smsc: FakeSmsc) -> Iterator[Any]:
 
 def test_binds_as_transceiver(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect()
-    wait_for(lambda: conn.bound, what="bound")
+    eventually(lambda: conn.bound, "bound")
     assert smsc.received("bind_transceiver")[0].interface_version == 0x34
     assert conn.view()["state"] == "bound"
 
@@ -74,45 +68,45 @@ def test_binds_as_transceiver(smsc: FakeSmsc, connect: Any) -> None:
 def test_refused_bind_is_retried_with_backoff(smsc: FakeSmsc, connect: Any) -> None:
     smsc.refuse_binds = 2
     conn = connect()
-    wait_for(lambda: conn.bound, what="bound after two refusals")
+    eventually(lambda: conn.bound, "bound after two refusals")
     assert smsc.bind_attempts == 3
     assert conn.counters["bind_refused"] == 2
 
 
 def test_wrong_password_keeps_retrying_and_never_binds(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect(password=SecretStr("wrong"))
-    wait_for(lambda: smsc.bind_attempts >= 3, what="three bind attempts")
+    eventually(lambda: smsc.bind_attempts >= 3, "three bind attempts")
     assert not conn.bound
     assert "0x0d" in conn.last_error
 
 
 def test_smsc_unbind_is_answered_then_rebound(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect()
-    [link] = wait_for(smsc.bound_links, what="bound")
+    [link] = eventually(smsc.bound_links, "bound")
     sequence = smsc.request(link, "unbind")
-    wait_for(lambda: any(p.sequence == sequence for p in smsc.received("unbind_resp")))
-    wait_for(lambda: len(smsc.bound_links()) == 1 and smsc.bound_links()[0] is not link)
-    wait_for(lambda: conn.bound, what="rebound")
+    eventually(lambda: any(p.sequence == sequence for p in smsc.received("unbind_resp")))
+    eventually(lambda: len(smsc.bound_links()) == 1 and smsc.bound_links()[0] is not link)
+    eventually(lambda: conn.bound, "rebound")
     assert conn.counters["unbound_by_smsc"] == 1
 
 
 def test_smsc_enquire_link_is_answered(smsc: FakeSmsc, connect: Any) -> None:
     connect()
-    [link] = wait_for(smsc.bound_links)
+    [link] = eventually(smsc.bound_links)
     sequence = smsc.request(link, "enquire_link")
-    wait_for(lambda: any(p.sequence == sequence for p in smsc.received("enquire_link_resp")))
+    eventually(lambda: any(p.sequence == sequence for p in smsc.received("enquire_link_resp")))
 
 
 def test_idle_link_sends_enquire_link_and_unanswered_means_reconnect(
     smsc: FakeSmsc, connect: Any
 ) -> None:
     conn = connect(enquire_link_interval=0.1, response_timeout=0.3)
-    [link] = wait_for(smsc.bound_links)
-    wait_for(lambda: smsc.received("enquire_link"), what="an enquire_link")
+    [link] = eventually(smsc.bound_links)
+    eventually(lambda: smsc.received("enquire_link"), "an enquire_link")
     smsc.answer_enquire_link = False
-    wait_for(lambda: link.closed.is_set(), what="the dead link dropped")
+    eventually(lambda: link.closed.is_set(), "the dead link dropped")
     smsc.answer_enquire_link = True
-    wait_for(lambda: conn.bound and smsc.bound_links(), what="rebound")
+    eventually(lambda: conn.bound and smsc.bound_links(), "rebound")
     assert conn.counters["binds"] >= 2
 
 
@@ -120,18 +114,18 @@ def test_unknown_command_gets_generic_nack_and_reader_survives(
     smsc: FakeSmsc, connect: Any
 ) -> None:
     conn = connect()
-    [link] = wait_for(smsc.bound_links)
+    [link] = eventually(smsc.bound_links)
     link.send_raw(struct.pack(">LLLL", 16, 0x00000777, 0, 4242))
-    nack = wait_for(lambda: smsc.received("generic_nack"), what="generic_nack")[0]
+    nack = eventually(lambda: smsc.received("generic_nack"), "generic_nack")[0]
     assert (nack.sequence, nack.status) == (4242, 0x03)
     sequence = smsc.request(link, "enquire_link")
-    wait_for(lambda: any(p.sequence == sequence for p in smsc.received("enquire_link_resp")))
+    eventually(lambda: any(p.sequence == sequence for p in smsc.received("enquire_link_resp")))
     assert conn.bound
 
 
 def test_unparsable_body_gets_generic_nack(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect()
-    [link] = wait_for(smsc.bound_links)
+    [link] = eventually(smsc.bound_links)
     good = smpp.make_pdu(
         "deliver_sm", client=smsc.seq, source_addr="8613800138000", destination_addr="10086",
         short_message=b"CXYE",
@@ -139,7 +133,7 @@ def test_unparsable_body_gets_generic_nack(smsc: FakeSmsc, connect: Any) -> None
     # message_state TLV announcing one octet and carrying none
     body = good[16:] + b"\x04\x27\x00\x01"
     link.send_raw(struct.pack(">LLLL", 16 + len(body), 0x00000005, 0, 77) + body)
-    nack = wait_for(lambda: smsc.received("generic_nack"), what="generic_nack")[0]
+    nack = eventually(lambda: smsc.received("generic_nack"), "generic_nack")[0]
     assert nack.sequence == 77
     assert connect.seen == []  # type: ignore[attr-defined]
     assert conn.bound
@@ -147,16 +141,16 @@ def test_unparsable_body_gets_generic_nack(smsc: FakeSmsc, connect: Any) -> None
 
 def test_bad_command_length_gets_generic_nack(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect()
-    [link] = wait_for(smsc.bound_links)
+    [link] = eventually(smsc.bound_links)
     link.send_raw(struct.pack(">LLLL", 8, 0x00000015, 0, 99))
-    nack = wait_for(lambda: smsc.received("generic_nack"))[0]
+    nack = eventually(lambda: smsc.received("generic_nack"))[0]
     assert (nack.sequence, nack.status) == (99, 0x02)
-    wait_for(lambda: conn.bound and smsc.bound_links() and smsc.bound_links()[0] is not link)
+    eventually(lambda: conn.bound and smsc.bound_links() and smsc.bound_links()[0] is not link)
 
 
 def test_submit_through_the_window_matched_by_sequence(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect()
-    wait_for(lambda: conn.bound)
+    eventually(lambda: conn.bound)
     fields = dict(source_addr="10086", destination_addr="13800138000", short_message=b"hi")
     outcomes = [conn.submit(fields) for _ in range(5)]
     assert [o.status for o in outcomes] == [0] * 5
@@ -165,7 +159,7 @@ def test_submit_through_the_window_matched_by_sequence(smsc: FakeSmsc, connect: 
 
 def test_killed_connection_fails_outstanding_submits(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect(response_timeout=5.0)
-    wait_for(lambda: conn.bound)
+    eventually(lambda: conn.bound)
     smsc.respond_to_submits = False
     fields = dict(source_addr="10086", destination_addr="13800138000", short_message=b"hi")
     errors: list[BaseException] = []
@@ -179,20 +173,20 @@ def test_killed_connection_fails_outstanding_submits(smsc: FakeSmsc, connect: An
     threads = [threading.Thread(target=submit) for _ in range(3)]
     for t in threads:
         t.start()
-    wait_for(lambda: len(smsc.received("submit_sm")) == 3, what="three submits in flight")
+    eventually(lambda: len(smsc.received("submit_sm")) == 3, "three submits in flight")
     assert conn.session is not None and conn.session.window.outstanding == 3
     smsc.bound_links()[0].kill()
     for t in threads:
         t.join(5)
     assert len(errors) == 3
     smsc.respond_to_submits = True
-    wait_for(lambda: conn.bound, what="rebound")
+    eventually(lambda: conn.bound, "rebound")
     assert conn.submit(fields).status == 0
 
 
 def test_throttled_status_pauses_the_bind(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect(throttle_pause=5.0)
-    wait_for(lambda: conn.bound)
+    eventually(lambda: conn.bound)
     smsc.submit_statuses.append(0x58)
     fields = dict(source_addr="10086", destination_addr="13800138000", short_message=b"hi")
     assert conn.submit(fields).status == 0x58
@@ -201,8 +195,8 @@ def test_throttled_status_pauses_the_bind(smsc: FakeSmsc, connect: Any) -> None:
 
 def test_stop_unbinds_and_waits_for_unbind_resp(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect()
-    [link] = wait_for(smsc.bound_links)
+    [link] = eventually(smsc.bound_links)
     conn.stop()
     assert smsc.received("unbind")
     assert conn.state is BindState.STOPPED
-    wait_for(lambda: link.closed.is_set())
+    eventually(lambda: link.closed.is_set())

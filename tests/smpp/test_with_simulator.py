@@ -22,7 +22,7 @@ from app.store.models import InboundMessageRow, OutboundMessageRow
 from app.store.unit_of_work import UnitOfWork
 from gateway_sim.scenario import from_dict
 from gateway_sim.simulator import SimulatorThread
-from tests.smpp.fake_smsc import wait_for
+from tests.support.polling import eventually
 
 SUBSCRIBER = "13800138000"
 
@@ -51,7 +51,7 @@ def service(
     )
     svc = SmppService(Runtime(settings, runtime.engine, runtime.sessions))
     svc.start()
-    wait_for(lambda: svc.health()["bound"] == 2, what="receiver and transmitter bound")
+    eventually(lambda: svc.health()["bound"] == 2, "receiver and transmitter bound")
     yield svc
     svc.stop()
 
@@ -75,11 +75,11 @@ def test_long_chinese_mo_is_answered_through_the_simulator(
     response = client.post("/api/mo", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["segments"] >= 2
-    reply = wait_for(lambda: latest_reply(uow_factory), what="a queued reply")
+    reply = eventually(lambda: latest_reply(uow_factory), "a queued reply")
     mt = client.get("/api/mt", params={"to": SUBSCRIBER, "wait": 10}).json()["mt"]
     assert mt, "no MT reached the handset"
     assert mt[-1]["text"] == reply.text
-    wait_for(lambda: latest_reply(uow_factory).state == "delivered", what="delivered")  # type: ignore[union-attr]
+    eventually(lambda: latest_reply(uow_factory).state == "delivered", "delivered")  # type: ignore[union-attr]
     with uow_factory() as uow:
         assert uow.session is not None
         [inbound] = uow.session.scalars(select(InboundMessageRow)).all()

@@ -26,7 +26,8 @@ from app.runtime import Runtime
 from app.services.catalog_load import load_catalog
 from app.services.clock import utc_now
 from app.services.inbound import acknowledge_inbound
-from app.services.outbox import claim_replies, record_receipts
+from app.services.outbox import claim_replies
+from app.services.receipts import record_receipts
 from app.services.retention import purge_messages
 from app.services.scheduled import run_scheduled
 from app.settings import Settings

@@ -19,15 +19,16 @@ from sqlalchemy import select
 
 from app.domain.sms_coding import decode
 from app.gateways.links.concatenation import part_info_from_udh, split_udh
-from app.gateways.outbox_sender import OutboxSender
 from app.gateways.smpp.gateway import SmppGateway
+from app.gateways.smpp.sender import SmppSender
 from app.gateways.smpp.service import SmppService
 from app.runtime import Runtime
 from app.settings import SmppBind
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow
 from gateway_sim.scenario import from_dict
 from gateway_sim.simulator import SimulatorThread
-from tests.smpp.fake_smsc import FakeSmsc, Link, wait_for
+from tests.smpp.fake_smsc import FakeSmsc, Link
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -56,11 +57,11 @@ def start(runtime: Runtime, smsc: FakeSmsc) -> Iterator[Callable[..., SmppGatewa
         rt = Runtime(runtime.settings.model_copy(update=values), runtime.engine, runtime.sessions)
         gateway = SmppGateway(rt)
         gateway.start()
-        outbox = OutboxSender(rt.uow_factory, gateway, rt.settings)
+        outbox = SmppSender(rt.uow_factory, gateway, rt.settings)
         outbox.start()
         running.extend([gateway, outbox])
         wanted = 2 if mode == "rx+tx" else 1
-        wait_for(lambda: len(smsc.bound_links()) == wanted, what="binds")
+        eventually(lambda: len(smsc.bound_links()) == wanted, what="binds")
         return gateway
 
     yield start_gateway
@@ -76,7 +77,7 @@ class Handset:
         self.last: Any = None
 
     def link(self) -> Link:
-        links = wait_for(self.smsc.bound_links, what="a bound ESME")
+        links = eventually(self.smsc.bound_links, what="a bound ESME")
         return next((k for k in links if k.bound_as != "bind_transmitter"), links[0])
 
     def info(self) -> int:
@@ -104,7 +105,7 @@ class Handset:
         sequence = self.send(op, text)
         # On an rx+tx pair the screen (tx) and the deliver_sm_resp (rx) travel on
         # different sockets, so either may be read first: wait for both.
-        wait_for(
+        eventually(
             lambda: len(self.screens()) > before and sequence in self.smsc.deliver_resps,
             what=f"a USSD screen and the deliver_sm_resp for {self.number}",
         )
@@ -184,7 +185,7 @@ def test_my_home_sign_up_in_four_screens_and_the_sms(
     done = handset.choose("2")
     assert done.startswith("END ") and "短信" in done
     assert activations(runtime) == ["IWJZS"]
-    (sms,) = wait_for(lambda: sms_to(smsc, NUMBER), what="the success SMS")
+    (sms,) = eventually(lambda: sms_to(smsc, NUMBER), what="the success SMS")
     assert "我家26元套餐" in sms and "免费" in sms
     parts = [p for p in smsc.submits if p.ussd_service_op is None]
     assert parts and all(p.service_type in (b"", None) for p in parts)
@@ -202,7 +203,7 @@ def test_a_redelivered_step_acts_once(
     first = handset.choose("2")
     again = handset.step(USSR_CONFIRM, "2")  # the USSDC sends the same step once more
     assert first == again
-    wait_for(lambda: sms_to(smsc, NUMBER), what="the success SMS")
+    eventually(lambda: sms_to(smsc, NUMBER), what="the success SMS")
     assert activations(runtime) == ["IWJZS"] and len(sms_to(smsc, NUMBER)) == 1
 
 
@@ -232,7 +233,7 @@ def test_a_paid_order_asks_on_its_own_screen(
     assert activations(runtime) == []
     assert handset.choose("1").startswith("END ")
     assert activations(runtime) == ["YCSJB"]
-    wait_for(lambda: any("预存60元" in s for s in sms_to(smsc, NUMBER)), what="the SMS")
+    eventually(lambda: any("预存60元" in s for s in sms_to(smsc, NUMBER)), what="the SMS")
 
 
 def test_a_shortcut_code_and_a_new_dial_starts_fresh(
@@ -253,7 +254,7 @@ def test_a_silent_dialogue_times_out(start: Callable[..., SmppGateway], smsc: Fa
     handset.dial()
     handset.choose("3")
     assert len(dialogues) == 1
-    wait_for(lambda: dialogues.expire() >= 0 and len(dialogues) == 0, what="the timeout")
+    eventually(lambda: dialogues.expire() >= 0 and len(dialogues) == 0, what="the timeout")
     again = handset.choose("1")  # a choice for a forgotten dialogue: back to the top
     assert again.startswith("CON 中国移动10086")
 
@@ -273,7 +274,7 @@ def test_two_numbers_dial_at_once_on_an_rx_tx_bind(
     before = len(one.screens()), len(two.screens())
     one.send(USSR_CONFIRM, "1")
     two.send(USSR_CONFIRM, "1")
-    wait_for(lambda: len(one.screens()) > before[0] and len(two.screens()) > before[1])
+    eventually(lambda: len(one.screens()) > before[0] and len(two.screens()) > before[1])
     first, second = one.screens()[-1], two.screens()[-1]
     assert first.ussd_service_op == PSSR_RESPONSE
     assert "86.50元" in decode(first.short_message, first.data_coding)
@@ -298,7 +299,7 @@ def test_dialling_from_the_simulator_handset(runtime: Runtime, add_subscriber: C
         service = SmppService(rt)
         service.start()
         try:
-            wait_for(lambda: service.health()["bound"] == 2, what="both binds")
+            eventually(lambda: service.health()["bound"] == 2, what="both binds")
             with httpx.Client(base_url=thread.http_url, timeout=15) as client:
 
                 def step(**body: str) -> dict[str, Any]:
@@ -311,7 +312,7 @@ def test_dialling_from_the_simulator_handset(runtime: Runtime, add_subscriber: C
                 assert "2.我家26元套餐" in step(input="1")["screen"]
                 done = step(input="2")
                 assert done["end"] and not done["active"] and "短信" in done["screen"]
-                sms = wait_for(
+                sms = eventually(
                     lambda: [
                         m for m in client.get("/api/mt", params={"to": NUMBER}).json()["mt"]
                         if m["ussd"] is None

@@ -1,11 +1,14 @@
 """DELIVER from the ISMG: status reports to the outbox, MO to `handle_inbound`.
 
-The acting is SMPP's (`app/gateways/smpp/deliveries.py`, run for the `cmpp`
-channel): the same batch transaction, long-MO reassembly and receipt store.
+The acting is the MO core's (`app/gateways/links/mo_core.py`, run for the `cmpp`
+channel), shared with SMPP: the same batch transaction, long-MO reassembly and
+receipt store.
 What differs is the wire: an MO carries the ISMG's Msg_Id, so the inbound row
 is keyed by (gateway `cmpp:<link>`, Msg_Id) and a DELIVER delivered again
 (our DELIVER_RESP lost) is recorded once and answered from the first copy. A
-long MO is keyed by the Msg_Id of its first part. A status report carries the
+long MO's parts are stored in the database with their Msg_Ids
+(`app/gateways/links/long_mo.py`), and the whole is keyed by the Msg_Id of its
+first part, whichever link each part came in on. A status report carries the
 Msg_Id of the SUBMIT it reports on, which is how the reply's part was stored.
 
 DELIVER_RESP Result: 0 once committed; 9 when it could not be stored (the
@@ -15,8 +18,6 @@ ISMG delivers it again); 1 (wrong structure) for a body that cannot be read.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,8 +25,9 @@ from app.domain.delivery_receipts import Receipt, parse_date, state_of_stat
 from app.gateways.cmpp import coding, results
 from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Deliver, Frame, MalformedPdu, StatusReport
-from app.gateways.links.concatenation import Reassembler, part_info_from_udh, split_udh
-from app.gateways.smpp.deliveries import Deliveries, Handled, PendingMo
+from app.gateways.links.concatenation import part_info_from_udh, split_udh
+from app.gateways.links.mo_core import Handled, MoCore, PendingMo
+from app.store.long_mo import ArrivedPart
 
 log = logging.getLogger("smshall.cmpp.mo")
 
@@ -50,15 +52,8 @@ class Arrived:
 
 
 class CmppDeliveries:
-    def __init__(self, core: Deliveries) -> None:
+    def __init__(self, core: MoCore) -> None:
         self.core = core
-        #: Msg_Id of each part of long MOs in reassembly, and when the first came.
-        self._part_ids: dict[tuple[str, ...], tuple[float, dict[int, int]]] = {}
-        self._lock = threading.Lock()
-
-    @property
-    def reassembler(self) -> Reassembler:
-        return self.core.reassembler
 
     def handle_many(
         self,
@@ -68,6 +63,7 @@ class CmppDeliveries:
         answers: list[Answer | None] = [None] * len(arrivals)
         mos: list[tuple[int, int, PendingMo]] = []
         receipts: list[tuple[int, int, str, Receipt]] = []
+        parts: list[tuple[int, int, ArrivedPart]] = []
         for index, arrived in enumerate(arrivals):
             try:
                 sorted_out = self._sort_out(arrived)
@@ -78,8 +74,17 @@ class CmppDeliveries:
                 answers[index] = sorted_out
             elif isinstance(sorted_out[1], PendingMo):
                 mos.append((index, sorted_out[0], sorted_out[1]))
+            elif isinstance(sorted_out[1], ArrivedPart):
+                parts.append((index, sorted_out[0], sorted_out[1]))
             else:
                 receipts.append((index, sorted_out[0], arrived.link, sorted_out[1]))
+        joined = self.core.join([p for _, _, p in parts])
+        for (index, msg_id, _), whole in zip(parts, joined, strict=True):
+            if isinstance(whole, Handled):
+                answers[index] = Answer(msg_id, _result(whole), whole)
+            else:
+                mos.append((index, msg_id, whole))
+        mos.sort(key=lambda m: m[0])
         if mos:
             acted = self.core.act([m for _, _, m in mos], self.core.claim())
             done = [
@@ -97,7 +102,7 @@ class CmppDeliveries:
         assert all(a is not None for a in answers)
         return answers  # type: ignore[return-value]
 
-    def _sort_out(self, arrived: Arrived) -> Answer | tuple[int, PendingMo | Receipt]:
+    def _sort_out(self, arrived: Arrived) -> Answer | tuple[int, PendingMo | ArrivedPart | Receipt]:
         try:
             deliver = Deliver.decode(arrived.frame.body, arrived.version)
             if deliver.is_report:
@@ -107,8 +112,7 @@ class CmppDeliveries:
             log.warning("%s: unreadable DELIVER #%d (%s); answered Result 1",
                         arrived.link, arrived.frame.sequence, error)  # fmt: skip
             return Answer(msg_id, WRONG_STRUCTURE)
-        mo = self._mo(arrived.link, deliver)
-        return Answer(deliver.msg_id, OK) if mo is None else (deliver.msg_id, mo)
+        return deliver.msg_id, self._mo(arrived.link, deliver)
 
     @staticmethod
     def _receipt(report: StatusReport) -> Receipt:
@@ -116,8 +120,8 @@ class CmppDeliveries:
         done = parse_date(report.done_time)
         return Receipt(render(report.msg_id), stat, state_of_stat(stat), "", done)
 
-    def _mo(self, link: str, deliver: Deliver) -> PendingMo | None:
-        """The MO to act on, or None for a part held for the rest of its message."""
+    def _mo(self, link: str, deliver: Deliver) -> PendingMo | ArrivedPart:
+        """The MO to act on, or a part of a long one to store."""
         source, destination = deliver.src_terminal_id, deliver.dest_id
         data_coding = coding.data_coding(deliver.msg_fmt)
         payload = deliver.content
@@ -128,38 +132,13 @@ class CmppDeliveries:
         if info is None:
             return PendingMo(link, source, destination, data_coding, payload, None,
                              message_id=render(deliver.msg_id))  # fmt: skip
-        origin = (link, source, destination)
-        key = self.reassembler.key_of(origin, info)
-        if self.reassembler.is_done(origin, info):
-            log.info("%s: MO part %d/%d from %s again; answered already",
-                     link, info.number, info.total, source)  # fmt: skip
-            return None
-        with self._lock:
-            _, ids = self._part_ids.setdefault(key, (time.monotonic(), {}))
-            ids[info.number] = deliver.msg_id
-        whole = self.reassembler.add(origin, info, data_coding, payload)
-        if whole is None:
-            log.info("%s: MO part %d/%d from %s", link, info.number, info.total, source)
-            return None
-        with self._lock:
-            _, ids = self._part_ids.pop(key, (0.0, {}))
-        first = ids.get(1, deliver.msg_id)
-        return PendingMo(link, source, destination, whole.data_coding, whole.payload, None,
-                         whole.key, message_id=render(first))  # fmt: skip
-
-    def answered(self, answer: Answer, ok: bool) -> None:
-        """The DELIVER_RESP went out (ok): a long MO's later duplicates are redeliveries."""
-        handled = answer.handled
-        if handled is not None and handled.assembled is not None and ok and answer.result == OK:
-            self.reassembler.mark_done(handled.assembled)
+        return self.core.long_mos.part(
+            link, source, destination, info, data_coding, payload, render(deliver.msg_id)
+        )
 
     def expire_parts(self) -> None:
         """Long MO whose missing parts never came are answered with what did."""
         self.core.expire_parts()
-        cutoff = time.monotonic() - self.reassembler.ttl
-        with self._lock:
-            for key in [k for k, (seen, _) in self._part_ids.items() if seen < cutoff]:
-                del self._part_ids[key]
 
 
 def _result(handled: Handled) -> int:

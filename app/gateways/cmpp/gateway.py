@@ -16,7 +16,7 @@ from app.gateways.cmpp.link import CmppConnection
 from app.gateways.cmpp.pdus import Command, Frame, MsgIdResult
 from app.gateways.cmpp.session import Session
 from app.gateways.links.gateway import LinkGateway
-from app.gateways.smpp.deliveries import Deliveries
+from app.gateways.links.mo_core import MoCore
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 from app.settings import CmppLink
@@ -36,7 +36,7 @@ class Arrival:
 class CmppGateway(LinkGateway[CmppConnection, Arrival]):
     def __init__(self, runtime: Runtime, links: list[CmppLink] | None = None) -> None:
         settings = runtime.settings
-        core = Deliveries(
+        core = MoCore(
             runtime.uow_factory,
             runtime.reply_context,
             settings.smpp_mo_dedupe_window,
@@ -93,7 +93,6 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
             if not written:
                 log.info("%s: DELIVER_RESP #%d unsent, link gone",
                          arrival.connection.name, arrival.frame.sequence)  # fmt: skip
-            self.deliveries.answered(answer, written)
             handled = answer.handled
             if handled is not None and handled.status == 0:
                 claimed.extend(handled.claimed)

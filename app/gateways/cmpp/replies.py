@@ -1,4 +1,4 @@
-"""Replies as CMPP SUBMITs: the CMPP codec of the outbox sender (`app/gateways/outbox_sender.py`).
+"""Replies as CMPP SUBMITs: the CMPP codec of the outbox sender (`app/gateways/links/sender.py`).
 
 A reply is free to the subscriber: FeeType 01, FeeCode 000000, charged to the
 SP (Fee_UserType 2). Msg_Fmt 0 when the text is ASCII the GSM alphabet holds,

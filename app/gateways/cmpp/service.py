@@ -7,7 +7,7 @@ from typing import Any
 
 from app.gateways.cmpp.gateway import CmppGateway
 from app.gateways.cmpp.replies import CmppReplies
-from app.gateways.outbox_sender import OutboxSender
+from app.gateways.links.sender import LinkSender
 from app.runtime import Runtime
 
 log = logging.getLogger("smshall.cmpp")
@@ -16,9 +16,7 @@ log = logging.getLogger("smshall.cmpp")
 class CmppService:
     def __init__(self, runtime: Runtime) -> None:
         self.gateway = CmppGateway(runtime)
-        self.sender = OutboxSender(
-            runtime.uow_factory, self.gateway, runtime.settings, replies=CmppReplies()
-        )
+        self.sender = LinkSender(runtime.uow_factory, self.gateway, runtime.settings, CmppReplies())
         self.gateway.on_replies_queued = self.sender.wake
         # Replies of an MO leave at once: claimed as they are written, then handed over.
         self.gateway.deliveries.core.claim = self.sender.offer_claim

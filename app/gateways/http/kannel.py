@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from app.domain.delivery_receipts import Receipt
 from app.domain.sms_coding import fits_gsm7
+from app.domain.states import ReplyState
 from app.domain.text import has_control, is_digits
 from app.gateways.http.inbound_queue import inbound_queue
 from app.gateways.http.kannel_auth import check_kannel_caller
@@ -40,7 +41,7 @@ from app.runtime import Runtime
 from app.services.clock import utc_now, within
 from app.services.inbound import HTTP_RESPONSE, InboundMessage, InboundResult
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.services.outbox import record_receipt
+from app.services.receipts import record_receipt
 from app.settings import Settings
 
 log = logging.getLogger("smshall.kannel")
@@ -205,7 +206,7 @@ def delivery_report(request: Request, runtime: Annotated[Runtime, Depends(_runti
         stat, state = dlr_type(_text(params, "type"))
     except KannelRequestError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
-    why = dlr_error(_text(params, "answer") or "") if state == "failed" else ""
+    why = dlr_error(_text(params, "answer") or "") if state == ReplyState.FAILED else ""
     receipt = Receipt(receipt_key(int(reply)), stat, state, why, None)
     record_receipt(runtime.uow_factory, receipt)
     log.info("reply %d: Kannel report %s%s", int(reply), stat, f" -> {state}" if state else "")

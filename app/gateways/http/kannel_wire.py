@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from app.domain.delivery_receipts import parse_fields
+from app.domain.states import ReplyState
 from app.domain.text import excerpt, is_digits
 
 UCS2 = 2
@@ -98,11 +99,11 @@ def content_charset(content_type: str | None) -> str | None:
 
 #: Kannel DLR types (`%d`) as receipt stat and reply state; None leaves the state alone.
 DLR_TYPES: dict[int, tuple[str, str | None]] = {
-    1: ("DELIVRD", "delivered"),
-    2: ("UNDELIV", "failed"),
+    1: ("DELIVRD", ReplyState.DELIVERED),
+    2: ("UNDELIV", ReplyState.FAILED),
     4: ("BUFFERED", None),
     8: ("SMSC_ACK", None),
-    16: ("SMSC_REJECT", "failed"),
+    16: ("SMSC_REJECT", ReplyState.FAILED),
     32: ("ENROUTE", None),
 }
 

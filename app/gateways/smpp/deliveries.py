@@ -4,101 +4,45 @@ USSD dialogue steps (`ussd_service_op` set) to `ussd.py`.
 The command_status returned becomes the deliver_sm_resp, which is sent only
 after `handle_inbound` committed the inbound row and its queued reply. A
 failure there answers ESME_RX_T_APPN, so the SMSC delivers it again later;
-the dedupe key (see `dedupe.py`) makes that redelivery act once. Parts of a
-long MO are acknowledged as they arrive and held in memory until complete.
+the dedupe key (see `app/gateways/links/dedupe.py`) makes that redelivery act
+once. Parts of a long MO are stored in the database, a batch's at once, and
+acknowledged once stored; the process that stores the last one acts on the
+whole (`app/gateways/links/long_mo.py`). What is not SMPP's own — acting on a
+batch, joining parts, recording receipts — is the MO core
+(`app/gateways/links/mo_core.py`), which CMPP shares.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Any
+from dataclasses import replace
 
 from smpplib.pdu import PDU
 
 from app.domain import sms_coding
 from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, submitted_id
-from app.gateways.batches import Batches
 from app.gateways.links.concatenation import (
     UDHI,
-    Assembled,
     PartInfo,
-    Reassembler,
     part_info_from_sar,
     part_info_from_udh,
     split_udh,
 )
+from app.gateways.links.mo_core import Handled, MoCore, PendingMo
 from app.gateways.smpp import pdus
-from app.gateways.smpp.dedupe import MoDedupe
 from app.gateways.smpp.ussd import UssdDialogues
 from app.services.answers import ReplyContext
-from app.services.clock import utc_now
-from app.services.inbound import (
-    ContentKey,
-    InboundMessage,
-    InboundResult,
-    OutboxClaim,
-    acknowledge_inbound,
-    handle_inbound_many,
-)
-from app.services.msisdn import InvalidMsisdn, normalise_msisdn
-from app.services.outbox import ClaimedReply, record_receipts
+from app.services.inbound import OutboxClaim
+from app.store.long_mo import ArrivedPart
 from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.smpp.mo")
 
 CHANNEL = "smpp"
-#: The most MO acknowledgements marked in one statement.
-ACK_BATCH = 500
 
 
-@dataclass(frozen=True, slots=True)
-class PendingMo:
-    """A whole MO (a single part, or all parts reassembled) ready to be acted on."""
-
-    bind: str
-    source: str
-    destination: str
-    data_coding: int
-    payload: bytes
-    user_reference: Any
-    assembled: tuple[str, ...] | None = None
-    #: The gateway's own id for the message (CMPP's Msg_Id); SMPP has none and the
-    #: dedupe makes one (`dedupe.py`).
-    message_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Handled:
-    """The deliver_sm_resp status, and what to tell the dedupe once it is written."""
-
-    status: int
-    key: str | None = None
-    #: The message id the MO is recorded under: `key`, or an earlier copy's.
-    recorded: str | None = None
-    assembled: tuple[str, ...] | None = None
-    #: A USSD screen: submit_sm fields to send on the same bind after the response.
-    ussd_reply: dict[str, Any] | None = None
-    #: Replies claimed for this process's sender as they were written.
-    claimed: tuple[ClaimedReply, ...] = ()
-
-
-def shown(text: str) -> str:
-    """Decoded MO text for the log: the command word only, never its arguments.
-
-    Arguments may carry personal data (an insured person's name, a birthday,
-    an address); the keyword is what tells a decoding problem apart.
-    """
-    head = text.strip().split(maxsplit=1)[0] if text.strip() else ""
-    # A first word that is no keyword may be a name (`王建国 …`, `LIMING`): left out.
-    head = head if head.isascii() and head.isalnum() and len(head) <= 5 else ""
-    rest = len(text.strip()) - len(head)
-    return f"{head}…(+{rest} chars)" if rest > 0 else head
-
-
-class Deliveries:
+class Deliveries(MoCore):
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
@@ -109,32 +53,14 @@ class Deliveries:
         ussd: UssdDialogues | None = None,
         receipt_ids: Mapping[str, str] | None = None,
         max_chars: int | None = None,
-        channel: str = CHANNEL,
+        claim: Callable[[], OutboxClaim | None] | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        #: The longest MO text kept (`max_mo_chars`); past it, an MO is cut, not refused.
-        self.max_chars = max_chars
-        #: The transport MOs came in on and replies leave by: `smpp`, or `cmpp` when
-        #: the CMPP gateway (`app/gateways/cmpp/deliveries.py`) acts through this.
-        self.channel = channel
+        super().__init__(
+            uow_factory, context, dedupe_window, concat_ttl, ack_grace, max_chars, CHANNEL, claim
+        )
         #: Each bind's receipt id convention (`SmppBind.receipt_ids`).
         self.receipt_ids = dict(receipt_ids or {})
-        self.context = context
         self.ussd = ussd
-        self.dedupe = MoDedupe(dedupe_window, ack_grace)
-        #: MOs whose deliver_sm_resp went out, marked in the database in batches.
-        self._acknowledged: Batches[tuple[str, str]] = Batches(
-            self._mark_acknowledged, workers=1, size=ACK_BATCH, name="smpp-mo-acks"
-        )
-        #: Asked once per batch: claim its replies for the sender, if it has room.
-        self.claim: Callable[[], OutboxClaim | None] = lambda: None
-        self.reassembler = Reassembler(concat_ttl)
-
-    def start(self) -> None:
-        self._acknowledged.start()
-
-    def stop(self) -> None:
-        self._acknowledged.stop()
 
     def handle_many(
         self,
@@ -152,6 +78,7 @@ class Deliveries:
         handled: list[Handled | None] = [None] * len(arrivals)
         receipts: list[tuple[int, str, Receipt]] = []
         mos: list[tuple[int, PendingMo]] = []
+        parts: list[tuple[int, ArrivedPart]] = []
         for index, (bind, pdu) in enumerate(arrivals):
             try:
                 sorted_out = self._sort_out(bind, pdu)
@@ -162,8 +89,17 @@ class Deliveries:
                 handled[index] = sorted_out
             elif isinstance(sorted_out, PendingMo):
                 mos.append((index, sorted_out))
+            elif isinstance(sorted_out, ArrivedPart):
+                parts.append((index, sorted_out))
             else:
                 receipts.append((index, bind, sorted_out))
+        joins = self.join([p for _, p in parts])
+        for (index, _), joined in zip(parts, joins, strict=True):
+            if isinstance(joined, Handled):
+                handled[index] = joined
+            else:
+                mos.append((index, joined))
+        mos.sort(key=lambda m: m[0])
         if mos:
             acted = self.act([m for _, m in mos], self.claim())
             for (index, _), result in zip(mos, acted, strict=True):
@@ -178,7 +114,7 @@ class Deliveries:
         assert all(h is not None for h in handled)
         return handled  # type: ignore[return-value]
 
-    def _sort_out(self, bind: str, pdu: PDU) -> Handled | PendingMo | Receipt:
+    def _sort_out(self, bind: str, pdu: PDU) -> Handled | PendingMo | ArrivedPart | Receipt:
         """A receipt to record, an MO to act on, or what to answer now (a USSD step,
         a part held for the rest of its message, something to drop)."""
         esm_class = pdus.field(pdu, "esm_class") or 0
@@ -194,23 +130,6 @@ class Deliveries:
 
     # -- receipts -----------------------------------------------------------------
 
-    def answered(
-        self, handled: Handled, ok: bool, link_closed_at: Callable[[], float | None]
-    ) -> None:
-        """The deliver_sm_resp went out (ok) or could not; see `dedupe.py`."""
-        if handled.key is not None and self.dedupe.answered(handled.key, ok, link_closed_at):
-            self._acknowledged.put((handled.key.split(":")[1], handled.recorded or handled.key))
-        if handled.assembled is not None and ok:
-            self.reassembler.mark_done(handled.assembled)
-
-    def _mark_acknowledged(self, keys: list[tuple[str, str]]) -> None:
-        try:
-            acknowledge_inbound(self.uow_factory, keys)
-        except Exception:
-            # Unmarked, a redelivery would still be told apart within the process; after
-            # a restart, a repeat of these texts within the dedupe window is answered once.
-            log.exception("%d MO acknowledgements not recorded", len(keys))
-
     def _read_receipt(self, bind: str, pdu: PDU, body: bytes) -> Receipt | None:
         receipt = read_receipt(
             body.decode("latin-1"),
@@ -224,25 +143,10 @@ class Deliveries:
         convention = self.receipt_ids.get(bind, "same")
         return replace(receipt, message_id=submitted_id(receipt.message_id, convention))
 
-    def record_receipts(self, receipts: Sequence[tuple[int, str, Receipt]]) -> list[int]:
-        """Write the receipts; each one's deliver_sm_resp status."""
-        try:
-            matched = record_receipts(self.uow_factory, [r for _, _, r in receipts])
-        except Exception:
-            log.exception("%d receipt(s) not stored; asking the SMSC to redeliver", len(receipts))
-            return [pdus.RX_T_APPN] * len(receipts)
-        for (_, bind, receipt), found in zip(receipts, matched, strict=True):
-            log.info(
-                "%s: receipt id=%s stat=%s err=%s%s",
-                bind, receipt.message_id, receipt.stat, receipt.error,
-                "" if found else " (kept until its submit_sm_resp)",
-            )  # fmt: skip
-        return [pdus.ROK] * len(receipts)
-
     # -- MO -----------------------------------------------------------------------
 
-    def _mo(self, bind: str, pdu: PDU, esm_class: int, body: bytes) -> Handled | PendingMo:
-        """Handled for a part held for the rest; else the message to act on."""
+    def _mo(self, bind: str, pdu: PDU, esm_class: int, body: bytes) -> ArrivedPart | PendingMo:
+        """A part of a long MO to store, or the message to act on."""
         source = pdus.text(pdu.source_addr)
         destination = pdus.text(pdu.destination_addr)
         data_coding = pdus.field(pdu, "data_coding") or 0
@@ -259,111 +163,5 @@ class Deliveries:
             )
         user_reference = pdus.field(pdu, "user_message_reference")
         if info is not None:
-            origin = (bind, source, destination)
-            if self.reassembler.is_done(origin, info):
-                log.info(
-                    "%s: MO part %d/%d from %s again; answered already",
-                    bind,
-                    info.number,
-                    info.total,
-                    source,
-                )
-                return Handled(pdus.ROK)
-            whole = self.reassembler.add(origin, info, data_coding, payload)
-            if whole is None:
-                log.info("%s: MO part %d/%d from %s", bind, info.number, info.total, source)
-                return Handled(pdus.ROK)
-            return PendingMo(
-                bind, source, destination, whole.data_coding, whole.payload, None, whole.key
-            )
+            return self.long_mos.part(bind, source, destination, info, data_coding, payload)
         return PendingMo(bind, source, destination, data_coding, payload, user_reference)
-
-    def expire_parts(self) -> None:
-        """Answer long MO whose missing parts never came, with what did."""
-        for partial in self.reassembler.expire():
-            self._act_partial(partial)
-
-    def _act_partial(self, partial: Assembled) -> None:
-        bind, source, destination = partial.key[:3]
-        log.warning("%s: long MO from %s incomplete after TTL; answering its parts", bind, source)
-        pending = PendingMo(bind, source, destination, partial.data_coding, partial.payload, None)
-        # Not from a deliver_sm batch, so nobody hands its reply over: the poll sends it.
-        [handled] = self.act([pending], claim=None)
-        # No deliver_sm_resp belongs to it: count it as answered, so a late part is a new message.
-        self.answered(handled, handled.status == pdus.ROK, lambda: None)
-
-    def act(self, pending: Sequence[PendingMo], claim: OutboxClaim | None) -> list[Handled]:
-        """Hand the MOs to `handle_inbound_many` in one transaction, their replies
-        claimed by `claim`; each one's status."""
-        handled: list[Handled | None] = [None] * len(pending)
-        messages: list[tuple[int, InboundMessage, PendingMo]] = []
-        for index, mo in enumerate(pending):
-            try:
-                msisdn = normalise_msisdn(mo.source)
-            except InvalidMsisdn:
-                # Nothing can be sent back to it; acknowledging stops endless redelivery.
-                log.warning("%s: MO from unusable number %r dropped", mo.bind, mo.source)
-                handled[index] = Handled(pdus.ROK)
-                continue
-            digest = MoDedupe.digest(
-                mo.bind, mo.source, mo.destination, mo.data_coding, mo.payload, mo.user_reference
-            )
-            text = sms_coding.decode(mo.payload, mo.data_coding)
-            if self.max_chars is not None and len(text) > self.max_chars:
-                # Refusing would only make the SMSC deliver it again: it is kept cut to
-                # the limit, acted on and answered like any other.
-                log.warning(
-                    "%s: MO from %s of %d characters cut to %d (SMSHALL_MAX_MO_CHARS)",
-                    mo.bind, msisdn, len(text), self.max_chars,
-                )  # fmt: skip
-                text = text[: self.max_chars]
-            now = utc_now()
-            content: ContentKey | None = None
-            if mo.message_id is not None:  # the gateway's own id (CMPP's Msg_Id) is the key
-                key = mo.message_id
-            else:
-                key, remembered = self.dedupe.identify(digest)
-                look_back = None if remembered else now - timedelta(seconds=self.dedupe.window)
-                content = ContentKey(digest, look_back)
-            message = InboundMessage(
-                gateway=f"{self.channel}:{mo.bind}",
-                message_id=key,
-                msisdn=msisdn,
-                short_code=self.context.short_code,  # never the MO's destination_addr
-                text=text,
-                received_at=now,
-                content=content,
-            )
-            messages.append((index, message, mo))
-        if messages:
-            try:
-                results: list[InboundResult | Exception] = handle_inbound_many(
-                    self.uow_factory,
-                    [m for _, m, _ in messages],
-                    self.context,
-                    self.channel,
-                    sms_channel=self.channel,
-                    claim=claim,
-                )
-            except Exception as error:
-                results = [error] * len(messages)
-            for (index, message, mo), result in zip(messages, results, strict=True):
-                handled[index] = self._acted(message, mo, result)
-        return handled  # type: ignore[return-value]
-
-    def _acted(
-        self, message: InboundMessage, mo: PendingMo, result: InboundResult | Exception
-    ) -> Handled:
-        key = message.message_id
-        if isinstance(result, Exception):
-            log.error(
-                "%s: MO %s not stored (%s: %s); asking the SMSC to redeliver",
-                mo.bind, key, type(result).__name__, result, exc_info=result,
-            )  # fmt: skip
-            return Handled(pdus.RX_T_APPN, key)
-        log.info(
-            "%s: MO %s from %s to %s dc=%d %r -> %s%s",
-            mo.bind, key, message.msisdn, mo.destination, mo.data_coding, shown(message.text),
-            result.outcome, " (duplicate)" if result.duplicate else "",
-        )  # fmt: skip
-        return Handled(pdus.ROK, key, result.message_id, mo.assembled, claimed=result.claimed)

@@ -1,4 +1,4 @@
-"""Replies as submit_sm: the SMPP codec of the outbox sender (`app/gateways/outbox_sender.py`)."""
+"""Replies as submit_sm: the SMPP codec of the outbox sender (`app/gateways/links/sender.py`)."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.gateways.outbox_sender import OutboxSender
 from app.gateways.smpp.gateway import SmppGateway
+from app.gateways.smpp.sender import SmppSender
 from app.runtime import Runtime
 
 log = logging.getLogger("smshall.smpp")
@@ -15,7 +15,7 @@ log = logging.getLogger("smshall.smpp")
 class SmppService:
     def __init__(self, runtime: Runtime) -> None:
         self.gateway = SmppGateway(runtime)
-        self.sender = OutboxSender(runtime.uow_factory, self.gateway, runtime.settings)
+        self.sender = SmppSender(runtime.uow_factory, self.gateway, runtime.settings)
         self.gateway.on_replies_queued = self.sender.wake
         # Replies of an MO leave at once: claimed as they are written, then handed over.
         self.gateway.deliveries.claim = self.sender.offer_claim

@@ -11,20 +11,22 @@ that bind's transmitter for an `rx+tx` bind) — never through the outbox
 queue; handle_ussd records it there as `channel='ussd'`, already sent. The
 success SMS of a sign-up is queued for the outbox on the notice channel.
 
-Which dialogue a deliver_sm belongs to (the key is bind name + normalised
-number + correlation):
+Which dialogue a deliver_sm belongs to (the key is the normalised number +
+correlation, not the bind: the USSDC may send a dialogue's next step on a bind
+of another process):
 - `its_session_info` (0x1383) when present: its first octet (the session
   number). Its second octet carries the dialogue sequence number (bits 7-1),
   used to spot a redelivered step (when the USSDC moves it), and the end bit. The reply echoes the
   received value with the end bit set on the last screen.
 - otherwise `user_message_reference`, echoed back unchanged;
-- otherwise none: one dialogue per number and bind (a handset has one USSD
-  dialogue at a time anyway).
+- otherwise none: one dialogue per number (a handset has one USSD dialogue at a
+  time anyway).
 A new PSSR indication from a number drops whatever dialogue it had.
 
-Dialogues live in this process's memory: the SMSC keeps a dialogue on the
-bind it started on, and a bind belongs to one process. They are forgotten
-after `ussd_session_timeout` seconds of silence; a USSR confirm for a
+Dialogues live in the database (`app/store/ussd_dialogues.py`), shared by every
+service process: read before a step, written after it (a step's own work is
+`handle_ussd`'s one transaction). They are forgotten after
+`ussd_session_timeout` seconds of silence; a USSR confirm for a
 dialogue we no longer know starts over at the top menu (its input is not
 acted on). Each dialogue also gets a unique id for `handle_ussd`, so the
 SMSC's small, reused session numbers never make two dialogues look like one
@@ -36,11 +38,10 @@ until the timeout for that alone.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from smpplib.pdu import PDU
@@ -52,6 +53,7 @@ from app.services.clock import utc_now
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.services.ussd import UssdStep, handle_ussd
 from app.store.unit_of_work import UnitOfWork
+from app.store.ussd_dialogues import Dialogue, UssdDialogueRepository
 
 log = logging.getLogger("smshall.smpp.ussd")
 
@@ -68,20 +70,6 @@ class UssdAnswer:
 
     status: int
     reply: dict[str, Any] | None = None
-
-
-@dataclass
-class Dialogue:
-    id: str
-    service_code: str
-    inputs: tuple[str, ...] = ()
-    last_seen: float = 0.0
-    last_step: tuple[int | None, str] | None = None  # (sequence number, text) acted on
-    #: Sequence numbers seen: only a USSDC that moves them lets a repeat be spotted.
-    sequences: set[int] = field(default_factory=set)
-    #: The last screen went out; kept until the timeout only to answer a repeat of it.
-    ended: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def session_number(info: int | None) -> int | None:
@@ -106,19 +94,20 @@ class UssdDialogues:
         context: ReplyContext,
         sms_channel: str,
         timeout: float,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.uow_factory = uow_factory
         self.context = context
         self.sms_channel = sms_channel
         self.timeout = timeout
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._dialogues: dict[tuple[str, str, str], Dialogue] = {}
+
+    def _since(self) -> datetime:
+        return utc_now() - timedelta(seconds=self.timeout)
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._dialogues)
+        """Dialogues not timed out, of every process."""
+        with self.uow_factory() as uow:
+            assert uow.session is not None
+            return UssdDialogueRepository(uow.session).count(self._since())
 
     @staticmethod
     def applies(pdu: PDU) -> bool:
@@ -126,14 +115,13 @@ class UssdDialogues:
 
     def expire(self) -> int:
         """Forget dialogues silent for longer than the timeout; how many went."""
-        now = self.clock()
-        with self._lock:
-            stale = [k for k, d in self._dialogues.items() if now - d.last_seen > self.timeout]
-            for key in stale:
-                del self._dialogues[key]
-        if stale:
-            log.info("%d USSD dialogue(s) timed out", len(stale))
-        return len(stale)
+        with self.uow_factory() as uow:
+            assert uow.session is not None
+            gone = UssdDialogueRepository(uow.session).forget(self._since())
+            uow.commit()
+        if gone:
+            log.info("%d USSD dialogue(s) timed out", gone)
+        return gone
 
     # -- one deliver_sm -----------------------------------------------------------
 
@@ -153,32 +141,41 @@ class UssdDialogues:
             correlation = f"umr:{reference}"
         else:
             correlation = "-"
-        key = (bind, msisdn, correlation)
-        self.expire()
+        key = f"{msisdn}|{correlation}"
         if op == PSSR_INDICATION:
-            dialogue = self._open(key, text or pdus.text(pdu.destination_addr))
+            dialogue = self._open(key, msisdn, text or pdus.text(pdu.destination_addr))
             choice = None
         elif op == USSR_CONFIRM:
-            with self._lock:
-                found = self._dialogues.get(key)
+            found = self._find(key)
             if found is not None and found.ended and not self._repeat(found, pdu, text):
                 found = None
             if found is None:
                 log.info("%s: USSD step from %s for no open dialogue; from the top", bind, msisdn)
-                dialogue = self._open(key, pdus.text(pdu.destination_addr) or "*10086#")
+                dialogue = self._open(key, msisdn, pdus.text(pdu.destination_addr) or "*10086#")
                 choice = None
             else:
                 dialogue, choice = found, text.strip()
         else:
             # USSN confirm, PSSD, a vendor abort/release (e.g. 0x81): nothing to show.
-            with self._lock:
-                gone = self._dialogues.pop(key, None) if op not in (USSN_CONFIRM,) else None
+            gone = self._close(key) if op != USSN_CONFIRM else False
             log.info(
                 "%s: USSD op %s from %s acknowledged%s",
                 bind, op, msisdn, "; dialogue closed" if gone else "",
             )  # fmt: skip
             return UssdAnswer(pdus.ROK)
-        return self._step(bind, dialogue, pdu, msisdn, choice, text)
+        return self._step(bind, dialogue, pdu, choice, text)
+
+    def _find(self, key: str) -> Dialogue | None:
+        with self.uow_factory() as uow:
+            assert uow.session is not None
+            return UssdDialogueRepository(uow.session).find(key, self._since())
+
+    def _close(self, key: str) -> bool:
+        with self.uow_factory() as uow:
+            assert uow.session is not None
+            gone = UssdDialogueRepository(uow.session).close(key)
+            uow.commit()
+        return gone
 
     @staticmethod
     def _repeat(dialogue: Dialogue, pdu: PDU, text: str) -> bool:
@@ -191,62 +188,52 @@ class UssdDialogues:
             and bool(dialogue.inputs)
         )
 
-    def _open(self, key: tuple[str, str, str], dialled: str) -> Dialogue:
+    @staticmethod
+    def _open(key: str, msisdn: str, dialled: str) -> Dialogue:
+        """A new dialogue; stored (dropping the number's others) once its first step ran."""
         service_code, shortcut = split_service_string(dialled)
-        bind, msisdn, _ = key
-        dialogue = Dialogue(
-            id=f"{msisdn}-{uuid.uuid4().hex[:16]}",
-            service_code=service_code,
-            inputs=shortcut,
-            last_seen=self.clock(),
-        )
-        with self._lock:
-            for old in [k for k in self._dialogues if k[:2] == (bind, msisdn)]:
-                del self._dialogues[old]  # a new dial from the number starts fresh
-            self._dialogues[key] = dialogue
-        return dialogue
+        return Dialogue(key, msisdn, f"{msisdn}-{uuid.uuid4().hex[:16]}", service_code, shortcut)
 
     def _step(
-        self,
-        bind: str,
-        dialogue: Dialogue,
-        pdu: PDU,
-        msisdn: str,
-        choice: str | None,
-        text: str,
+        self, bind: str, dialogue: Dialogue, pdu: PDU, choice: str | None, text: str
     ) -> UssdAnswer:
-        """Run the dialogue with `choice` added (None: as it stands)."""
+        """Run the dialogue with `choice` added (None: as it stands), then store it."""
         step = (dialogue_sequence(pdus.field(pdu, "its_session_info")), text.strip())
-        with dialogue.lock:
-            inputs = dialogue.inputs
-            if choice is not None and not self._repeat(dialogue, pdu, text):
-                inputs = (*inputs, choice)  # a repeat is answered again, acting once
-            try:
-                screen = handle_ussd(
-                    self.uow_factory,
-                    UssdStep(
-                        f"ussd-smpp:{bind}",
-                        dialogue.id,
-                        msisdn,
-                        dialogue.service_code,
-                        inputs,
-                        utc_now(),
-                    ),
-                    self.context,
-                    self.sms_channel,
-                )
-            except Exception:
-                log.exception("%s: USSD step of %s failed; asking for redelivery", bind, msisdn)
-                return UssdAnswer(pdus.RX_T_APPN)
+        fresh = dialogue.last_step is None and not dialogue.sequences
+        inputs = dialogue.inputs
+        if choice is not None and not self._repeat(dialogue, pdu, text):
+            inputs = (*inputs, choice)  # a repeat is answered again, acting once
+        try:
+            screen = handle_ussd(
+                self.uow_factory,
+                UssdStep(
+                    f"ussd-smpp:{bind}",
+                    dialogue.id,
+                    dialogue.msisdn,
+                    dialogue.service_code,
+                    inputs,
+                    utc_now(),
+                ),
+                self.context,
+                self.sms_channel,
+            )
             dialogue.inputs = inputs
             dialogue.last_step = step
             if step[0] is not None:
                 dialogue.sequences.add(step[0])
-            dialogue.last_seen = self.clock()
             dialogue.ended = screen.end
+            with self.uow_factory() as uow:
+                assert uow.session is not None
+                UssdDialogueRepository(uow.session).save(dialogue, utc_now(), fresh)
+                uow.commit()
+        except Exception:
+            log.exception(
+                "%s: USSD step of %s failed; asking for redelivery", bind, dialogue.msisdn
+            )
+            return UssdAnswer(pdus.RX_T_APPN)
         log.info(
             "%s: USSD %s step %d from %s -> %s%s",
-            bind, dialogue.service_code, len(inputs), msisdn, screen.outcome,
+            bind, dialogue.service_code, len(inputs), dialogue.msisdn, screen.outcome,
             " (end)" if screen.end else "",
         )  # fmt: skip
         return UssdAnswer(pdus.ROK, reply_fields(pdu, screen.text, screen.end))

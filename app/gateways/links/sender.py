@@ -1,4 +1,4 @@
-"""The outbox sender: claims queued replies of one transport and submits them through its links.
+"""The link sender: claims queued replies of one link transport and submits them through its binds.
 
 The transport is a `ReplyCodec` (`SmppReplies` for `smpp`, `CmppReplies` for
 `cmpp`): it names the channel, turns a reply into the wire parts of a link and
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import threading
 import uuid
@@ -35,9 +34,11 @@ from typing import Any, Protocol
 from app.gateways.batches import Batches
 from app.gateways.links.supervision import NotBound
 from app.gateways.links.window import ResponseTimeout, WindowClosed
-from app.gateways.smpp.replies import SmppReplies
+from app.gateways.sending import ReplySender
 from app.gateways.unsettled import UnsettledReplies
 from app.gateways.verdicts import Verdict
+from app.metrics import links as link_metrics
+from app.metrics import replies as reply_metrics
 from app.services.inbound import OutboxClaim
 from app.services.outbox import (
     ClaimedReply,
@@ -46,7 +47,6 @@ from app.services.outbox import (
     mark_failed,
     mark_sent,
     mark_sent_many,
-    schedule_retry,
     still_to_send,
 )
 from app.settings import Settings
@@ -91,49 +91,24 @@ class ReplyCodec(Protocol):
     def describe(self, status: int) -> str: ...
 
 
-def retry_delay(attempts: int, base: float = 2.0, rng: random.Random | None = None) -> float:
-    """base, 2 base, 4 base … seconds, at most 5 minutes, with jitter."""
-    return min(300.0, base * 2.0 ** max(0, attempts - 1)) * (rng or random).uniform(0.75, 1.25)
+class LinkSender(ReplySender):
+    """Sends the replies of one link transport (SMPP, CMPP) through its binds."""
 
+    thread_name = "outbox-sender"
 
-def retry_later(
-    uow_factory: Callable[[], UnitOfWork],
-    settings: Settings,
-    reply: ClaimedReply,
-    error: str,
-    status: int | None,
-    delay: float | None = None,
-) -> str:
-    """A temporary failure of any sender: back off and try again, or give up
-    after `outbox_max_attempts`. Returns the reply's state."""
-    wait = retry_delay(reply.attempts, settings.outbox_retry_base) if delay is None else delay
-    state = schedule_retry(uow_factory, reply.id, error, status, wait, settings.outbox_max_attempts)
-    log.info(
-        "reply %d: %s; %s",
-        reply.id,
-        error,
-        "gave up" if state == "failed" else f"retry in {wait:.1f}s",
-    )
-    return state
-
-
-class OutboxSender:
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
         transmitters: Transmitters,
         settings: Settings,
+        replies: ReplyCodec,
         worker: str | None = None,
-        replies: ReplyCodec | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        self.replies: ReplyCodec = replies or SmppReplies(settings)
-        self.channel = self.replies.channel
+        super().__init__(uow_factory, settings)
+        self.replies = replies
+        self.channel = replies.channel
         self.transmitters = transmitters
-        self.settings = settings
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._stop = threading.Event()
-        self._wake = threading.Event()
         self._in_flight = 0
         #: Replies may wait queued because this sender had no room for them: a finished
         #: send then wakes the claim loop. Otherwise the loop sleeps until new rows are
@@ -141,42 +116,20 @@ class OutboxSender:
         self._behind = False
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=MAX_IN_HAND, thread_name_prefix="outbox")
-        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
         self.unsettled = UnsettledReplies(transmitters.window_capacity)
         self._marks: Batches[tuple[int, list[SentPart]]] = Batches(
             self._mark_sent, workers=1, size=MARK_BATCH, name="outbox-marks"
         )
-        self.counters: dict[str, int] = {
-            "claimed": 0, "handed": 0, "sent": 0, "retried": 0, "failed": 0
-        }  # fmt: skip
+        self.counters.update(claimed=0, handed=0)
 
     def start(self) -> None:
         self._marks.start()
-        self._thread.start()
+        super().start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread.ident is not None:  # started
-            self._thread.join(timeout)
+        super().stop(timeout)
         self._pool.shutdown(wait=True)
         self._marks.stop(timeout)  # after the last send, so every mark is written
-
-    def wake(self) -> None:
-        """New rows were queued: look now instead of at the next poll."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        poll = self.settings.outbox_poll_interval
-        while not self._stop.is_set():
-            try:
-                claimed = self._claim()
-            except Exception:
-                log.exception("outbox claim failed")
-                claimed = 0
-            if not claimed:
-                self._wake.wait(poll)
-                self._wake.clear()
 
     def offer_claim(self) -> OutboxClaim | None:
         """A claim for replies about to be written, if there is room for them in hand;
@@ -202,7 +155,7 @@ class OutboxSender:
         for reply in replies:
             self._pool.submit(self._send_guarded, reply)
 
-    def _claim(self) -> int:
+    def claim_and_send(self) -> int:
         if not self.transmitters.any_transmitter:
             return 0
         # Up to four windows' worth in hand: replies wait for a window slot in memory, and
@@ -281,6 +234,7 @@ class OutboxSender:
                 index += 1
                 throttled = 0
                 continue
+            link_metrics.submit_refused(self.channel, connection.config.name, outcome.status)
             if result is Verdict.THROTTLED and throttled < THROTTLED_RESENDS:
                 throttled += 1  # the link is paused now; this part goes again first
                 continue
@@ -294,6 +248,7 @@ class OutboxSender:
             return False
         self._marks.put((reply.id, sent))
         self.counters["sent"] += 1
+        reply_metrics.submitted(reply)
         # The text stays out of the log: replies may quote a birthday or a name.
         log.info(
             "reply %d to %s sent by %s in %d part(s), %d chars, ids=%s",
@@ -321,9 +276,3 @@ class OutboxSender:
                 # The claim's lease runs out and the reply is sent again: a duplicate,
                 # never a loss.
                 log.exception("reply %d: sent but not marked", reply_id)
-
-    def _retry(
-        self, reply: ClaimedReply, error: str, status: int | None, delay: float | None = None
-    ) -> None:
-        self.counters["retried"] += 1
-        retry_later(self.uow_factory, self.settings, reply, error, status, delay)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -25,7 +24,8 @@ import httpx
 from app.domain.sms_coding import fits_gsm7
 from app.domain.text import mask_msisdn
 from app.gateways.http.kannel_wire import receipt_key
-from app.gateways.outbox_sender import retry_later
+from app.gateways.sending import ReplySender
+from app.metrics import replies as reply_metrics
 from app.services.outbox import (
     ClaimedReply,
     SentPart,
@@ -74,7 +74,10 @@ def sendsms_params(settings: Settings, reply: ClaimedReply) -> dict[str, str]:
     return params
 
 
-class KannelSender:
+class KannelSender(ReplySender):
+    channel = CHANNEL
+    thread_name = "kannel-sender"
+
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
@@ -82,41 +85,18 @@ class KannelSender:
         client: httpx.Client | None = None,
         worker: str | None = None,
     ) -> None:
-        self.uow_factory = uow_factory
-        self.settings = settings
+        super().__init__(uow_factory, settings)
         self.client = client or httpx.Client(timeout=settings.kannel_sendsms_timeout)
         self.worker = (
             worker or f"kannel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kannel-sender", daemon=True)
-        self.counters: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0}
-
-    def start(self) -> None:
-        self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        super().stop(timeout)
         self.client.close()
 
-    def wake(self) -> None:
-        """A reply was queued: look now rather than at the next poll."""
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                claimed = self.send_due()
-            except Exception:
-                log.exception("kannel sender: claim failed")
-                claimed = 0
-            if not claimed:
-                self._wake.wait(self.settings.outbox_poll_interval)
-                self._wake.clear()
+    def claim_and_send(self) -> int:
+        return self.send_due()
 
     def send_due(self) -> int:
         """Claim one batch and send it; the number claimed."""
@@ -159,6 +139,7 @@ class KannelSender:
         if response.status_code == ACCEPTED:
             mark_sent(self.uow_factory, reply.id, [SentPart(CHANNEL, receipt_key(reply.id))])
             self.counters["sent"] += 1
+            reply_metrics.submitted(reply)
             log.info("reply %d to %s: sendsms %r", reply.id, mask_msisdn(reply.msisdn), answer)
         elif 400 <= response.status_code < 500 and response.status_code not in RETRIED_4XX:
             self.counters["failed"] += 1
@@ -166,7 +147,3 @@ class KannelSender:
             mark_failed(self.uow_factory, reply.id, f"sendsms: {answer}", response.status_code)
         else:
             self._retry(reply, f"sendsms {response.status_code}: {answer}", response.status_code)
-
-    def _retry(self, reply: ClaimedReply, error: str, status: int | None) -> None:
-        self.counters["retried"] += 1
-        retry_later(self.uow_factory, self.settings, reply, error, status)

@@ -1,0 +1,1 @@
+"""Helpers the test packages share: polling, an ESME on a thread, a headless browser."""
