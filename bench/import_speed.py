@@ -16,16 +16,23 @@ rows as the subscriber file). Then, in one run, on PostgreSQL, for each file:
 * plain COPY: in a throwaway database, `CREATE TABLE` of the plain table, then
   `COPY … FROM STDIN (FORMAT csv, HEADER)` streamed from the file by psycopg in
   1 MiB blocks, committed (no psql);
+* indexed COPY: the same into the same plain table given the store's keys and
+  indexes first (`INDEXES`: a bigserial primary key, the unique key — msisdn;
+  msisdn and month — and the other indexes of `subscribers` and
+  `monthly_usage`; no foreign key, as the plain usage table has no subscriber
+  ids);
 * right after it, smshall: `import_subscribers`, then `import_usage` (the
   service functions `smshall import` calls, in this process), into a
   throwaway database, migrated, each committed. With `--reimport` both files
   again (every row an update), each after a plain COPY of its own.
 
-Pairing each import with a COPY just before it puts both under the same load
-from whatever else runs on the machine. *merge s* is the merge statement alone
-(`INSERT … SELECT … ON CONFLICT … RETURNING`, timed by SQLAlchemy's cursor
-events): what the database spends writing the rows into the real, indexed
-tables, which a plain COPY into a table without keys does not. The same
+Pairing each import with the COPYs just before it puts them under the same
+load from whatever else runs on the machine. Phases of an import, timed by
+SQLAlchemy's cursor events: *merge s* is the merge statement alone (`INSERT …
+SELECT … ON CONFLICT … RETURNING`): what the database spends writing the rows
+into the real, indexed tables; *check s* the usage file's anti-join (numbers
+with no subscriber); *stream s* the rest: reading and checking the file while
+its rows are streamed into the staging table by COPY, and the commit. The same
 imports on SQLite are measured for reference. CPU is this process's (Python)
 and, on PostgreSQL, the server's (every `postgres` process on the machine: it
 should otherwise be idle), from /proc.
@@ -84,6 +91,7 @@ PLAIN_TYPES = {
     "bundle_ends_on": "date", "balance_yuan": "numeric", "plan_fee_yuan": "numeric",
     "guaranteed_spend_yuan": "numeric", "spend_yuan": "numeric", "alert": "boolean",
     "cmmb_handset": "boolean", "mobile_payment": "boolean", "mou": "integer",
+    "last_contacted_on": "date", "last_visited_on": "date",
 }  # fmt: skip
 BLOCK = 1 << 20
 
@@ -137,6 +145,8 @@ def subscriber_row(msisdn: str, rng: random.Random) -> list[str]:
         day(rng, date(2026, 1, 1), 700) if rng.random() < 0.1 else "",
         rng.choice(("", "true", "false")),
         rng.choice(("", "true", "false")),
+        day(rng, date(2025, 1, 1), 700) if rng.random() < 0.3 else "",
+        day(rng, date(2025, 1, 1), 700) if rng.random() < 0.1 else "",
     ]
 
 
@@ -161,16 +171,41 @@ def generate(tmp: Path, rows: int, usage_share: float, seed: int = 1) -> tuple[P
     return subscribers, usage, len(users) * 12
 
 
-def plain_copy(url: str, path: Path, columns: tuple[str, ...], table: str) -> float:
-    """Seconds to COPY `path` into a fresh plain table shaped like its columns, committed."""
+#: The store's keys and indexes, on the plain table's columns (`--indexed`): an id
+#: from a sequence, the unique key, and the other indexes of `subscribers` and
+#: `monthly_usage` (no foreign key: the plain usage table names no subscriber ids).
+INDEXES = {
+    "subscribers": (
+        "ALTER TABLE {t} ADD COLUMN id bigserial PRIMARY KEY",
+        "ALTER TABLE {t} ADD UNIQUE (msisdn)",
+        "CREATE INDEX ON {t} (account_manager)",
+        "CREATE INDEX ON {t} (extract(month FROM birthday), extract(day FROM birthday))",
+    ),
+    "usage": (
+        "ALTER TABLE {t} ADD COLUMN id bigserial PRIMARY KEY",
+        "ALTER TABLE {t} ADD UNIQUE (msisdn, month)",
+        "CREATE INDEX ON {t} (month)",
+    ),
+}
+
+
+def plain_copy(
+    url: str, path: Path, columns: tuple[str, ...], table: str, indexes: tuple[str, ...] = ()
+) -> float:
+    """Seconds to COPY `path` into a fresh plain table shaped like its columns (with
+    `indexes` made first, on the empty table), committed."""
     shape = ", ".join(f"{c} {PLAIN_TYPES.get(c, 'text')}" for c in columns)
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
         connection.execute(f"CREATE TABLE {table} ({shape})")
+        for index in indexes:
+            connection.execute(index.format(t=table))
         connection.commit()
         started = time.perf_counter()
         with (
             connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)") as copy,
+            cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, HEADER true)"
+            ) as copy,
             path.open("rb") as handle,
         ):
             while block := handle.read(BLOCK):
@@ -201,11 +236,16 @@ class Run:
     seconds: float
     cpu: dict[str, float]
     merge_s: float | None = None  # the merge statement alone (PostgreSQL)
+    check_s: float | None = None  # the usage file's anti-join (PostgreSQL)
     copy_rate: float | None = None  # plain COPY of the same file just before
+    indexed_rate: float | None = None  # the same into a table with the store's indexes
 
 
 def smshall_imports(
-    backend: str, files: dict[str, Path], rounds: int, plain: Callable[[str], float] | None
+    backend: str,
+    files: dict[str, Path],
+    rounds: int,
+    plain: Callable[[str], tuple[float, float]] | None,
 ) -> Iterator[Run]:
     """Import each file into a fresh migrated database (`rounds` times: the second
     round updates every row); with `plain`, a plain COPY of the same file just
@@ -217,15 +257,15 @@ def smshall_imports(
         migrate(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
         engine = make_engine(url)
         session_factory = make_session_factory(engine)
-        merging: list[float] = []
+        spent: dict[str, float] = {}  # seconds by the statement's first word
 
         def started(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-            if statement.startswith("WITH merged"):
-                merging.append(-time.perf_counter())
+            word = statement.split(None, 1)[0]
+            spent[word] = spent.get(word, 0.0) - time.perf_counter()
 
         def ended(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-            if statement.startswith("WITH merged"):
-                merging[-1] += time.perf_counter()
+            word = statement.split(None, 1)[0]
+            spent[word] += time.perf_counter()
 
         event.listen(engine, "before_cursor_execute", started)
         event.listen(engine, "after_cursor_execute", ended)
@@ -236,36 +276,49 @@ def smshall_imports(
         importers = {"subscribers": import_subscribers, "usage": import_usage}
         for round_ in range(rounds):
             for kind, path in files.items():
-                copy_rate = plain(kind) if plain else None
+                copy_rate, indexed_rate = plain(kind) if plain else (None, None)
                 importer = importers[kind]
-                merging.clear()
+                spent.clear()
                 elapsed, report, cpu = timed(
                     backend == "postgresql",
                     lambda: importer(uow_factory, path),  # noqa: B023
                 )
                 yield Run(
                     kind + (" again" if round_ else ""), backend, report.rows, report.inserted,
-                    report.updated, elapsed, cpu, sum(merging) if merging else None, copy_rate,
+                    report.updated, elapsed, cpu, spent.get("WITH"), spent.get("SELECT"),
+                    copy_rate, indexed_rate,
                 )  # fmt: skip
         engine.dispose()
 
 
 COLUMNS = (
     ("file", 17), ("backend", 10), ("rows", 8), ("new", 8), ("updated", 8), ("seconds", 7),
-    ("rows/s", 8), ("merge s", 7), ("CPU py s", 8), ("CPU db s", 8), ("COPY rows/s", 11),
-    ("x COPY", 6),
+    ("rows/s", 8), ("stream s", 8), ("check s", 7), ("merge s", 7), ("CPU py s", 8),
+    ("CPU db s", 8), ("COPY rows/s", 11), ("x COPY", 6), ("idx COPY/s", 10), ("x idx", 5),
 )  # fmt: skip
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _ratio(rate: float, copy_rate: float | None) -> tuple[str, str]:
+    if not copy_rate:
+        return "–", "–"
+    return f"{copy_rate:.0f}", f"{rate / copy_rate:.2f}"
 
 
 def show(run: Run) -> str:
     rate = run.rows / run.seconds
     db = run.cpu.get("postgresql")
+    # Everything but the statements: reading and checking the file while it is
+    # streamed into the staging table (COPY), and the commit.
+    stream = run.seconds - (run.merge_s or 0) - (run.check_s or 0)
     values = [
         run.file, run.backend, run.rows, run.new, run.updated, f"{run.seconds:.2f}",
-        f"{rate:.0f}", "–" if run.merge_s is None else f"{run.merge_s:.2f}",
+        f"{rate:.0f}", f"{stream:.2f}", _seconds(run.check_s), _seconds(run.merge_s),
         f"{run.cpu['bench']:.1f}", "–" if db is None else f"{db:.1f}",
-        f"{run.copy_rate:.0f}" if run.copy_rate else "–",
-        f"{rate / run.copy_rate:.2f}" if run.copy_rate else "–",
+        *_ratio(rate, run.copy_rate), *_ratio(rate, run.indexed_rate),
     ]  # fmt: skip
     return table_row(values, COLUMNS)
 
@@ -310,11 +363,19 @@ def main(argv: list[str] | None = None) -> int:
             ):
                 tables = itertools.count(1)
 
-                def plain(kind: str) -> float:
+                def plain(kind: str) -> tuple[float, float]:
                     columns = SUBSCRIBER_COLUMNS if kind == "subscribers" else USAGE_COLUMNS
-                    table = f"plain_{kind}_{next(tables)}"  # noqa: B023
-                    elapsed = plain_copy(plain_url, files[kind], columns, table)  # noqa: B023
-                    return counts[kind] / elapsed
+                    bare = plain_copy(
+                        plain_url,
+                        files[kind],
+                        columns,
+                        f"plain_{kind}_{next(tables)}",  # noqa: B023
+                    )
+                    indexed = plain_copy(
+                        plain_url, files[kind], columns, f"plain_{kind}_{next(tables)}",  # noqa: B023
+                        INDEXES[kind],
+                    )  # fmt: skip
+                    return counts[kind] / bare, counts[kind] / indexed
 
                 for run in smshall_imports(backend, files, rounds, plain):
                     print(show(run), flush=True)

@@ -13,17 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.kpi import BundleKind
-from app.services.import_files import (
-    MAX_REPORTED,
-    FileKind,
-    ImportFailed,
-    _BadCell,
-    _choice,
-    _date_of,
-    _msisdn,
-    read_chunks,
-)
-from app.services.importing import ImportReport, Progress, _reported
+from app.services.import_cells import _BadCell, _choice, _date_of, _msisdn
+from app.services.import_files import FileKind
+from app.services.importing import ImportReport, Progress, import_of_known_numbers
 from app.store import bundles
 from app.store.unit_of_work import UnitOfWork
 
@@ -57,14 +49,4 @@ def import_bundles(
 ) -> ImportReport:
     """Insert or update every bundle of the file by (subscriber, kind, valid_from);
     every number must be a known subscriber."""
-    with uow_factory() as uow:
-        assert uow.session is not None
-        chunks = _reported(read_chunks(path, BUNDLES), path, progress)
-        try:
-            merged = bundles.merge_bundles(uow.session, chunks, MAX_REPORTED)
-        except bundles.UnknownSubscribers as unknown:
-            raise ImportFailed(
-                [f"column msisdn: no such subscriber: {m}" for m in unknown.msisdns]
-            ) from None
-        uow.commit()
-    return ImportReport(merged.rows, merged.inserted, merged.updated)
+    return import_of_known_numbers(uow_factory, path, BUNDLES, bundles.merge_bundles, progress)

@@ -15,20 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from app.metrics import jobs as job_metrics
 from app.services.clock import utc_now
+from app.services.import_cells import SUBSCRIBER_COLUMNS, SUBSCRIBER_REQUIRED, USAGE_COLUMNS
 from app.services.import_files import (
     MAX_REPORTED,
-    SUBSCRIBER_COLUMNS,
-    SUBSCRIBER_REQUIRED,
     SUBSCRIBERS,
     USAGE,
-    USAGE_COLUMNS,
+    FileKind,
     ImportFailed,
     count_lines,
     read_chunks,
 )
-from app.store import bulk
+from app.store import bulk, csv_export
 from app.store.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int], None]
+#: A store's merge of rows that name subscribers: `bulk.merge_usage`'s signature.
+KnownNumbersMerge = Callable[[Session, bulk.Chunks, int], bulk.Merged]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,28 +92,41 @@ def import_usage(
 ) -> ImportReport:
     """Insert or update monthly usage by msisdn and month; every number must be a
     known subscriber."""
+    report = import_of_known_numbers(uow_factory, path, USAGE, bulk.merge_usage, progress)
+    return job_metrics.imported("usage", report)
+
+
+def import_of_known_numbers(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    kind: FileKind,
+    merge: KnownNumbersMerge,
+    progress: Progress | None,
+) -> ImportReport:
+    """Import a file whose rows name subscribers that must exist: the whole file
+    is refused, naming up to MAX_REPORTED numbers, if any is unknown."""
     with uow_factory() as uow:
         assert uow.session is not None
-        chunks = _reported(read_chunks(path, USAGE), path, progress)
+        chunks = _reported(read_chunks(path, kind), path, progress)
         try:
-            merged = bulk.merge_usage(uow.session, chunks, MAX_REPORTED)
+            merged = merge(uow.session, chunks, MAX_REPORTED)
         except bulk.UnknownSubscribers as unknown:
             raise ImportFailed(
                 [f"column msisdn: no such subscriber: {m}" for m in unknown.msisdns]
             ) from None
         uow.commit()
-    return job_metrics.imported("usage", ImportReport(merged.rows, merged.inserted, merged.updated))
+    return ImportReport(merged.rows, merged.inserted, merged.updated)
 
 
 def export_subscribers(uow_factory: Callable[[], UnitOfWork], path: Path) -> int:
     """Every subscriber into `path`, in the import's columns and formats; the rows written."""
     with uow_factory() as uow, path.open("wb") as out:
         assert uow.session is not None
-        return bulk.export_subscribers(uow.session, out, SUBSCRIBER_COLUMNS)
+        return csv_export.export_subscribers(uow.session, out, SUBSCRIBER_COLUMNS)
 
 
 def export_usage(uow_factory: Callable[[], UnitOfWork], path: Path) -> int:
     """Every month of usage into `path`, as the usage import reads it."""
     with uow_factory() as uow, path.open("wb") as out:
         assert uow.session is not None
-        return bulk.export_usage(uow.session, out, USAGE_COLUMNS)
+        return csv_export.export_usage(uow.session, out, USAGE_COLUMNS)

@@ -1,11 +1,11 @@
-"""Whole files into and out of the subscriber store, set-based: a constant number
+"""Whole files into the subscriber store, set-based: a constant number
 of statements whatever the file's size (DESIGN.md, "Batches, not messages").
 
 PostgreSQL: the checked rows are streamed with COPY into a TEMP staging table
 and merged with one `INSERT … SELECT … ON CONFLICT DO UPDATE`, in the caller's
-transaction; an export is one `COPY (SELECT …) TO STDOUT`. SQLite: the rows go
-in with an executemany of the same upsert (usage through a TEMP table, for the
-join to subscriber ids); an export is one streamed SELECT.
+transaction. SQLite: the rows go in with an executemany of the same upsert
+(usage through a TEMP table, for the join to subscriber ids). Exports:
+`app/store/csv_export.py`.
 
 Rows arrive as the tuples `app/services/import_files.py` makes, each ending with
 its line in the file: subscribers in `SUBSCRIBER_FIELDS` order, usage in
@@ -14,12 +14,10 @@ its line in the file: subscribers in `SUBSCRIBER_FIELDS` order, usage in
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -37,6 +35,7 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -53,6 +52,14 @@ SUBSCRIBER_FIELDS = (
     "last_contacted_on", "last_visited_on",
 )  # fmt: skip
 USAGE_FIELDS = ("msisdn", "month", "spend_fen", "mou")
+
+
+def file_column(field: str) -> str:
+    """The import file's name of a stored field: money in yuan, `balance_fen` →
+    `balance_yuan`."""
+    return field.removesuffix("_fen") + "_yuan" if field.endswith("_fen") else field
+
+
 Chunks = Iterable[list[tuple[Any, ...]]]
 
 _subscribers = table_of(SubscriberRow)
@@ -96,7 +103,7 @@ def _usage_staging() -> Table:
     )
 
 
-def _is_postgresql(session: Session) -> bool:
+def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -107,11 +114,11 @@ def merge_subscribers(session: Session, chunks: Chunks, now: datetime) -> Merged
     """Insert or update the subscribers by msisdn; every column of the file is
     set, and nothing else: an opt-out (`opted_out`) is the subscriber's and is
     never changed by an import (DOMAIN.md §6)."""
-    if _is_postgresql(session):
+    if is_postgresql(session):
         staging = _subscriber_staging()
         session.execute(CreateTable(staging))
-        _copy_in(session, staging, chunks)
-        return _merge_postgresql(session, _subscriber_merge(staging, now))
+        rows = _copy_in(session, staging, chunks)
+        return _merge_postgresql(session, _subscriber_merge(staging, now), rows)
     return _upsert_sqlite(session, chunks, now)
 
 
@@ -120,17 +127,19 @@ def merge_usage(session: Session, chunks: Chunks, report_unknown: int) -> Merged
     `UnknownSubscribers` (up to `report_unknown` numbers) and writes nothing
     when a row names a number with no subscriber."""
     staging = _usage_staging()
-    postgres = _is_postgresql(session)
+    postgres = is_postgresql(session)
     if not postgres:
         session.connection().exec_driver_sql("DROP TABLE IF EXISTS temp.import_usage")
     session.execute(CreateTable(staging))
     if postgres:
-        _copy_in(session, staging, chunks)
+        staged = _copy_in(session, staging, chunks)
     else:
         sql = str(staging.insert().compile(dialect=session.get_bind().dialect))
         connection = session.connection()
+        staged = 0
         for chunk in chunks:
             connection.exec_driver_sql(sql, chunk)
+            staged += len(chunk)
     unknown = select(staging.c.msisdn).where(
         ~exists().where(_subscribers.c.msisdn == staging.c.msisdn)
     )
@@ -144,21 +153,30 @@ def merge_usage(session: Session, chunks: Chunks, report_unknown: int) -> Merged
     # by the key, as for subscribers.
     rows = rows.where(true()).order_by(_subscribers.c.id, staging.c.month)
     if postgres:
-        return _merge_postgresql(session, _usage_upsert(postgresql.insert, rows))
+        return _merge_postgresql(session, _usage_upsert(postgresql.insert, rows), staged)
     before = _count(session, _usage)
     session.execute(_usage_upsert(sqlite.insert, rows))
-    merged = _count(session, staging)
     session.connection().exec_driver_sql("DROP TABLE temp.import_usage")
     inserted = _count(session, _usage) - before
-    return Merged(merged, inserted, merged - inserted)
+    return Merged(staged, inserted, staged - inserted)
+
+
+def _changed_only(table: Table, statement: Any, key: list[str], fields: Sequence[str]) -> Any:
+    """An upsert that sets `fields` from the file, and leaves a row whose fields
+    already hold the file's values as it is: no new row version, no index entries
+    to write (a re-import of an unchanged base costs reads only)."""
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_={f: statement.excluded[f] for f in fields},
+        where=tuple_(*(table.c[f] for f in fields if f != "updated_at")).is_distinct_from(
+            tuple_(*(statement.excluded[f] for f in fields if f != "updated_at"))
+        ),
+    )
 
 
 def _usage_upsert(insert: Any, rows: Any) -> Any:
     statement = insert(_usage).from_select(["subscriber_id", *USAGE_FIELDS[1:]], rows)
-    return statement.on_conflict_do_update(
-        index_elements=["subscriber_id", "month"],
-        set_={f: statement.excluded[f] for f in USAGE_FIELDS[1:]},
-    )
+    return _changed_only(_usage, statement, ["subscriber_id", "month"], USAGE_FIELDS[1:])
 
 
 def _subscriber_merge(staging: Table, now: datetime) -> Any:
@@ -167,18 +185,19 @@ def _subscriber_merge(staging: Table, now: datetime) -> Any:
     statement = postgresql.insert(_subscribers).from_select(
         [*SUBSCRIBER_FIELDS, "updated_at"], rows.order_by(staging.c.msisdn)
     )
-    return statement.on_conflict_do_update(
-        index_elements=["msisdn"],
-        set_={f: statement.excluded[f] for f in (*SUBSCRIBER_FIELDS[1:], "updated_at")},
+    return _changed_only(
+        _subscribers, statement, ["msisdn"], (*SUBSCRIBER_FIELDS[1:], "updated_at")
     )
 
 
-def _merge_postgresql(session: Session, upsert: Any) -> Merged:
-    """Run the upsert and count what it did, in the same statement: a row version
-    an INSERT made has no xmax, one an ON CONFLICT UPDATE made has the updater's."""
+def _merge_postgresql(session: Session, upsert: Any, rows: int) -> Merged:
+    """Run the upsert and count the rows it inserted, in the same statement: a row
+    version an INSERT made has no xmax, one an ON CONFLICT UPDATE made has the
+    updater's. Every other row of the file was there already (updated, or left
+    as it was when nothing changed)."""
     merged = upsert.returning(literal_column("xmax = 0", Boolean).label("inserted")).cte("merged")
-    counted = select(func.count(), func.count().filter(merged.c.inserted)).select_from(merged)
-    rows, inserted = session.execute(counted).one()
+    counted = select(func.count().filter(merged.c.inserted)).select_from(merged)
+    inserted = session.execute(counted).scalar_one()
     return Merged(rows, inserted, rows - inserted)
 
 
@@ -190,9 +209,10 @@ def _copy_type(column: Column[Any]) -> str:
     return next(name for kind, name in _COPY_TYPES.items() if isinstance(column.type, kind))
 
 
-def _copy_in(session: Session, staging: Table, chunks: Chunks) -> None:
+def _copy_in(session: Session, staging: Table, chunks: Chunks) -> int:
     """Stream the rows into the staging table: one COPY, written a chunk at a time
-    as the file is read, on the session's own connection and transaction."""
+    as the file is read, on the session's own connection and transaction. Returns
+    the rows written."""
     driver = session.connection().connection.driver_connection
     assert driver is not None
     names = ", ".join(c.name for c in staging.columns)
@@ -202,9 +222,12 @@ def _copy_in(session: Session, staging: Table, chunks: Chunks) -> None:
     ):
         copy.set_types([_copy_type(c) for c in staging.columns])
         write_row = copy.write_row
+        rows = 0
         for chunk in chunks:
             for row in chunk:
                 write_row(row)
+            rows += len(chunk)
+    return rows
 
 
 def _upsert_sqlite(session: Session, chunks: Chunks, now: datetime) -> Merged:
@@ -213,9 +236,7 @@ def _upsert_sqlite(session: Session, chunks: Chunks, now: datetime) -> Merged:
     dialect = session.get_bind().dialect
     fields = [*SUBSCRIBER_FIELDS, "updated_at"]
     statement = sqlite.insert(_subscribers)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["msisdn"], set_={f: statement.excluded[f] for f in fields[1:]}
-    )
+    upsert = _changed_only(_subscribers, statement, ["msisdn"], fields[1:])
     # Numbered parameters, one per field; a new subscriber has not opted out. Every
     # other column is named, or SQLAlchemy would add a parameter for its default.
     values: dict[str, Any] = {f: literal_column(f"?{i}") for i, f in enumerate(fields, 1)}
@@ -236,101 +257,3 @@ def _upsert_sqlite(session: Session, chunks: Chunks, now: datetime) -> Merged:
 
 def _count(session: Session, table: Table) -> int:
     return session.scalar(select(func.count()).select_from(table)) or 0
-
-
-# -- exporting ---------------------------------------------------------------------------
-
-#: How each exported column is written: as the import reads it back.
-_SUBSCRIBER_EXPORT = (
-    ("msisdn", "text"), ("brand", "text"), ("status", "text"), ("opened_on", "date"),
-    ("balance_fen", "yuan"), ("name", "text"), ("gender", "text"), ("birthday", "date"),
-    ("mailing_address", "text"), ("account_manager", "text"), ("vip_type", "text"),
-    ("vip_level", "text"), ("vip_source", "text"), ("vip_card_no", "text"),
-    ("vip_valid_from", "date"), ("vip_valid_to", "date"), ("contact_method", "text"),
-    ("contact_window", "text"), ("alert", "flag"), ("plan_fee_fen", "yuan"),
-    ("guaranteed_spend_fen", "yuan"), ("bundle_ends_on", "date"), ("cmmb_handset", "flag"),
-    ("mobile_payment", "flag"), ("last_contacted_on", "date"), ("last_visited_on", "date"),
-)  # fmt: skip
-_USAGE_EXPORT = (("msisdn", "text"), ("month", "month"), ("spend_fen", "yuan"), ("mou", "int"))
-
-_SQL_FORMAT = {
-    "text": "NULLIF({0}, '')",  # an empty text is written as an empty cell, like None
-    "int": "{0}",
-    "date": "to_char({0}, 'YYYY-MM-DD')",
-    "month": "to_char({0}, 'YYYY-MM')",
-    "yuan": "({0}::numeric / 100)::numeric(20, 2)",
-    "flag": "CASE WHEN {0} THEN 'true' ELSE 'false' END",
-}
-
-
-def yuan_text(fen: int) -> str:
-    """8650 → `86.50`, -5 → `-0.05`: the import's own format for money."""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
-
-
-def _python_format(kind: str) -> Any:
-    if kind == "yuan":
-        return yuan_text
-    if kind == "flag":
-        return lambda value: "true" if value else "false"
-    if kind == "month":
-        return lambda value: str(value)[:7]
-    if kind == "int":
-        return str
-    return lambda value: value or ""  # text, and dates (stored as ISO text in SQLite)
-
-
-def export_subscribers(session: Session, out: IO[bytes], headers: tuple[str, ...]) -> int:
-    """Every subscriber, by msisdn, as a CSV file the import reads back to the same
-    store (`headers` name the columns). Returns the rows written."""
-    return _export(session, out, headers, _SUBSCRIBER_EXPORT, "subscribers", "msisdn")
-
-
-def export_usage(session: Session, out: IO[bytes], headers: tuple[str, ...]) -> int:
-    """Every usage row, by msisdn and month, as the usage import reads it."""
-    source = "monthly_usage JOIN subscribers ON subscribers.id = monthly_usage.subscriber_id"
-    return _export(session, out, headers, _USAGE_EXPORT, source, "msisdn, month")
-
-
-def _export(
-    session: Session,
-    out: IO[bytes],
-    headers: tuple[str, ...],
-    columns: tuple[tuple[str, str], ...],
-    source: str,
-    order: str,
-) -> int:
-    if _is_postgresql(session):
-        shown = ", ".join(
-            f"{_SQL_FORMAT[kind].format(name)} AS {header}"
-            for (name, kind), header in zip(columns, headers, strict=True)
-        )
-        query = f"SELECT {shown} FROM {source} ORDER BY {order}"
-        driver = session.connection().connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor:
-            with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)") as copy:
-                for block in copy:
-                    out.write(block)
-            return max(cursor.rowcount, 0)
-    names = ", ".join(name for name, _ in columns)
-    result = session.connection().exec_driver_sql(f"SELECT {names} FROM {source} ORDER BY {order}")
-    formats = [_python_format(kind) for _, kind in columns]
-    return _write_csv(
-        out, headers, ([f(v) for f, v in zip(formats, row, strict=True)] for row in result)
-    )
-
-
-def _write_csv(out: IO[bytes], headers: tuple[str, ...], rows: Iterator[list[str]]) -> int:
-    """CSV as PostgreSQL's COPY writes it: `\\n` line ends, quotes only where needed."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(headers)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    text.flush()
-    text.detach()
-    return count
