@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from app.cli.common import console, migrate
 from app.cli.data import import_file
+from app.domain.channels import Channel
 from app.metrics.multiprocess import prepare_workers
 from app.runtime import Runtime
 from app.services.catalog_load import describe_seed, seed_catalog
@@ -89,7 +90,9 @@ def demo(args: argparse.Namespace) -> int:
     simulator = DemoSimulator(smpp_port=smpp_port, http_port=http_port)
     if not args.no_simulator:
         bind = simulator.start()
-        settings = settings.model_copy(update={"smpp_binds": [bind], "notice_channel": "smpp"})
+        settings = settings.model_copy(
+            update={"smpp_binds": [bind], "notice_channel": Channel.SMPP}
+        )
     try:
         runtime = Runtime.from_settings(settings)
         print(describe_seed(seed_catalog(runtime.uow_factory)))

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from prometheus_client import Counter
 
 from app.metrics import replies
+
+
+class Counted(Protocol):
+    @property
+    def rows(self) -> int: ...
+
+
+R = TypeVar("R", bound=Counted)
 
 IMPORT_ROWS = Counter("smshall_import_rows", "Rows imported, by kind", ["kind"])
 NOTICES_SENT = Counter(
@@ -21,7 +29,7 @@ NOTICES_DEFERRED = Counter(
 )
 
 
-def imported(kind: str, report: Any) -> Any:
+def imported(kind: str, report: R) -> R:
     """Count an import's rows; returns its report, so the call can wrap the return."""
     IMPORT_ROWS.labels(kind).inc(report.rows)
     return report

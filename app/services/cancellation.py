@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from app.domain.cancellation import cancellable_by_sms, chosen_numbers
 from app.domain.outcomes import Outcome
@@ -59,7 +60,7 @@ def _cancel(turn: Turn, rows: list[ActivationRow]) -> Answer:
     return Answer(outcome, joined(texts, language) if len(texts) > 1 else texts[0])
 
 
-def cancel_numbers(turn: Turn, words: tuple[str, ...], payload: dict) -> Answer:
+def cancel_numbers(turn: Turn, words: tuple[str, ...], payload: dict[str, Any]) -> Answer:
     ids: list[int] = payload["ids"]
     numbers = chosen_numbers(words, len(ids))
     if numbers is None:

@@ -28,7 +28,7 @@ from app.store.unit_of_work import UnitOfWork
 PHOTO_WINDOW = "photo_window"
 
 
-def read_catalog_file(path: Path) -> dict:
+def read_catalog_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:

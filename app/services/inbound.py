@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from app.domain.campaigns import Campaign
+from app.domain.channels import Channel
 from app.domain.flood import Admission
 from app.domain.outcomes import Outcome
 from app.domain.replies import render
@@ -74,7 +75,7 @@ def handle_inbound(
     context: ReplyContext,
     reply_channel: str = HTTP_RESPONSE,
     answerer: Answerer | None = None,
-    sms_channel: str = "smpp",
+    sms_channel: str = Channel.SMPP,
 ) -> InboundResult:
     """Record, decide and reply in one transaction; `answerer` decides (the
     keyword router for SMS, the menu walker for USSD), `sms_channel` carries
@@ -94,7 +95,7 @@ def handle_inbound_many(
     messages: Sequence[InboundMessage],
     context: ReplyContext,
     reply_channel: str = HTTP_RESPONSE,
-    sms_channel: str = "smpp",
+    sms_channel: str = Channel.SMPP,
     claim: OutboxClaim | None = None,
     answerer: Answerer | None = None,
 ) -> list[InboundResult | Exception]:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.domain.channels import Channel
 from app.services.outbox import ClaimedReply
 
 #: Replies on this channel travel in the HTTP answer itself (`POST /v1/mo`).
-HTTP_RESPONSE = "http_response"
+HTTP_RESPONSE = Channel.HTTP_RESPONSE
 #: USSD screens travel in the USSD answer itself.
-USSD_SCREEN = "ussd"
+USSD_SCREEN = Channel.USSD
 #: Channels whose reply is carried by the answer to the request, not sent later.
 IN_ANSWER = frozenset({HTTP_RESPONSE, USSD_SCREEN})
 

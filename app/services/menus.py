@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from app.domain.menus import Menu, main_menu, menu_at
 from app.domain.outcomes import Outcome
@@ -41,7 +42,7 @@ def show(turn: Turn, path: list[int]) -> Answer:
     return Answer(Outcome.MENU, text, "/".join(map(str, path)) or "main")
 
 
-def choose(turn: Turn, choice: str, payload: dict) -> Answer | str:
+def choose(turn: Turn, choice: str, payload: dict[str, Any]) -> Answer | str:
     """A digit in a menu session: a sub-menu (an Answer), or the command to run (a str).
 
     `0` goes back a level, `00` home; a number not on the screen shows it again.

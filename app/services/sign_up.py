@@ -4,6 +4,7 @@ DOMAIN.md §4 and §5, in the unit of work of the message that asked."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from app.domain.campaigns import Campaign, Decision, Grant, Held, SignUp
 from app.domain.commands import Command
@@ -79,7 +80,7 @@ def sign_up(turn: Turn, campaign: Campaign, command: Command, confirmed: bool = 
     return Answer(decision.outcome, text, decision.reason)
 
 
-def confirm_order(turn: Turn, payload: dict) -> Answer:
+def confirm_order(turn: Turn, payload: dict[str, Any]) -> Answer:
     """The `Y` to a pending order: decided afresh as of this message, so an
     order whose subscriber lost eligibility meanwhile is not placed."""
     turn.uow.prompts.clear(turn.msisdn)

@@ -37,9 +37,10 @@ class CatalogRepository:
         return [(row_id, updated_at) for row_id, updated_at in self.session.execute(query)]
 
     def terms(self, campaign_id: int) -> dict[str, Any]:
-        return self.session.scalars(
+        terms: dict[str, Any] = self.session.scalars(
             select(CampaignRow.terms).where(CampaignRow.id == campaign_id)
         ).one()
+        return terms
 
     def campaign(self, code: str) -> CampaignRow | None:
         return self.session.scalar(select(CampaignRow).where(CampaignRow.code == code))

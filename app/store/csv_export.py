@@ -87,7 +87,8 @@ def _export(
             with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT csv, HEADER true)") as copy:
                 for block in copy:
                     out.write(block)
-            return max(cursor.rowcount, 0)
+            rows: int = max(cursor.rowcount, 0)
+            return rows
     names = ", ".join(name for name, _ in columns)
     result = session.connection().exec_driver_sql(f"SELECT {names} FROM {source} ORDER BY {order}")
     formats = [_python_format(kind) for _, kind in columns]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from app.domain.channels import Channel
 from app.gateways.cmpp.deliveries import Answer, Arrived, CmppDeliveries
 from app.gateways.cmpp.link import CmppConnection
 from app.gateways.cmpp.pdus import Command, Frame, MsgIdResult
@@ -23,7 +24,7 @@ from app.settings import CmppLink
 
 log = logging.getLogger("smshall.cmpp")
 
-CHANNEL = "cmpp"
+CHANNEL = Channel.CMPP
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ delivered.
 from __future__ import annotations
 
 from app.domain import sms_coding
+from app.domain.channels import Channel
 from app.domain.sms_coding import EncodedText, ReferenceSize
 from app.gateways.cmpp import coding, results
 from app.gateways.cmpp.link import CmppConnection
@@ -23,7 +24,7 @@ CHARGE_SP = 2
 
 
 class CmppReplies:
-    channel = "cmpp"
+    channel: str = Channel.CMPP
 
     def prepare(self, reply: ClaimedReply) -> tuple[int, EncodedText]:
         return coding.plan(reply.text, ReferenceSize.BITS8)

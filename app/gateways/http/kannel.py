@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
+from app.domain.channels import Channel
 from app.domain.delivery_receipts import Receipt
 from app.domain.sms_coding import fits_gsm7
 from app.domain.states import ReplyState
@@ -48,7 +49,7 @@ log = logging.getLogger("smshall.kannel")
 
 GATEWAY = "kannel"
 #: Outbox channel of replies that go out through Kannel's sendsms.
-CHANNEL = "kannel"
+CHANNEL = Channel.KANNEL
 SHORT_CODE_DIGITS = range(3, 22)
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from app.domain.channels import Channel
 from app.domain.sms_coding import fits_gsm7
 from app.domain.text import mask_msisdn
 from app.gateways.http.kannel_wire import receipt_key
@@ -39,7 +40,7 @@ from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.kannel")
 
-CHANNEL = "kannel"
+CHANNEL = Channel.KANNEL
 ACCEPTED = 202
 #: Kannel's "Authorization failed": wrong sendsms-user, fixed by the operator, so retried.
 RETRIED_4XX = {401, 403, 408, 429}

@@ -21,6 +21,7 @@ from dataclasses import replace
 from smpplib.pdu import PDU
 
 from app.domain import sms_coding
+from app.domain.channels import Channel
 from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, submitted_id
 from app.gateways.links.concatenation import (
     UDHI,
@@ -39,7 +40,7 @@ from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.smpp.mo")
 
-CHANNEL = "smpp"
+CHANNEL = Channel.SMPP
 
 
 class Deliveries(MoCore):

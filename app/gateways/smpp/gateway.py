@@ -15,6 +15,7 @@ from typing import Any
 
 from smpplib.pdu import PDU
 
+from app.domain.channels import Channel
 from app.gateways.links.gateway import LinkGateway, SenderFactory
 from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.smpp.deliveries import Deliveries, Handled
@@ -70,7 +71,7 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
             for config in (settings.smpp_binds if binds is None else binds)
             for role in ROLES[config.mode]
         ]
-        super().__init__(runtime, "smpp", connections, sender)
+        super().__init__(runtime, Channel.SMPP, connections, sender)
 
     def start(self) -> None:
         self.deliveries.start()

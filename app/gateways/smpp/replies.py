@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain import sms_coding
+from app.domain.channels import Channel
 from app.domain.sms_coding import EncodedText, ReferenceSize
 from app.gateways.smpp import status_codes
 from app.gateways.smpp.esme import EsmeConnection
@@ -62,7 +63,7 @@ def submit_fields(
 class SmppReplies:
     """What the outbox sender needs to know of SMPP: channel, parts, status meanings."""
 
-    channel = "smpp"
+    channel: str = Channel.SMPP
 
     def __init__(self, settings: Settings) -> None:
         self.mode = settings.smpp_long_messages
