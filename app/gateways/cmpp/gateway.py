@@ -80,7 +80,7 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
             answered.update(i for i, _ in done)  # never a second DELIVER_RESP
             self._answer([(arrivals[i], a) for i, a in done])
 
-        batch = [Arrived(a.connection.name, a.session.version, a.frame) for a in arrivals]
+        batch = [Arrived(a.connection.name, a.connection.version, a.frame) for a in arrivals]
         try:
             results = self.deliveries.handle_many(batch, answer)
         except Exception:
@@ -93,7 +93,7 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
         claimed: list[ClaimedReply] = []
         for arrival, answer in done:
             session = arrival.session
-            body = MsgIdResult(answer.msg_id, answer.result).encode(session.version)
+            body = MsgIdResult(answer.msg_id, answer.result).encode(arrival.connection.version)
             written = session.respond(arrival.frame, Command.DELIVER_RESP, body)
             if not written:
                 log.info("%s: DELIVER_RESP #%d unsent, link gone",

@@ -83,16 +83,14 @@ class CmppConnection(SupervisedLink):
         config = self.config
         self._set_state(LinkState.CONNECTING)
         sock = self._open(config.host, config.port, config.response_timeout)
-        session = Session(
-            sock, self.name, self.version, config.window, self._on_request, self._count
-        )
+        session = Session(sock, self.name, config.window, self._on_request, self._count)
         self.session = session
         session.start()
         self._set_state(LinkState.AUTHENTICATING)
         self._authenticate(session)
         self._up(LinkState.CONNECTED, "connected")
         self._active_test(session)
-        if self._session_ended(session, session.terminated_by_peer, "terminated by ISMG"):
+        if self._session_ended(session, session.ended_by_peer, "terminated by ISMG"):
             self._terminate(session)
 
     def _authenticate(self, session: Session) -> None:

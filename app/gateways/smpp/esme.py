@@ -104,7 +104,7 @@ class EsmeConnection(SupervisedLink):
             raise ConnectionError(f"bind refused: {status_codes.describe(response.status)}")
         self._up(BindState.BOUND, "binds")
         self._enquire_link(session)
-        if self._session_ended(session, session.unbound_by_peer, "unbound by SMSC"):
+        if self._session_ended(session, session.ended_by_peer, "unbound by SMSC"):
             self._unbind(session)
 
     def _enquire_link(self, session: Session) -> None:
