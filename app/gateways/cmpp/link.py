@@ -50,45 +50,26 @@ class SubmitOutcome:
 
 
 class CmppConnection(SupervisedLink):
+    config: CmppLink
+    up_since_key = "connected_since"
+
     def __init__(
         self,
         config: CmppLink,
         on_request: Callable[[CmppConnection, Session, Frame], None],
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
-        super().__init__(
-            config.name,
-            f"cmpp-{config.name}",
-            (config.reconnect_base, config.reconnect_max),
-            (LinkState.IDLE, LinkState.WAITING, LinkState.STOPPED),
-            config.tps,
-            config.response_timeout,
-        )
-        self.config = config
+        states = (LinkState.IDLE, LinkState.CONNECTED, LinkState.WAITING, LinkState.STOPPED)
+        super().__init__(config.name, "cmpp", config, states, on_request)
         self.version = config.version_byte
-        self.on_request = on_request
         self.clock = clock
         self.session: Session | None = None
 
-    @property
-    def bound(self) -> bool:
-        session = self.session
-        return (
-            self.state is LinkState.CONNECTED
-            and session is not None
-            and not session.closed.is_set()
-        )
-
     def _connect_and_serve(self) -> None:
-        config = self.config
-        self._set_state(LinkState.CONNECTING)
-        sock = self._open(config.host, config.port, config.response_timeout)
-        session = Session(sock, self.name, config.window, self._on_request, self._count)
-        self.session = session
-        session.start()
+        session: Session = self._start_session(LinkState.CONNECTING, Session)
         self._set_state(LinkState.AUTHENTICATING)
         self._authenticate(session)
-        self._up(LinkState.CONNECTED, "connected")
+        self._up("connected")
         self._active_test(session)
         if self._session_ended(session, session.ended_by_peer, "terminated by ISMG"):
             self._terminate(session)
@@ -136,12 +117,6 @@ class CmppConnection(SupervisedLink):
             session, lambda: session.request(Command.TERMINATE, timeout=timeout), "terminated"
         )
 
-    def _on_request(self, session: Session, frame: Frame) -> None:
-        self.on_request(self, session, frame)
-
-    def _count(self, event: str) -> None:
-        self.counters[event] += 1
-
     # -- submitting ---------------------------------------------------------------
 
     def submit(self, submit: Submit) -> SubmitOutcome:
@@ -166,20 +141,11 @@ class CmppConnection(SupervisedLink):
             self.bucket.pause(self.config.throttle_pause)
         return SubmitOutcome(answer.result, render(answer.msg_id) if answer.result == 0 else "")
 
-    def view(self) -> dict[str, Any]:
-        session = self.session
+    def _described(self) -> dict[str, Any]:
+        config = self.config
         return {
-            "name": self.name,
-            "host": self.config.host,
-            "port": self.config.port,
-            "source_addr": self.config.source_addr,
-            "version": self.config.version,
-            "state": str(self.state),
-            "connected_since": self.up_since,
-            "window": self.config.window,
-            "outstanding": session.window.outstanding if session else 0,
-            "tps": self.config.tps,
-            "throttled": self.bucket.paused,
-            "last_error": self.last_error,
-            "counters": dict(self.counters),
+            "host": config.host,
+            "port": config.port,
+            "source_addr": config.source_addr,
+            "version": config.version,
         }

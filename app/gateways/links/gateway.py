@@ -119,14 +119,14 @@ class LinkGateway(Generic[L, A]):
         return any(c.can_transmit and c.bound for c in self.connections)
 
     def window_capacity(self) -> int:
-        windows = [c.config.window for c in self.connections if c.can_transmit]  # type: ignore[attr-defined]
+        windows = [c.config.window for c in self.connections if c.can_transmit]
         return sum(windows) or 1
 
     def batch_counters(self) -> dict[str, int]:
         return dict(self._arrivals.counters)
 
     def view(self) -> list[dict[str, Any]]:
-        return [c.view() for c in self.connections]  # type: ignore[attr-defined]
+        return [c.view() for c in self.connections]
 
 
 def _nothing() -> None:

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from app.gateways.links.backoff import rebind_delay
 from app.gateways.links.throttle import TokenBucket
@@ -34,33 +34,54 @@ log = logging.getLogger("smshall.links")
 STABLE_AFTER = 30.0
 
 
+class LinkConfig(Protocol):
+    """What a link's settings (`SmppBind`, `CmppLink`) say about any link."""
+
+    host: str
+    port: int
+    window: int
+    tps: float
+    response_timeout: float
+    reconnect_base: float
+    reconnect_max: float
+
+
+#: A link's session: (socket, name, window size, on_request, on_event) -> session.
+SessionFactory = Callable[
+    [socket.socket, str, int, Callable[[Any, Any], None], Callable[[str], None]], Any
+]
+
+
 class SupervisedLink:
     #: What the log calls one: "bind", "link".
     kind = "link"
+    #: The `view()` key of `up_since`.
+    up_since_key = "up_since"
 
     def __init__(
         self,
         name: str,
-        thread_name: str,
-        reconnect: tuple[float, float],
-        states: tuple[StrEnum, StrEnum, StrEnum],
-        tps: float,
-        response_timeout: float,
+        protocol: str,
+        config: LinkConfig,
+        states: tuple[StrEnum, StrEnum, StrEnum, StrEnum],
+        on_request: Callable[..., None],
     ) -> None:
-        """`reconnect` is (base, cap) in seconds; `states` (idle, waiting, stopped);
-        `tps` paces submits (0 = unlimited)."""
+        """`states` are (idle, up, waiting, stopped); `config.tps` paces submits
+        (0 = unlimited); `on_request(link, session, request)` takes the peer's requests."""
         self.name = name
-        self.bucket = TokenBucket(tps)
-        self.response_timeout = response_timeout
-        self.state, self._waiting, self._stopped = states
-        self.reconnect_base, self.reconnect_max = reconnect
+        self.config: LinkConfig = config
+        self.on_request = on_request
+        self.bucket = TokenBucket(config.tps)
+        self.response_timeout = config.response_timeout
+        self.state, self._up_state, self._waiting, self._stopped = states
+        self.reconnect_base, self.reconnect_max = config.reconnect_base, config.reconnect_max
         self.session: Any = None
         self.counters: Counter[str] = Counter()
         self.last_error = ""
         #: When the current session logged in (wall clock); None while down.
         self.up_since: float | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{protocol}-{name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -80,7 +101,8 @@ class SupervisedLink:
 
     @property
     def bound(self) -> bool:
-        raise NotImplementedError
+        session = self.session
+        return self.state is self._up_state and session is not None and not session.closed.is_set()
 
     @property
     def can_transmit(self) -> bool:
@@ -96,12 +118,47 @@ class SupervisedLink:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
-    def _up(self, state: StrEnum, counter: str) -> None:
+    def _start_session(self, connecting: StrEnum, session_factory: SessionFactory) -> Any:
+        """Connect and start a session on the socket; it is the link's session."""
+        self._set_state(connecting)
+        config: LinkConfig = self.config
+        sock = self._open(config.host, config.port, config.response_timeout)
+        session = session_factory(sock, self.name, config.window, self._on_request, self._count)
+        self.session = session
+        session.start()
+        return session
+
+    def _on_request(self, session: Any, request: Any) -> None:
+        self.on_request(self, session, request)
+
+    def _count(self, event: str) -> None:
+        self.counters[event] += 1
+
+    def _up(self, counter: str) -> None:
         """Logged in: count it, forget the last error, note since when."""
         self.counters[counter] += 1
         self.last_error = ""
         self.up_since = time.time()
-        self._set_state(state)
+        self._set_state(self._up_state)
+
+    def _described(self) -> dict[str, Any]:
+        """What `view()` shows of the link's settings besides its name."""
+        return {"host": self.config.host, "port": self.config.port}
+
+    def view(self) -> dict[str, Any]:
+        session = self.session
+        return {
+            "name": self.name,
+            **self._described(),
+            "state": str(self.state),
+            self.up_since_key: self.up_since,
+            "window": self.config.window,
+            "outstanding": session.window.outstanding if session else 0,
+            "tps": self.config.tps,
+            "throttled": self.bucket.paused,
+            "last_error": self.last_error,
+            "counters": dict(self.counters),
+        }
 
     def _session_ended(self, session: Any, by_peer: bool, peer: str) -> bool:
         """After the keep-alive returned: True if we are stopping and must log out

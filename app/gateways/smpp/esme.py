@@ -49,7 +49,9 @@ class SubmitOutcome:
 
 
 class EsmeConnection(SupervisedLink):
+    config: SmppBind
     kind = "bind"
+    up_since_key = "bound_since"
 
     def __init__(
         self,
@@ -58,35 +60,18 @@ class EsmeConnection(SupervisedLink):
         on_request: Callable[[EsmeConnection, Session, PDU], None],
     ) -> None:
         name = config.name if config.mode == "trx" else f"{config.name}/{role}"
-        super().__init__(
-            name,
-            f"smpp-{name}",
-            (config.reconnect_base, config.reconnect_max),
-            (BindState.IDLE, BindState.WAITING, BindState.STOPPED),
-            config.tps,
-            config.response_timeout,
-        )
-        self.config = config
+        states = (BindState.IDLE, BindState.BOUND, BindState.WAITING, BindState.STOPPED)
+        super().__init__(name, "smpp", config, states, on_request)
         self.role = role  # trx, tx or rx
-        self.on_request = on_request
         self.session: Session | None = None
 
     @property
     def can_transmit(self) -> bool:
         return self.role in ("trx", "tx")
 
-    @property
-    def bound(self) -> bool:
-        session = self.session
-        return self.state is BindState.BOUND and session is not None and not session.closed.is_set()
-
     def _connect_and_serve(self) -> None:
         config = self.config
-        self._set_state(BindState.CONNECTING)
-        sock = self._open(config.host, config.port, config.response_timeout)
-        session = Session(sock, self.name, config.window, self._on_request, self._count)
-        self.session = session
-        session.start()
+        session: Session = self._start_session(BindState.CONNECTING, Session)
         self._set_state(BindState.BINDING)
         response = session.request(
             BIND_COMMANDS[self.role],
@@ -102,7 +87,7 @@ class EsmeConnection(SupervisedLink):
         if response.command == "generic_nack" or response.status != 0:
             self.counters["bind_refused"] += 1
             raise ConnectionError(f"bind refused: {status_codes.describe(response.status)}")
-        self._up(BindState.BOUND, "binds")
+        self._up("binds")
         self._enquire_link(session)
         if self._session_ended(session, session.ended_by_peer, "unbound by SMSC"):
             self._unbind(session)
@@ -121,12 +106,6 @@ class EsmeConnection(SupervisedLink):
         self._set_state(BindState.UNBINDING)
         timeout = self.config.response_timeout
         self._log_out(session, lambda: session.request("unbind", timeout=timeout), "unbound")
-
-    def _on_request(self, session: Session, pdu: PDU) -> None:
-        self.on_request(self, session, pdu)
-
-    def _count(self, event: str) -> None:
-        self.counters[event] += 1
 
     # -- submitting ---------------------------------------------------------------
 
@@ -157,21 +136,12 @@ class EsmeConnection(SupervisedLink):
             message_id = message_id.decode("latin-1")
         return SubmitOutcome(response.status, message_id or "")
 
-    def view(self) -> dict[str, Any]:
-        session = self.session
+    def _described(self) -> dict[str, Any]:
+        config = self.config
         return {
-            "name": self.name,
-            "bind": self.config.name,
+            "bind": config.name,
             "role": self.role,
-            "host": self.config.host,
-            "port": self.config.port,
-            "system_id": self.config.system_id,
-            "state": str(self.state),
-            "bound_since": self.up_since,
-            "window": self.config.window,
-            "outstanding": session.window.outstanding if session else 0,
-            "tps": self.config.tps,
-            "throttled": self.bucket.paused,
-            "last_error": self.last_error,
-            "counters": dict(self.counters),
+            "host": config.host,
+            "port": config.port,
+            "system_id": config.system_id,
         }
