@@ -11,16 +11,29 @@ asks which kind a campaign is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, day, render, yuan
 from app.domain.segments import Segment
 from app.domain.subscriber import Status, Subscriber
 from app.domain.ussd import Node
+
+
+class Choice(Protocol):
+    """A package or offer a campaign's argument names (§4.1 packages, §4.4 offers)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name_zh(self) -> str: ...
+
+    @property
+    def name_en(self) -> str: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,13 +59,23 @@ class Campaign:
     def name(self, chinese: bool) -> str:
         return self.name_zh if chinese else self.name_en
 
+    def offered(self) -> Sequence[Choice]:
+        """What its argument may name, in menu order; kinds without packages or
+        offers have none."""
+        return ()
+
     def choices(self, chinese: bool) -> list[tuple[str, str]]:
         """(code, name) of each thing its argument may name, as menus list them."""
-        return []
+        return [(c.code, c.name_zh if chinese else c.name_en) for c in self.offered()]
 
     def service_name(self, package_code: str, chinese: bool) -> str:
-        """What a service held from it is called in lists and replies."""
-        return self.name(chinese)
+        """What a service held from it is called in lists and replies: the chosen
+        package's or offer's name, else the campaign's."""
+        chosen = next((c for c in self.offered() if c.code == package_code), None)
+        return self.name(chinese) if chosen is None else self.chosen_name(chosen, chinese)
+
+    def chosen_name(self, chosen: Choice, chinese: bool) -> str:
+        return chosen.name_zh if chinese else chosen.name_en
 
     def order_args(self, grant: Grant) -> tuple[str, ...]:
         """The arguments that, confirmed with `Y`, place this grant again."""

@@ -63,14 +63,8 @@ class FreeExperienceCampaign(Campaign):
     def package(self, code: str | None) -> Package | None:
         return next((p for p in self.packages if p.code == code), None)
 
-    def choices(self, chinese: bool) -> list[tuple[str, str]]:
-        return [(p.code, p.name_zh if chinese else p.name_en) for p in self.packages]
-
-    def service_name(self, package_code: str, chinese: bool) -> str:
-        package = self.package(package_code)
-        if package is None:
-            return self.name(chinese)
-        return package.name_zh if chinese else package.name_en
+    def offered(self) -> Sequence[Package]:
+        return self.packages
 
     def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
         common = grant_period(grant, language)

@@ -7,11 +7,20 @@ and some need something of the handset or account first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from app.domain.campaigns import Campaign, Decision, Grant, SignUp, grant_period, granted
+from app.domain.campaigns import (
+    Campaign,
+    Choice,
+    Decision,
+    Grant,
+    SignUp,
+    grant_period,
+    granted,
+)
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, render, yuan
 from app.domain.subscriber import Month, Subscriber
@@ -49,14 +58,11 @@ class PrestoreRebateCampaign(Campaign):
     def exclusivity_key(self, code: str) -> str:
         return f"{self.code}:{code}"
 
-    def choices(self, chinese: bool) -> list[tuple[str, str]]:
-        return [(o.code, o.name_zh if chinese else o.name_en) for o in self.offers]
+    def offered(self) -> Sequence[RebateOffer]:
+        return self.offers
 
-    def service_name(self, package_code: str, chinese: bool) -> str:
-        offer = self.offer(package_code)
-        if offer is None:
-            return self.name(chinese)
-        return (offer.name_zh if chinese else offer.name_en) + ("预存" if chinese else " pre-store")
+    def chosen_name(self, chosen: Choice, chinese: bool) -> str:
+        return super().chosen_name(chosen, chinese) + ("预存" if chinese else " pre-store")
 
     def wording(self, grant: Grant, language: Language) -> tuple[str, dict[str, object]]:
         offer = self.offer(grant.package_code)

@@ -6,11 +6,11 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.states import ActivationState
 from app.store.models import ActivationRow
+from app.store.upsert import add_first
 
 
 def _in_force(row: ActivationRow, on: date) -> bool:
@@ -72,13 +72,7 @@ class ActivationRepository:
             self.session.add(row)
             held.append(row)
             return row
-        try:
-            with self.session.begin_nested():
-                self.session.add(row)
-                self.session.flush()
-        except IntegrityError:
-            return None
-        return row
+        return row if add_first(self.session, row) else None
 
     def active_of(self, subscriber_id: int, on: date) -> list[ActivationRow]:
         """Services in force on `on`: active and not past their end, or kept

@@ -38,6 +38,7 @@ from app.store.models import (
     table_of,
 )
 from app.store.notice_candidates import next_ids
+from app.store.upsert import add_first
 
 _MESSAGES = table_of(OutboundMessageRow)
 #: What dropping a held notice sets: finished, never to be claimed again.
@@ -137,13 +138,7 @@ class NoticeRepository:
 
     def record_credit(self, credit: TenureCreditRow) -> bool:
         """False when a concurrent run decided this month first."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(credit)
-                self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+        return add_first(self.session, credit)
 
     # --- held notices ----------------------------------------------------------
 

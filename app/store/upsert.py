@@ -1,4 +1,5 @@
-"""INSERT … ON CONFLICT on both backends (SQLite and PostgreSQL spell it alike)."""
+"""INSERT … ON CONFLICT on both backends (SQLite and PostgreSQL spell it alike),
+and the one-row insert that loses a race gracefully."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 
@@ -35,3 +37,16 @@ def insert_new(
 def _insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def add_first(session: Session, row: object) -> bool:
+    """Insert `row` in a savepoint; False if a unique constraint says a concurrent
+    transaction wrote it first. The savepoint lets the loser's transaction go on
+    (to record its answer); on PostgreSQL the loser waits for the winner's commit."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

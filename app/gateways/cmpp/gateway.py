@@ -17,7 +17,7 @@ from app.gateways.cmpp.link import CmppConnection
 from app.gateways.cmpp.pdus import Command, Frame, MsgIdResult
 from app.gateways.cmpp.session import Session
 from app.gateways.links.gateway import LinkGateway, SenderFactory
-from app.gateways.links.mo_core import MoCore
+from app.gateways.links.mo_core import MoCore, MoSettings
 from app.runtime import Runtime
 from app.services.outbox import ClaimedReply
 from app.settings import CmppLink
@@ -45,25 +45,14 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
         core = MoCore(
             runtime.uow_factory,
             runtime.reply_context,
-            settings.smpp_mo_dedupe_window,
-            settings.smpp_concat_ttl,
-            settings.smpp_mo_ack_grace,
-            max_chars=settings.max_mo_chars,
+            MoSettings.of(settings),
             channel=CHANNEL,
             claim=self.offer_claim,
         )
         self.deliveries = CmppDeliveries(core)
         configs = settings.cmpp_links if links is None else links
         connections = [CmppConnection(config, self._on_request) for config in configs]
-        super().__init__(runtime, CHANNEL, connections, sender)
-
-    def start(self) -> None:
-        self.deliveries.core.start()
-        super().start()
-
-    def stop(self) -> None:
-        super().stop()
-        self.deliveries.core.stop()  # after the last DELIVER_RESP
+        super().__init__(runtime, CHANNEL, connections, core, sender)
 
     def _housekeep(self, ticks: int) -> None:
         self.deliveries.expire_parts()
@@ -81,7 +70,7 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
             answered.update(i for i, _ in done)  # never a second DELIVER_RESP
             self._answer([(arrivals[i], a) for i, a in done])
 
-        batch = [Arrived(a.connection.name, a.session.version, a.frame) for a in arrivals]
+        batch = [Arrived(a.connection.name, a.connection.version, a.frame) for a in arrivals]
         try:
             results = self.deliveries.handle_many(batch, answer)
         except Exception:
@@ -94,7 +83,7 @@ class CmppGateway(LinkGateway[CmppConnection, Arrival]):
         claimed: list[ClaimedReply] = []
         for arrival, answer in done:
             session = arrival.session
-            body = MsgIdResult(answer.msg_id, answer.result).encode(session.version)
+            body = MsgIdResult(answer.msg_id, answer.result).encode(arrival.connection.version)
             written = session.respond(arrival.frame, Command.DELIVER_RESP, body)
             if not written:
                 log.info("%s: DELIVER_RESP #%d unsent, link gone",

@@ -21,7 +21,6 @@ from app.gateways.cmpp.msg_id import render
 from app.gateways.cmpp.pdus import Command, ConnectResp, Frame, MsgIdResult, Submit
 from app.gateways.cmpp.session import Session
 from app.gateways.links.supervision import SupervisedLink
-from app.gateways.links.window import ResponseTimeout
 from app.settings import CmppLink
 
 log = logging.getLogger("smshall.cmpp.link")
@@ -50,52 +49,32 @@ class SubmitOutcome:
 
 
 class CmppConnection(SupervisedLink):
+    config: CmppLink
+    up_since_key = "connected_since"
+    session_factory = Session
+    up_counter = "connected"
+    peer_ending = "terminated by ISMG"
+
     def __init__(
         self,
         config: CmppLink,
         on_request: Callable[[CmppConnection, Session, Frame], None],
         clock: Callable[[], datetime] = datetime.now,
     ) -> None:
-        super().__init__(
-            config.name,
-            f"cmpp-{config.name}",
-            (config.reconnect_base, config.reconnect_max),
-            (LinkState.IDLE, LinkState.WAITING, LinkState.STOPPED),
-            config.tps,
-            config.response_timeout,
+        states = (
+            LinkState.IDLE,
+            LinkState.CONNECTING,
+            LinkState.CONNECTED,
+            LinkState.WAITING,
+            LinkState.STOPPED,
         )
-        self.config = config
+        super().__init__(config.name, "cmpp", config, states, on_request)
         self.version = config.version_byte
-        self.on_request = on_request
         self.clock = clock
         self.session: Session | None = None
 
-    @property
-    def bound(self) -> bool:
-        session = self.session
-        return (
-            self.state is LinkState.CONNECTED
-            and session is not None
-            and not session.closed.is_set()
-        )
-
-    def _connect_and_serve(self) -> None:
-        config = self.config
-        self._set_state(LinkState.CONNECTING)
-        sock = self._open(config.host, config.port, config.response_timeout)
-        session = Session(
-            sock, self.name, self.version, config.window, self._on_request, self._count
-        )
-        self.session = session
-        session.start()
+    def _log_in(self, session: Session) -> None:
         self._set_state(LinkState.AUTHENTICATING)
-        self._authenticate(session)
-        self._up(LinkState.CONNECTED, "connected")
-        self._active_test(session)
-        if self._session_ended(session, session.terminated_by_peer, "terminated by ISMG"):
-            self._terminate(session)
-
-    def _authenticate(self, session: Session) -> None:
         config = self.config
         secret = config.shared_secret.get_secret_value()
         stamp = auth.timestamp(self.clock())
@@ -118,49 +97,36 @@ class CmppConnection(SupervisedLink):
                 "link %s: ISMG speaks 0x%02x, we 0x%02x", self.name, answer.version, self.version
             )
 
-    def _active_test(self, session: Session) -> None:
+    def _stay_alive(self, session: Session) -> None:
         """ACTIVE_TEST after `active_test_seconds` of silence; `active_test_misses`
         unanswered in a row = dead link."""
         config = self.config
 
         def probe() -> None:
-            self.counters["active_test_sent"] += 1
             session.request(Command.ACTIVE_TEST, timeout=config.response_timeout)
 
         self._keep_alive(
             session, config.active_test_seconds, config.active_test_misses, probe, "ACTIVE_TEST"
         )
 
-    def _terminate(self, session: Session) -> None:
+    def _log_out_of(self, session: Session) -> None:
         self._set_state(LinkState.TERMINATING)
         timeout = self.config.response_timeout
         self._log_out(
             session, lambda: session.request(Command.TERMINATE, timeout=timeout), "terminated"
         )
 
-    def _on_request(self, session: Session, frame: Frame) -> None:
-        self.on_request(self, session, frame)
-
-    def _count(self, event: str) -> None:
-        self.counters[event] += 1
-
     # -- submitting ---------------------------------------------------------------
 
     def submit(self, submit: Submit) -> SubmitOutcome:
         """One SUBMIT, paced by the bucket and the window. Raises NotBound (not
         sent) or WindowClosed / ResponseTimeout (sent, outcome unknown)."""
-        session: Session = self._paced_session(self.config.response_timeout)
-        self.counters["submit"] += 1
-        try:
-            frame = session.request(
-                Command.SUBMIT,
-                submit.encode(self.version),
-                timeout=self.config.response_timeout,
-                counted=True,
-            )
-        except ResponseTimeout:
-            self.counters["submit_timeouts"] += 1
-            raise
+        body = submit.encode(self.version)
+        timeout = self.config.response_timeout
+        frame: Frame = self._paced_request(
+            "submit",
+            lambda session: session.request(Command.SUBMIT, body, timeout=timeout, counted=True),
+        )
         answer = MsgIdResult.decode(frame.body)
         verdict = results.verdict(answer.result, self.version)
         self.counters[f"submit_{verdict}"] += 1
@@ -168,20 +134,5 @@ class CmppConnection(SupervisedLink):
             self.bucket.pause(self.config.throttle_pause)
         return SubmitOutcome(answer.result, render(answer.msg_id) if answer.result == 0 else "")
 
-    def view(self) -> dict[str, Any]:
-        session = self.session
-        return {
-            "name": self.name,
-            "host": self.config.host,
-            "port": self.config.port,
-            "source_addr": self.config.source_addr,
-            "version": self.config.version,
-            "state": str(self.state),
-            "connected_since": self.up_since,
-            "window": self.config.window,
-            "outstanding": session.window.outstanding if session else 0,
-            "tps": self.config.tps,
-            "throttled": self.bucket.paused,
-            "last_error": self.last_error,
-            "counters": dict(self.counters),
-        }
+    def _described(self) -> dict[str, Any]:
+        return {"source_addr": self.config.source_addr, "version": self.config.version}

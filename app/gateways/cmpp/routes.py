@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from app.gateways.links.routes import link_view
 from app.gateways.smpp.routes import admin_auth
 
 router = APIRouter(prefix="/v1/cmpp", tags=["admin"], dependencies=[Depends(admin_auth)])
@@ -13,7 +14,4 @@ router = APIRouter(prefix="/v1/cmpp", tags=["admin"], dependencies=[Depends(admi
 
 @router.get("/links")
 def links(request: Request) -> dict[str, Any]:
-    service = getattr(request.app.state, "cmpp", None)
-    if service is None:
-        return {"links": [], "outbox_sender": None}
-    return service.view()
+    return link_view(request, "cmpp", "links")

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from typing import Any
 
 from app.gateways.cmpp.gateway import CmppGateway
 from app.gateways.cmpp.replies import CmppReplies
-from app.gateways.links.sender import LinkSender
+from app.gateways.links.sender import LinkSender, Transmitters
+from app.gateways.links.service import LinkService
 from app.runtime import Runtime
+from app.settings import Settings
+from app.store.unit_of_work import UnitOfWork
 
-log = logging.getLogger("smshall.cmpp")
+
+def cmpp_sender(
+    uow_factory: Callable[[], UnitOfWork], transmitters: Transmitters, settings: Settings
+) -> LinkSender:
+    """The link sender with CMPP's reply codec (`replies.py`)."""
+    return LinkSender(uow_factory, transmitters, settings, CmppReplies())
 
 
-class CmppService:
+class CmppService(LinkService):
+    gateway: CmppGateway
+    links_name = "CMPP link(s)"
+
     def __init__(self, runtime: Runtime) -> None:
-        self.gateway = CmppGateway(runtime)
-        self.sender = LinkSender(runtime.uow_factory, self.gateway, runtime.settings, CmppReplies())
-        self.gateway.on_replies_queued = self.sender.wake
-        # Replies of an MO leave at once: claimed as they are written, then handed over.
-        self.gateway.deliveries.core.claim = self.sender.offer_claim
-        self.gateway.on_replies_claimed = self.sender.take
-
-    def start(self) -> None:
-        log.info("starting %d CMPP link(s)", len(self.gateway.connections))
-        self.gateway.start()
-        self.sender.start()
-
-    def stop(self) -> None:
-        self.sender.stop()  # no new submits, then TERMINATE
-        self.gateway.stop()
+        super().__init__(CmppGateway(runtime, sender=cmpp_sender))
 
     def view(self) -> dict[str, Any]:
         return {"links": self.gateway.view(), "outbox_sender": dict(self.sender.counters)}

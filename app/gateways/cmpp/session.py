@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
-import time
 from collections.abc import Callable
 
 from app.gateways.cmpp import pdus
 from app.gateways.cmpp.pdus import Command, Frame
 from app.gateways.links.session import StreamSession
-from app.gateways.links.window import WindowClosed
-from app.gateways.smpp.framing import ConnectionClosed, read_exactly
+from app.gateways.smpp.framing import read_exactly
 
 log = logging.getLogger("smshall.cmpp.session")
 
@@ -41,26 +38,7 @@ def read_frame(sock: socket.socket) -> bytes:
 
 class Session(StreamSession):
     log = log
-
-    def __init__(
-        self,
-        sock: socket.socket,
-        name: str,
-        version: int,
-        window_size: int,
-        on_request: RequestHandler,
-        on_event: Callable[[str], None] | None = None,
-    ) -> None:
-        super().__init__(sock, name, window_size, on_request, on_event, f"cmpp-read-{name}")
-        self.version = version
-        self.terminated_by_peer = False
-        self._sequence = 0
-        self._sequence_lock = threading.Lock()
-
-    def next_sequence(self) -> int:
-        with self._sequence_lock:
-            self._sequence = self._sequence % 0x7FFFFFFF + 1
-            return self._sequence
+    protocol = "cmpp"
 
     # -- sending ------------------------------------------------------------------
 
@@ -76,33 +54,21 @@ class Session(StreamSession):
 
     def respond(self, request: Frame, command: Command, body: bytes = b"") -> bool:
         """Answer a request of the ISMG; False if the link is gone."""
-        try:
-            self.send(pdus.frame(command, request.sequence, body))
-        except WindowClosed:
-            return False
-        return True
+        return self._reply(pdus.frame(command, request.sequence, body))
 
     # -- reading ------------------------------------------------------------------
 
-    def _read_loop(self) -> None:
-        while not self.closed.is_set():
-            try:
-                data = read_frame(self.sock)
-            except FramingError as error:
-                self.on_event("framing_errors")
-                log.warning("%s: %s; dropping the link", self.name, error)
-                self.close(f"framing error: {error}")
-                return
-            except ConnectionClosed as error:
-                self.close(str(error) or "connection lost")
-                return
-            self.last_received = time.monotonic()
-            try:
-                self._dispatch(pdus.split(data))
-            except Exception:
-                log.exception("%s: failed to handle a PDU; carrying on", self.name)
+    def _read_frame(self) -> bytes | None:
+        try:
+            return read_frame(self.sock)
+        except FramingError as error:
+            self.on_event("framing_errors")
+            log.warning("%s: %s; dropping the link", self.name, error)
+            self.close(f"framing error: {error}")
+            return None
 
-    def _dispatch(self, frame: Frame) -> None:
+    def _dispatch(self, data: bytes) -> None:
+        frame = pdus.split(data)
         if frame.is_response:
             if not self.window.resolve(frame.sequence, frame):
                 log.info(
@@ -114,7 +80,7 @@ class Session(StreamSession):
             self.respond(frame, Command.ACTIVE_TEST_RESP, pdus.ACTIVE_TEST_RESP_BODY)
         elif frame.command_id == Command.TERMINATE:
             log.info("%s: ISMG sent TERMINATE; answering and connecting again", self.name)
-            self.terminated_by_peer = True
+            self.ended_by_peer = True
             self.respond(frame, Command.TERMINATE_RESP)
             self.close("terminated by ISMG")
         elif frame.command_id == Command.DELIVER:

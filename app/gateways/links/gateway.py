@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from app.gateways.batches import Batches, writers_for
+from app.gateways.links.mo_core import MoCore
 from app.gateways.links.sender import LinkSender
 from app.gateways.links.supervision import SupervisedLink, round_robin, stop_all
 from app.runtime import Runtime
@@ -47,9 +48,12 @@ class LinkGateway(Generic[L, A]):
         runtime: Runtime,
         name: str,
         connections: Sequence[L],
+        core: MoCore,
         sender: SenderFactory | None = None,
     ) -> None:
         self.connections = list(connections)
+        #: The MO core the arrivals are acted on by: started first, stopped last.
+        self.core = core
         self._arrivals: Batches[A] = Batches(
             self._deliver,
             workers=writers_for(runtime.engine.dialect.name, runtime.settings.inbound_writers),
@@ -70,6 +74,7 @@ class LinkGateway(Generic[L, A]):
         self._housekeeping = threading.Thread(target=self._tick, name=f"{name}-tick", daemon=True)
 
     def start(self) -> None:
+        self.core.start()
         self._arrivals.start()
         for connection in self.connections:
             connection.start()
@@ -81,6 +86,7 @@ class LinkGateway(Generic[L, A]):
         self._arrivals.stop()
         if self._housekeeping.is_alive():
             self._housekeeping.join(2.0)
+        self.core.stop()  # after the last response to the peer
 
     def offer_claim(self) -> OutboxClaim | None:
         """Asked once per MO batch: the sender's claim on its replies, if any."""
@@ -119,14 +125,14 @@ class LinkGateway(Generic[L, A]):
         return any(c.can_transmit and c.bound for c in self.connections)
 
     def window_capacity(self) -> int:
-        windows = [c.config.window for c in self.connections if c.can_transmit]  # type: ignore[attr-defined]
+        windows = [c.config.window for c in self.connections if c.can_transmit]
         return sum(windows) or 1
 
     def batch_counters(self) -> dict[str, int]:
         return dict(self._arrivals.counters)
 
     def view(self) -> list[dict[str, Any]]:
-        return [c.view() for c in self.connections]  # type: ignore[attr-defined]
+        return [c.view() for c in self.connections]
 
 
 def _nothing() -> None:

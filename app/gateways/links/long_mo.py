@@ -26,6 +26,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from app.domain.channels import Channel
 from app.gateways.links.concatenation import PartInfo
 from app.services.clock import utc_now
 from app.store.long_mo import ArrivedPart, LongMo, LongMoRepository
@@ -40,7 +41,7 @@ def message_id(long_mo: LongMo) -> str:
 
 class LongMoAssembly:
     def __init__(
-        self, uow_factory: Callable[[], UnitOfWork], ttl: float, channel: str = "smpp"
+        self, uow_factory: Callable[[], UnitOfWork], ttl: float, channel: str = Channel.SMPP
     ) -> None:
         self.uow_factory = uow_factory
         self.ttl = ttl

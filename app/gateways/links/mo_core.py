@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.domain import sms_coding
+from app.domain.channels import Channel
 from app.domain.delivery_receipts import Receipt
 from app.gateways.batches import Batches
 from app.gateways.links.dedupe import MoDedupe
@@ -36,6 +37,7 @@ from app.services.inbound import (
 from app.services.msisdn import InvalidMsisdn, normalise_msisdn
 from app.services.outbox import ClaimedReply
 from app.services.receipts import record_receipts
+from app.settings import Settings
 from app.store.long_mo import ArrivedPart, LongMo
 from app.store.unit_of_work import UnitOfWork
 
@@ -91,32 +93,52 @@ def shown(text: str) -> str:
     return f"{head}…(+{rest} chars)" if rest > 0 else head
 
 
+@dataclass(frozen=True, slots=True)
+class MoSettings:
+    """How long the MO core remembers MOs and parts, and how much text it keeps."""
+
+    #: Seconds a content-keyed MO is known again (`smpp_mo_dedupe_window`).
+    dedupe_window: float
+    #: Seconds the parts of a long MO wait for the rest (`smpp_concat_ttl`).
+    concat_ttl: float
+    #: Seconds an answered MO's copy still counts as the same (`smpp_mo_ack_grace`).
+    ack_grace: float = 5.0
+    #: The longest MO text kept (`max_mo_chars`); past it, an MO is cut, not refused.
+    max_chars: int | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> MoSettings:
+        return cls(
+            settings.smpp_mo_dedupe_window,
+            settings.smpp_concat_ttl,
+            settings.smpp_mo_ack_grace,
+            settings.max_mo_chars,
+        )
+
+
 class MoCore:
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
         context: ReplyContext,
-        dedupe_window: float,
-        concat_ttl: float,
-        ack_grace: float = 5.0,
-        max_chars: int | None = None,
-        channel: str = "smpp",
+        mo: MoSettings,
+        channel: str = Channel.SMPP,
         claim: Callable[[], OutboxClaim | None] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         #: The longest MO text kept (`max_mo_chars`); past it, an MO is cut, not refused.
-        self.max_chars = max_chars
+        self.max_chars = mo.max_chars
         #: The transport MOs came in on and replies leave by: `smpp` or `cmpp`.
         self.channel = channel
         self.context = context
-        self.dedupe = MoDedupe(dedupe_window, ack_grace)
+        self.dedupe = MoDedupe(mo.dedupe_window, mo.ack_grace)
         #: MOs whose response went out, marked in the database in batches.
         self._acknowledged: Batches[tuple[str, str]] = Batches(
             self._mark_acknowledged, workers=1, size=ACK_BATCH, name=f"{channel}-mo-acks"
         )
         #: Asked once per batch: claim its replies for the sender, if it has room.
         self.claim: Callable[[], OutboxClaim | None] = claim or (lambda: None)
-        self.long_mos = LongMoAssembly(uow_factory, concat_ttl, channel)
+        self.long_mos = LongMoAssembly(uow_factory, mo.concat_ttl, channel)
 
     def start(self) -> None:
         self._acknowledged.start()

@@ -1,8 +1,9 @@
 """What every connection-oriented session shares (SMPP, CMPP): a socket, serialised
-sends, a window of outstanding requests matched by sequence number, one close.
+sends, sequence numbers, a window of outstanding requests matched by sequence
+number, a reader thread, one close.
 
-The protocol subclass frames its PDUs, reads them (its own reader thread) and
-resolves responses into `window`.
+The protocol subclass reads one frame off the socket (`_read_frame`) and
+dispatches it (`_dispatch`), resolving responses into `window`.
 """
 
 from __future__ import annotations
@@ -19,9 +20,30 @@ from typing import Any
 from app.gateways.links.window import ResponseTimeout, Window, WindowClosed
 
 
+class ConnectionClosed(Exception):
+    """The peer closed the socket or it failed."""
+
+
+class SequenceNumbers:
+    """Thread-safe 1..0x7FFFFFFF counter; also the `client` smpplib asks for sequences."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.sequence = 0
+
+    def next_sequence(self) -> int:
+        with self._lock:
+            self.sequence = self.sequence % 0x7FFFFFFF + 1
+            return self.sequence
+
+
 class StreamSession:
     #: The subclass's logger: tests and operators filter by protocol.
     log = logging.getLogger("smshall.session")
+    #: Names the reader thread.
+    protocol = "link"
+    #: The peer ended the session (SMPP unbind, CMPP TERMINATE), not the network.
+    ended_by_peer = False
 
     def __init__(
         self,
@@ -29,16 +51,18 @@ class StreamSession:
         name: str,
         window_size: int,
         on_request: Callable[[Any, Any], None],
-        on_event: Callable[[str], None] | None,
-        reader_name: str,
+        on_event: Callable[[str], None] | None = None,
     ) -> None:
         self.sock = sock
         self.name = name
         self.window = Window(window_size)
+        self.sequences = SequenceNumbers()
         #: Requests of the peer the session does not answer itself go here.
         self.on_request = on_request
         self.on_event = on_event or (lambda _: None)
-        self._reader = threading.Thread(target=self._read_loop, name=reader_name, daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_loop, name=f"{self.protocol}-read-{name}", daemon=True
+        )
         self.closed = threading.Event()
         self.close_reason = ""
         self.closed_at: float | None = None
@@ -50,8 +74,40 @@ class StreamSession:
         self.sock.settimeout(None)
         self._reader.start()
 
-    def _read_loop(self) -> None:
+    def next_sequence(self) -> int:
+        return self.sequences.next_sequence()
+
+    def _read_frame(self) -> bytes | None:
+        """One whole frame off the socket; None once the stream cannot be read on
+        (the subclass has closed the session). Raises ConnectionClosed."""
         raise NotImplementedError
+
+    def _dispatch(self, frame: bytes) -> None:
+        raise NotImplementedError
+
+    def _read_loop(self) -> None:
+        """Never dies on what the peer sends: a frame it fails to handle is logged."""
+        while not self.closed.is_set():
+            try:
+                frame = self._read_frame()
+            except ConnectionClosed as error:
+                self.close(str(error) or "connection lost")
+                return
+            if frame is None:
+                return
+            self.last_received = time.monotonic()
+            try:
+                self._dispatch(frame)
+            except Exception:
+                self.log.exception("%s: failed to handle a PDU; carrying on", self.name)
+
+    def _reply(self, frame: bytes) -> bool:
+        """Send an answer to the peer; False if the connection is gone."""
+        try:
+            self.send(frame)
+        except WindowClosed:
+            return False
+        return True
 
     def send(self, frame: bytes) -> None:
         if self.closed.is_set():

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from app.gateways.links.backoff import rebind_delay
 from app.gateways.links.throttle import TokenBucket
@@ -34,33 +34,62 @@ log = logging.getLogger("smshall.links")
 STABLE_AFTER = 30.0
 
 
+class LinkConfig(Protocol):
+    """What a link's settings (`SmppBind`, `CmppLink`) say about any link."""
+
+    host: str
+    port: int
+    window: int
+    tps: float
+    response_timeout: float
+    reconnect_base: float
+    reconnect_max: float
+
+
+R = TypeVar("R")
+
+#: A link's session: (socket, name, window size, on_request, on_event) -> session.
+SessionFactory = Callable[
+    [socket.socket, str, int, Callable[[Any, Any], None], Callable[[str], None]], Any
+]
+
+
 class SupervisedLink:
     #: What the log calls one: "bind", "link".
     kind = "link"
+    #: The `view()` key of `up_since`.
+    up_since_key = "up_since"
+    #: Builds the session on each connect: the protocol's session class.
+    session_factory: SessionFactory
+    #: Counted on each log-in.
+    up_counter = "logins"
+    #: What the peer did when it ended the session (its counter and last error).
+    peer_ending = "ended by peer"
 
     def __init__(
         self,
         name: str,
-        thread_name: str,
-        reconnect: tuple[float, float],
-        states: tuple[StrEnum, StrEnum, StrEnum],
-        tps: float,
-        response_timeout: float,
+        protocol: str,
+        config: LinkConfig,
+        states: tuple[StrEnum, StrEnum, StrEnum, StrEnum, StrEnum],
+        on_request: Callable[..., None],
     ) -> None:
-        """`reconnect` is (base, cap) in seconds; `states` (idle, waiting, stopped);
-        `tps` paces submits (0 = unlimited)."""
+        """`states` are (idle, connecting, up, waiting, stopped); `config.tps` paces submits
+        (0 = unlimited); `on_request(link, session, request)` takes the peer's requests."""
         self.name = name
-        self.bucket = TokenBucket(tps)
-        self.response_timeout = response_timeout
-        self.state, self._waiting, self._stopped = states
-        self.reconnect_base, self.reconnect_max = reconnect
+        self.config: LinkConfig = config
+        self.on_request = on_request
+        self.bucket = TokenBucket(config.tps)
+        self.response_timeout = config.response_timeout
+        self.state, self._connecting, self._up_state, self._waiting, self._stopped = states
+        self.reconnect_base, self.reconnect_max = config.reconnect_base, config.reconnect_max
         self.session: Any = None
         self.counters: Counter[str] = Counter()
         self.last_error = ""
         #: When the current session logged in (wall clock); None while down.
         self.up_since: float | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{protocol}-{name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -80,7 +109,8 @@ class SupervisedLink:
 
     @property
     def bound(self) -> bool:
-        raise NotImplementedError
+        session = self.session
+        return self.state is self._up_state and session is not None and not session.closed.is_set()
 
     @property
     def can_transmit(self) -> bool:
@@ -88,6 +118,25 @@ class SupervisedLink:
         return True
 
     def _connect_and_serve(self) -> None:
+        """One session: connect, log in, keep it alive until it ends; log out
+        politely if it ends because we are stopping."""
+        session = self._start_session()
+        self._log_in(session)
+        self._up()
+        self._stay_alive(session)
+        if self._session_ended(session, session.ended_by_peer, self.peer_ending):
+            self._log_out_of(session)
+
+    def _log_in(self, session: Any) -> None:
+        """The protocol's bind or CONNECT; raises if refused."""
+        raise NotImplementedError
+
+    def _stay_alive(self, session: Any) -> None:
+        """The protocol's keep-alive (see `_keep_alive`)."""
+        raise NotImplementedError
+
+    def _log_out_of(self, session: Any) -> None:
+        """The protocol's unbind or TERMINATE (see `_log_out`)."""
         raise NotImplementedError
 
     def _open(self, host: str, port: int, timeout: float) -> socket.socket:
@@ -96,12 +145,51 @@ class SupervisedLink:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
-    def _up(self, state: StrEnum, counter: str) -> None:
+    def _start_session(self) -> Any:
+        """Connect and start a session on the socket; it is the link's session."""
+        self._set_state(self._connecting)
+        config: LinkConfig = self.config
+        sock = self._open(config.host, config.port, config.response_timeout)
+        session = self.session_factory(
+            sock, self.name, config.window, self._on_request, self._count
+        )
+        self.session = session
+        session.start()
+        return session
+
+    def _on_request(self, session: Any, request: Any) -> None:
+        self.on_request(self, session, request)
+
+    def _count(self, event: str) -> None:
+        self.counters[event] += 1
+
+    def _up(self) -> None:
         """Logged in: count it, forget the last error, note since when."""
-        self.counters[counter] += 1
+        self.counters[self.up_counter] += 1
         self.last_error = ""
         self.up_since = time.time()
-        self._set_state(state)
+        self._set_state(self._up_state)
+
+    def _described(self) -> dict[str, Any]:
+        """What `view()` shows of the link's protocol settings."""
+        return {}
+
+    def view(self) -> dict[str, Any]:
+        session = self.session
+        return {
+            "name": self.name,
+            "host": self.config.host,
+            "port": self.config.port,
+            **self._described(),
+            "state": str(self.state),
+            self.up_since_key: self.up_since,
+            "window": self.config.window,
+            "outstanding": session.window.outstanding if session else 0,
+            "tps": self.config.tps,
+            "throttled": self.bucket.paused,
+            "last_error": self.last_error,
+            "counters": dict(self.counters),
+        }
 
     def _session_ended(self, session: Any, by_peer: bool, peer: str) -> bool:
         """After the keep-alive returned: True if we are stopping and must log out
@@ -138,6 +226,17 @@ class SupervisedLink:
             raise NotBound(f"{self.name}: throttled")
         return session
 
+    def _paced_request(self, counter: str, request: Callable[[Any], R]) -> R:
+        """`request` on the paced session (see `_paced_session`), counted under
+        `counter`; one that gets no response counts as `submit_timeouts`."""
+        session = self._paced_session(self.response_timeout)
+        self.counters[counter] += 1
+        try:
+            return request(session)
+        except ResponseTimeout:
+            self.counters["submit_timeouts"] += 1
+            raise
+
     def _run(self) -> None:
         attempt = 0
         while not self._stop.is_set():
@@ -172,12 +271,13 @@ class SupervisedLink:
     ) -> None:
         """`probe` (enquire_link, ACTIVE_TEST) after `interval` seconds of silence;
         `misses_allowed` unanswered in a row close the session. Returns when the
-        session is closed or the link is stopping."""
+        session is closed or the link is stopping. Each probe counts `<what>_sent`."""
         misses = 0
         while not self._stop.is_set() and not session.closed.is_set():
             idle = time.monotonic() - session.last_received
             if idle >= interval:
                 try:
+                    self.counters[f"{what.lower()}_sent"] += 1
                     probe()
                     misses = 0
                 except ResponseTimeout as error:

@@ -30,7 +30,7 @@ from app.gateways.links.concatenation import (
     part_info_from_udh,
     split_udh,
 )
-from app.gateways.links.mo_core import Handled, MoCore, PendingMo
+from app.gateways.links.mo_core import Handled, MoCore, MoSettings, PendingMo
 from app.gateways.smpp import pdus
 from app.gateways.smpp.ussd import UssdDialogues
 from app.services.answers import ReplyContext
@@ -48,17 +48,12 @@ class Deliveries(MoCore):
         self,
         uow_factory: Callable[[], UnitOfWork],
         context: ReplyContext,
-        dedupe_window: float,
-        concat_ttl: float,
-        ack_grace: float = 5.0,
+        mo: MoSettings,
         ussd: UssdDialogues | None = None,
         receipt_ids: Mapping[str, str] | None = None,
-        max_chars: int | None = None,
         claim: Callable[[], OutboxClaim | None] | None = None,
     ) -> None:
-        super().__init__(
-            uow_factory, context, dedupe_window, concat_ttl, ack_grace, max_chars, CHANNEL, claim
-        )
+        super().__init__(uow_factory, context, mo, CHANNEL, claim)
         #: Each bind's receipt id convention (`SmppBind.receipt_ids`).
         self.receipt_ids = dict(receipt_ids or {})
         self.ussd = ussd

@@ -18,7 +18,6 @@ from typing import Any
 from smpplib.pdu import PDU
 
 from app.gateways.links.supervision import NotBound, SupervisedLink
-from app.gateways.links.window import ResponseTimeout
 from app.gateways.smpp import status_codes
 from app.gateways.smpp.session import Session
 from app.settings import SmppBind
@@ -49,7 +48,12 @@ class SubmitOutcome:
 
 
 class EsmeConnection(SupervisedLink):
+    config: SmppBind
     kind = "bind"
+    up_since_key = "bound_since"
+    session_factory = Session
+    up_counter = "binds"
+    peer_ending = "unbound by SMSC"
 
     def __init__(
         self,
@@ -58,35 +62,23 @@ class EsmeConnection(SupervisedLink):
         on_request: Callable[[EsmeConnection, Session, PDU], None],
     ) -> None:
         name = config.name if config.mode == "trx" else f"{config.name}/{role}"
-        super().__init__(
-            name,
-            f"smpp-{name}",
-            (config.reconnect_base, config.reconnect_max),
-            (BindState.IDLE, BindState.WAITING, BindState.STOPPED),
-            config.tps,
-            config.response_timeout,
+        states = (
+            BindState.IDLE,
+            BindState.CONNECTING,
+            BindState.BOUND,
+            BindState.WAITING,
+            BindState.STOPPED,
         )
-        self.config = config
+        super().__init__(name, "smpp", config, states, on_request)
         self.role = role  # trx, tx or rx
-        self.on_request = on_request
         self.session: Session | None = None
 
     @property
     def can_transmit(self) -> bool:
         return self.role in ("trx", "tx")
 
-    @property
-    def bound(self) -> bool:
-        session = self.session
-        return self.state is BindState.BOUND and session is not None and not session.closed.is_set()
-
-    def _connect_and_serve(self) -> None:
+    def _log_in(self, session: Session) -> None:
         config = self.config
-        self._set_state(BindState.CONNECTING)
-        sock = self._open(config.host, config.port, config.response_timeout)
-        session = Session(sock, self.name, config.window, self._on_request, self._count)
-        self.session = session
-        session.start()
         self._set_state(BindState.BINDING)
         response = session.request(
             BIND_COMMANDS[self.role],
@@ -102,31 +94,20 @@ class EsmeConnection(SupervisedLink):
         if response.command == "generic_nack" or response.status != 0:
             self.counters["bind_refused"] += 1
             raise ConnectionError(f"bind refused: {status_codes.describe(response.status)}")
-        self._up(BindState.BOUND, "binds")
-        self._enquire_link(session)
-        if self._session_ended(session, session.unbound_by_peer, "unbound by SMSC"):
-            self._unbind(session)
 
-    def _enquire_link(self, session: Session) -> None:
+    def _stay_alive(self, session: Session) -> None:
         """enquire_link after `enquire_link_interval` of silence; no answer = dead link."""
         config = self.config
 
         def probe() -> None:
-            self.counters["enquire_link_sent"] += 1
             session.request("enquire_link", timeout=config.response_timeout)
 
         self._keep_alive(session, config.enquire_link_interval, 1, probe, "enquire_link")
 
-    def _unbind(self, session: Session) -> None:
+    def _log_out_of(self, session: Session) -> None:
         self._set_state(BindState.UNBINDING)
         timeout = self.config.response_timeout
         self._log_out(session, lambda: session.request("unbind", timeout=timeout), "unbound")
-
-    def _on_request(self, session: Session, pdu: PDU) -> None:
-        self.on_request(self, session, pdu)
-
-    def _count(self, event: str) -> None:
-        self.counters[event] += 1
 
     # -- submitting ---------------------------------------------------------------
 
@@ -136,15 +117,11 @@ class EsmeConnection(SupervisedLink):
         Raises NotBound (no session, no slot in time) or WindowClosed /
         ResponseTimeout (sent, outcome unknown).
         """
-        session: Session = self._paced_session(self.config.response_timeout)
-        self.counters["submit_sm"] += 1
-        try:
-            response = session.request(
-                "submit_sm", timeout=self.config.response_timeout, counted=True, **fields
-            )
-        except ResponseTimeout:
-            self.counters["submit_timeouts"] += 1
-            raise
+        timeout = self.config.response_timeout
+        response: PDU = self._paced_request(
+            "submit_sm",
+            lambda session: session.request("submit_sm", timeout=timeout, counted=True, **fields),
+        )
         if response.command == "generic_nack":
             self.counters["submit_nacked"] += 1
             return SubmitOutcome(response.status or 0x08, "", nack=True)
@@ -157,21 +134,5 @@ class EsmeConnection(SupervisedLink):
             message_id = message_id.decode("latin-1")
         return SubmitOutcome(response.status, message_id or "")
 
-    def view(self) -> dict[str, Any]:
-        session = self.session
-        return {
-            "name": self.name,
-            "bind": self.config.name,
-            "role": self.role,
-            "host": self.config.host,
-            "port": self.config.port,
-            "system_id": self.config.system_id,
-            "state": str(self.state),
-            "bound_since": self.up_since,
-            "window": self.config.window,
-            "outstanding": session.window.outstanding if session else 0,
-            "tps": self.config.tps,
-            "throttled": self.bucket.paused,
-            "last_error": self.last_error,
-            "counters": dict(self.counters),
-        }
+    def _described(self) -> dict[str, Any]:
+        return {"bind": self.config.name, "role": self.role, "system_id": self.config.system_id}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import socket
 import struct
 
+from app.gateways.links.session import ConnectionClosed
+
+__all__ = ["BadLength", "ConnectionClosed", "read_exactly", "read_frame"]
+
 MIN_LENGTH = 16
 #: Larger than any legal PDU (message_payload is at most 64 KB) with headroom.
 MAX_LENGTH = 70_000
-
-
-class ConnectionClosed(Exception):
-    """The peer closed the socket or it failed."""
 
 
 class BadLength(Exception):

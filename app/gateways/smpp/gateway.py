@@ -17,6 +17,7 @@ from smpplib.pdu import PDU
 
 from app.domain.channels import Channel
 from app.gateways.links.gateway import LinkGateway, SenderFactory
+from app.gateways.links.mo_core import MoSettings
 from app.gateways.links.window import ResponseTimeout, WindowClosed
 from app.gateways.smpp.deliveries import Deliveries, Handled
 from app.gateways.smpp.esme import EsmeConnection, NotBound
@@ -53,9 +54,7 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
         self.deliveries = Deliveries(
             runtime.uow_factory,
             runtime.reply_context,
-            settings.smpp_mo_dedupe_window,
-            settings.smpp_concat_ttl,
-            settings.smpp_mo_ack_grace,
+            MoSettings.of(settings),
             UssdDialogues(
                 runtime.uow_factory,
                 runtime.reply_context,
@@ -63,7 +62,6 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
                 settings.ussd_session_timeout,
             ),
             {b.name: b.receipt_ids for b in (settings.smpp_binds if binds is None else binds)},
-            settings.max_mo_chars,
             claim=self.offer_claim,
         )
         connections = [
@@ -71,15 +69,7 @@ class SmppGateway(LinkGateway[EsmeConnection, Arrival]):
             for config in (settings.smpp_binds if binds is None else binds)
             for role in ROLES[config.mode]
         ]
-        super().__init__(runtime, Channel.SMPP, connections, sender)
-
-    def start(self) -> None:
-        self.deliveries.start()
-        super().start()
-
-    def stop(self) -> None:
-        super().stop()
-        self.deliveries.stop()  # after the last deliver_sm_resp
+        super().__init__(runtime, Channel.SMPP, connections, self.deliveries, sender)
 
     def _housekeep(self, ticks: int) -> None:
         try:

@@ -9,13 +9,14 @@ turns them into str.
 from __future__ import annotations
 
 import struct
-import threading
 from typing import Any
 
 from smpplib import command as smpp_command
 from smpplib import command_codes, consts
 from smpplib.command import Param
 from smpplib.pdu import PDU
+
+from app.gateways.links.session import SequenceNumbers
 
 HEADER = struct.Struct(">LLLL")
 GENERIC_NACK = 0x80000000
@@ -52,19 +53,6 @@ def _declare_missing_tlvs() -> None:
 
 
 _declare_missing_tlvs()
-
-
-class SequenceNumbers:
-    """Thread-safe 1..0x7FFFFFFF counter; also the `client` smpplib asks for sequences."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.sequence = 0
-
-    def next_sequence(self) -> int:
-        with self._lock:
-            self.sequence = self.sequence % 0x7FFFFFFF + 1
-            return self.sequence
 
 
 _CODEC_SEQUENCES = SequenceNumbers()

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from app.gateways.links.routes import link_view
 from app.security import require_token
 
 admin_auth = require_token(lambda r: r.app.state.runtime.settings.admin_token, "admin")
@@ -14,7 +15,4 @@ router = APIRouter(prefix="/v1/smpp", tags=["admin"], dependencies=[Depends(admi
 
 @router.get("/binds")
 def binds(request: Request) -> dict[str, Any]:
-    service = getattr(request.app.state, "smpp", None)
-    if service is None:
-        return {"binds": [], "outbox_sender": None}
-    return service.view()
+    return link_view(request, "smpp", "binds")

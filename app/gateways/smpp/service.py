@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
+from app.gateways.links.service import LinkService
 from app.gateways.smpp.gateway import SmppGateway
 from app.gateways.smpp.sender import SmppSender
 from app.runtime import Runtime
 
-log = logging.getLogger("smshall.smpp")
 
+class SmppService(LinkService):
+    gateway: SmppGateway
+    links_name = "SMPP connection(s)"
 
-class SmppService:
     def __init__(self, runtime: Runtime) -> None:
-        # Replies of an MO leave at once: claimed as they are written, then handed over.
-        self.gateway = SmppGateway(runtime, sender=SmppSender)
-        assert self.gateway.sender is not None
-        self.sender = self.gateway.sender
-
-    def start(self) -> None:
-        log.info("starting %d SMPP connection(s)", len(self.gateway.connections))
-        self.gateway.start()
-        self.sender.start()
-
-    def stop(self) -> None:
-        self.sender.stop()  # no new submits, then unbind
-        self.gateway.stop()
+        super().__init__(SmppGateway(runtime, sender=SmppSender))
 
     def view(self) -> dict[str, Any]:
         return {

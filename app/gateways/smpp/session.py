@@ -9,17 +9,14 @@ about the connection, not the messages.
 from __future__ import annotations
 
 import logging
-import socket
-import time
 from collections.abc import Callable
 from typing import Any
 
 from smpplib.pdu import PDU
 
 from app.gateways.links.session import StreamSession
-from app.gateways.links.window import WindowClosed
 from app.gateways.smpp import pdus
-from app.gateways.smpp.framing import BadLength, ConnectionClosed, read_frame
+from app.gateways.smpp.framing import BadLength, read_frame
 
 log = logging.getLogger("smshall.smpp.session")
 
@@ -28,18 +25,7 @@ RequestHandler = Callable[["Session", PDU], None]
 
 class Session(StreamSession):
     log = log
-
-    def __init__(
-        self,
-        sock: socket.socket,
-        name: str,
-        window_size: int,
-        on_request: RequestHandler,
-        on_event: Callable[[str], None] | None = None,
-    ) -> None:
-        super().__init__(sock, name, window_size, on_request, on_event, f"smpp-read-{name}")
-        self.sequences = pdus.SequenceNumbers()
-        self.unbound_by_peer = False
+    protocol = "smpp"
 
     # -- sending ------------------------------------------------------------------
 
@@ -51,36 +37,23 @@ class Session(StreamSession):
         response; callers check `.command` and `.status`.
         """
         self._slot(counted, timeout)
-        sequence = self.sequences.next_sequence()
+        sequence = self.next_sequence()
         frame = pdus.build(name, sequence, **fields)
         return self._exchange(sequence, frame, timeout=timeout, counted=counted, label=name)
 
     def respond(self, request: PDU, name: str, status: int = pdus.ROK, **fields: Any) -> bool:
         """Answer a request of the peer; False if the connection is gone."""
-        try:
-            self.send(pdus.build(name, request.sequence, status, **fields))
-        except WindowClosed:
-            return False
-        return True
+        return self._reply(pdus.build(name, request.sequence, status, **fields))
 
     # -- reading ------------------------------------------------------------------
 
-    def _read_loop(self) -> None:
-        while not self.closed.is_set():
-            try:
-                frame = read_frame(self.sock)
-            except BadLength as error:
-                self.nack(error.sequence, pdus.RINVCMDLEN, str(error))
-                self.close(f"bad command_length {error.length}")
-                return
-            except ConnectionClosed as error:
-                self.close(str(error) or "connection lost")
-                return
-            self.last_received = time.monotonic()
-            try:
-                self._dispatch(frame)
-            except Exception:
-                log.exception("%s: failed to handle a PDU; carrying on", self.name)
+    def _read_frame(self) -> bytes | None:
+        try:
+            return read_frame(self.sock)
+        except BadLength as error:
+            self.nack(error.sequence, pdus.RINVCMDLEN, str(error))
+            self.close(f"bad command_length {error.length}")
+            return None
 
     def nack(self, sequence: int, status: int, reason: str) -> None:
         log.warning("%s: generic_nack 0x%02x for #%d: %s", self.name, status, sequence, reason)
@@ -113,7 +86,7 @@ class Session(StreamSession):
             self.respond(pdu, "enquire_link_resp")
         elif pdu.command == "unbind":
             log.info("%s: SMSC sent unbind; answering and rebinding", self.name)
-            self.unbound_by_peer = True
+            self.ended_by_peer = True
             self.respond(pdu, "unbind_resp")
             self.close("unbound by SMSC")
         else:
