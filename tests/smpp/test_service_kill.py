@@ -85,6 +85,23 @@ def mt_total(simulator: SimulatorThread) -> int:
 
 
 @pytest.mark.parametrize("processes", [1, 2])
+def stop_services(running: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every service process, then wait for each (killing one that hangs)."""
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    for process in running:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def queued(runtime: Runtime) -> int:
+    """Replies still waiting in the outbox."""
+    query = select(func.count()).select_from(OutboundMessageRow)
+    return count(runtime, query.where(OutboundMessageRow.state == "queued"))
+
+
 def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
     runtime: Runtime,
     add_subscriber: Callable[..., int],
@@ -124,23 +141,11 @@ def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
 
         def settled() -> bool:
             acks = simulator.run_sync(lambda: [a for r in simulator.sim.traffic.mo for a in r.acks])
-            open_replies = count(
-                runtime,
-                select(func.count())
-                .select_from(OutboundMessageRow)
-                .where(OutboundMessageRow.state == "queued"),
-            )
-            return len(acks) == mo_total and all(a == 0 for a in acks) and open_replies == 0
+            return len(acks) == mo_total and all(a == 0 for a in acks) and not queued(runtime)
 
         until(settled, 120, "every MO acknowledged and every reply settled", tmp_path)
     finally:
-        for process in running:
-            process.send_signal(signal.SIGTERM)
-        for process in running:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_services(running)
         control.close()
     log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in log, log[-4000:]
@@ -256,20 +261,12 @@ def test_two_processes_share_long_mos_and_ussd_dialogues_across_a_kill(
 
         def settled() -> bool:
             acks = simulator.run_sync(lambda: [a for r in simulator.sim.traffic.mo for a in r.acks])
-            queued = count(runtime, select(func.count()).select_from(OutboundMessageRow)
-                           .where(OutboundMessageRow.state == "queued"))  # fmt: skip
-            return all(a == 0 for a in acks) and queued == 0
+            return all(a == 0 for a in acks) and not queued(runtime)
 
         until(settled, 120, "every MO acknowledged and every reply settled", tmp_path)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in running:
-            process.send_signal(signal.SIGTERM)
-        for process in running:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_services(running)
         control.close()
     log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in log, log[-4000:]
