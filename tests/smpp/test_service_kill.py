@@ -84,7 +84,6 @@ def mt_total(simulator: SimulatorThread) -> int:
     return int(simulator.run_sync(simulator.sim.stats)["mt"]["total"])
 
 
-@pytest.mark.parametrize("processes", [1, 2])
 def stop_services(running: list[subprocess.Popen[bytes]]) -> None:
     """SIGTERM every service process, then wait for each (killing one that hangs)."""
     for process in running:
@@ -102,6 +101,7 @@ def queued(runtime: Runtime) -> int:
     return count(runtime, query.where(OutboundMessageRow.state == "queued"))
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_kill_9_under_load_loses_nothing_and_resends_at_most_a_window(
     runtime: Runtime,
     add_subscriber: Callable[..., int],
