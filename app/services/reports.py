@@ -19,10 +19,8 @@ def kpi_report(uow_factory: Callable[[], UnitOfWork], month: Month) -> KpiReport
     """§8 for calendar month `month`, in one read transaction."""
     with uow_factory() as uow:
         queries = uow.reports
-        dynamic = DynamicHighEnd(
-            month, queries.dynamic_count(month), queries.dynamic_count(month.plus(-1))
-        )
-        photo = _photo(uow)
+        photo = _photo(uow)  # first: with it, the dynamic counts come from the base pass
+        dynamic = DynamicHighEnd(month, *queries.dynamic_counts(month, photo))
         retention = bundling = None
         uptake: list[Uptake] = []
         if photo is not None:

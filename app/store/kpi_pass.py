@@ -1,11 +1,13 @@
 """One pass over the subscriber base for the monthly KPI report (DOMAIN.md §8):
-photographed retention, bundling and campaign eligibility from a single scan of
-the usage months they read, instead of one scan each.
+the dynamic counts of the month and the month before, photographed retention,
+bundling and campaign eligibility from a single scan of the usage months they
+read, instead of one scan each.
 
 Every subscriber gets a profile: its status, the set of §3 segments it is in as
 of the month's end (a bit mask), whether the photographed base holds it, whether
-its spend in the month retains it, and the bundle kinds it holds in the month (a
-bit mask; none: -1). The statement counts subscribers per profile, each part
+its spend in the month retains it, whether it is dynamic mid-to-high-end in the
+month and in the month before (two bits), and the bundle kinds it holds in the
+month (a bit mask; none: -1). The statement counts subscribers per profile, each part
 worked out once per subscriber; the profiles are few (a few thousand at most),
 so nothing per subscriber leaves the database, and the report adds them up: a
 campaign's eligible count is the sum over the `active` profiles whose segments
@@ -42,10 +44,12 @@ def mask_of(segments: Iterable[Segment]) -> int:
 
 @dataclass(frozen=True, slots=True)
 class BaseProfiles:
-    """The pass's counts: per segment mask of `active` subscribers, how many; and
-    the photographed base's retention and bundling, summed over every mask."""
+    """The pass's counts: per segment mask of `active` subscribers, how many; the
+    dynamic mid-to-high-end counts of the month and the month before; and the
+    photographed base's retention and bundling, summed over every mask."""
 
     by_mask: dict[int, int]
+    dynamic: tuple[int, int]
     retention: Retention
     bundling: Bundling
 
@@ -55,18 +59,30 @@ class BaseProfiles:
         return sum(n for mask, n in self.by_mask.items() if mask & wanted and not mask & barred)
 
 
-def _usage(segments: SegmentSql, photo: PhotoWindow, month: Month) -> Subquery:
-    """Per subscriber: `SegmentSql.usage()`'s sums (as of `segments.on`), and the
-    photo window's row count and the report month's spend (NULL: no row)."""
-    in_photo = MonthlyUsageRow.month.between(photo.first.first_day(), photo.last.first_day())
-    in_month = MonthlyUsageRow.month == month.first_day()
-    first = min(photo.first, segments.recent.first, month).first_day()
+#: The bits of a profile's dynamic column: the month's, the month before's.
+DYNAMIC_NOW, DYNAMIC_BEFORE = 1, 2
+
+
+def _usage(segments: SegmentSql, photo: PhotoWindow, month: Month, kpi: KpiThresholds) -> Subquery:
+    """Per subscriber: `SegmentSql.usage()`'s sums (as of `segments.on`), the photo
+    window's row count, the report month's spend (NULL: no row), and its §8
+    dynamic bits (spend and MOU of the month, of the month before)."""
+    spend, mou, on = MonthlyUsageRow.spend_fen, MonthlyUsageRow.mou, MonthlyUsageRow.month
+    in_photo = on.between(photo.first.first_day(), photo.last.first_day())
+    high = and_(spend >= kpi.dynamic_spend_fen, mou >= kpi.dynamic_mou)
+    dynamic = case(
+        (and_(on == month.first_day(), high), DYNAMIC_NOW),
+        (and_(on == month.plus(-1).first_day(), high), DYNAMIC_BEFORE),
+        else_=0,
+    )
+    first = min(photo.first, segments.recent.first, month.plus(-1)).first_day()
     last = max(photo.last, segments.recent.last, month).first_day()
     return (
         select(
             *segments.usage().element.selected_columns,
             func.sum(case((in_photo, 1), else_=0)).label("photo_rows"),
-            func.max(case((in_month, MonthlyUsageRow.spend_fen))).label("month_spend"),
+            func.max(case((on == month.first_day(), spend))).label("month_spend"),
+            func.sum(dynamic).label("dynamic"),
         )
         .where(MonthlyUsageRow.month.between(first, last))
         .group_by(MonthlyUsageRow.subscriber_id)
@@ -95,10 +111,10 @@ def _bundles(month: Month) -> Subquery:
 
 def _profiles(on: date, photo: PhotoWindow, kpi: KpiThresholds) -> Select[Any]:
     """Subscribers counted by profile: (status, segments, in base, retained by
-    the month's spend, bundle kinds, count)."""
+    the month's spend, dynamic bits, bundle kinds, count)."""
     month = Month.of(on)
     segments = SegmentSql(on, photo)
-    usage = _usage(segments, photo, month)
+    usage = _usage(segments, photo, month, kpi)
     bundles = _bundles(month)
     conditions = ((segments.condition(s, usage), bit) for s, bit in SEGMENT_BITS.items())
     mask = sum((case((c, bit), else_=0) for c, bit in conditions), literal(0))
@@ -113,6 +129,7 @@ def _profiles(on: date, photo: PhotoWindow, kpi: KpiThresholds) -> Select[Any]:
         mask,
         case((in_base, 1), else_=0),
         case((func.coalesce(usage.c.month_spend, 0) >= kpi.retained_spend_fen, 1), else_=0),
+        func.coalesce(usage.c.dynamic, 0),
         func.coalesce(bundles.c.kinds, NO_BUNDLE),
     )
     return (
@@ -129,12 +146,15 @@ def base_profiles(
 ) -> BaseProfiles:
     """The pass for the month of `on`, segments judged as of `on` (§3, §8)."""
     by_mask: dict[int, int] = {}
-    base = retained = churned = active_base = bundled = 0
+    base = retained = churned = active_base = bundled = now = before = 0
     by_kind = dict.fromkeys(BundleKind, 0)
-    for status, mask, in_base, spends, kinds, n in session.execute(_profiles(on, photo, kpi)):
+    rows = session.execute(_profiles(on, photo, kpi))
+    for status, mask, in_base, spends, dynamic, kinds, n in rows:
         active = status == Status.ACTIVE.value
         if active:
             by_mask[mask] = by_mask.get(mask, 0) + n
+            now += n if dynamic & DYNAMIC_NOW else 0
+            before += n if dynamic & DYNAMIC_BEFORE else 0
         if not in_base:
             continue
         base += n
@@ -147,6 +167,7 @@ def base_profiles(
                 by_kind[kind] += n if kinds != NO_BUNDLE and kinds & bit else 0
     return BaseProfiles(
         by_mask,
+        (now, before),
         Retention(base, retained, churned),
         Bundling(active_base, bundled, {kind: n for kind, n in by_kind.items() if n}),
     )

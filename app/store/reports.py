@@ -1,8 +1,8 @@
 """The SQL of the monthly KPI reports (DOMAIN.md §8): each figure an aggregate over
 usage rows, bundles or activations, never a load of every subscriber. A report
-reads the usage table twice: one scan for the dynamic counts of the month and the
-month before, one pass (app/store/kpi_pass.py) for retention, bundling and the
-campaigns' eligible counts. The definitions and thresholds are `app/domain/kpi.py`'s."""
+reads the usage table once: one pass (app/store/kpi_pass.py) for the dynamic
+counts of the month and the month before, retention, bundling and the campaigns'
+eligible counts (without a photo window, a scan of the two months instead). The definitions and thresholds are `app/domain/kpi.py`'s."""
 
 from __future__ import annotations
 
@@ -34,27 +34,26 @@ def _active() -> ColumnElement[bool]:
 class ReportQueries:
     def __init__(self, session: Session) -> None:
         self.session = session
-        # What one report reads twice, counted once per transaction.
-        self._dynamic: dict[tuple[Month, KpiThresholds], int] = {}
+        # The base pass, made once per transaction for what one report reads of it.
         self._passes: dict[tuple[date, PhotoWindow, KpiThresholds], BaseProfiles] = {}
 
-    def dynamic_count(self, month: Month, kpi: KpiThresholds = DEFAULT_KPI) -> int:
-        """§8: `active` subscribers with spend ≥ 80 and MOU ≥ 100 in `month`. The month
-        before is counted in the same scan and kept, as the report asks for it next."""
-        key = (month, kpi)
-        if key not in self._dynamic:
-            before = month.plus(-1)
-            first, second = self._dynamic_pair(before, month, kpi)
-            self._dynamic[(before, kpi)], self._dynamic[key] = first, second
-        return self._dynamic[key]
+    def dynamic_counts(
+        self, month: Month, photo: PhotoWindow | None, kpi: KpiThresholds = DEFAULT_KPI
+    ) -> tuple[int, int]:
+        """§8: `active` subscribers with spend ≥ 80 and MOU ≥ 100 in `month`, and in
+        the month before. With a photo window they come from the base pass the
+        report reads next; without one, from a scan of the two months' usage."""
+        if photo is not None:
+            return self._profiles(month.last_day(), photo, kpi).dynamic
+        return self._dynamic_scan(month, month.plus(-1), kpi)
 
-    def _dynamic_pair(self, before: Month, month: Month, kpi: KpiThresholds) -> tuple[int, int]:
+    def _dynamic_scan(self, month: Month, before: Month, kpi: KpiThresholds) -> tuple[int, int]:
         def of(which: Month) -> ColumnElement[int]:
             row_is = MonthlyUsageRow.month == which.first_day()
             return func.coalesce(func.sum(case((row_is, 1), else_=0)), 0)
 
         query = (
-            select(of(before), of(month))
+            select(of(month), of(before))
             .select_from(SubscriberRow)
             .join(MonthlyUsageRow, MonthlyUsageRow.subscriber_id == SubscriberRow.id)
             .where(MonthlyUsageRow.month.in_([before.first_day(), month.first_day()]))
@@ -62,8 +61,8 @@ class ReportQueries:
             .where(MonthlyUsageRow.spend_fen >= kpi.dynamic_spend_fen)
             .where(MonthlyUsageRow.mou >= kpi.dynamic_mou)
         )
-        first, second = self.session.execute(query).one()
-        return int(first), int(second)
+        now, then = self.session.execute(query).one()
+        return int(now), int(then)
 
     def photographed(
         self, month: Month, photo: PhotoWindow, kpi: KpiThresholds = DEFAULT_KPI

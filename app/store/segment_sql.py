@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import ColumnElement as Column
 
 from app.domain.segments import (
@@ -42,6 +54,22 @@ _CARDS = {
     Segment.VIP_GOLD: VipLevel.GOLD,
     Segment.VIP_SILVER: VipLevel.SILVER,
 }
+
+
+#: The largest spend in fen a month's row adds to a sum (INTEGER's largest).
+SPEND_CAP_FEN = 2**31 - 1
+
+
+def capped_spend() -> ColumnElement[int]:
+    """A usage row's spend as an INTEGER, at most `SPEND_CAP_FEN`, for sums that are
+    only compared with thresholds: a sum of INTEGER is a BIGINT, a sum of BIGINT a
+    NUMERIC (slow to add up and to pass between PostgreSQL's parallel workers).
+    The import admits up to 10^12 fen a row, so a row may not fit; capping keeps
+    every comparison `sum ≥ threshold` exact for a threshold up to the cap, spend
+    never being negative: no row capped, the sum is exact; one capped, both sums
+    reach the cap."""
+    spend = MonthlyUsageRow.spend_fen
+    return cast(case((spend > SPEND_CAP_FEN, SPEND_CAP_FEN), else_=spend), Integer)
 
 
 def _in(window: PhotoWindow) -> ColumnElement[bool]:
@@ -73,15 +101,16 @@ class SegmentSql:
         first = min(photo.first, recent.first).first_day()
         last = max(photo.last, recent.last).first_day()
         spend, mou = MonthlyUsageRow.spend_fen, MonthlyUsageRow.mou
+        capped = capped_spend()
         latest = MonthlyUsageRow.month == recent.last.first_day()
         strong = and_(_in(photo), spend >= t.stable_spend_fen, mou >= t.stable_mou)
         query = (
             select(
                 MonthlyUsageRow.subscriber_id.label("subscriber_id"),
-                func.sum(case((_in(photo), spend), else_=0)).label("photo_spend"),
+                func.sum(case((_in(photo), capped), else_=0)).label("photo_spend"),
                 func.sum(case((_in(photo), mou), else_=0)).label("photo_mou"),
                 func.sum(case((strong, 1), else_=0)).label("photo_strong"),
-                func.sum(case((_in(recent), spend), else_=0)).label("recent_spend"),
+                func.sum(case((_in(recent), capped), else_=0)).label("recent_spend"),
                 func.max(case((latest, spend), else_=0)).label("last_spend"),
                 func.max(case((latest, mou), else_=0)).label("last_mou"),
             )
@@ -127,6 +156,9 @@ class SegmentSql:
             return func.coalesce(usage.c[name], 0)
 
         months = len(self._photo().months)
+        most = max(t.important_monthly_fen, t.photographed_monthly_fen, t.stable_spend_fen)
+        if most * max(months, len(self.recent.months)) > SPEND_CAP_FEN:
+            raise ValueError("a spend threshold above the cap of capped_spend()")
         photographed = of("photo_spend") >= t.photographed_monthly_fen * months
         important = of("photo_spend") >= t.important_monthly_fen * months
         if segment is Segment.IMPORTANT_PHOTOGRAPHED:
