@@ -164,7 +164,8 @@ def measure(name: str, month: Month, runs: int, explain_over: float) -> None:
                 print(f"  {caller:<16} {elapsed:8.3f} s")
                 if run == runs and elapsed >= explain_over >= 0:
                     slow[f"{caller} #{len(slow) + 1}"] = (sql, parameters)
-        print("  " + summary(report))
+        if runs > 0:  # `--runs 0`: fill (and keep) only
+            print("  " + summary(report))
         for label, (sql, parameters) in slow.items():
             with runtime.engine.connect() as connection:
                 plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", parameters)
