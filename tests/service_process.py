@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from tests.conftest import GATEWAY_TOKEN, SERVICE_CLOCK_START
 
@@ -34,3 +37,16 @@ def serve(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[s
         [sys.executable, "-m", "app.cli", "serve", *args],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+
+
+def wait_healthy(url: str, log: Path, timeout: float = 60.0) -> None:
+    """Until the service at `url` answers `/health` with 200 (its log shown if not)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)

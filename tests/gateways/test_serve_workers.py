@@ -4,14 +4,13 @@ refused where they cannot share the setup."""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import auth
-from tests.service_process import environment, serve
+from tests.service_process import environment, serve, wait_healthy
 from tests.support.ports import free_port
 
 
@@ -36,15 +35,7 @@ def test_two_workers_answer_mo_on_postgresql(
     process = serve(tmp_path, environment(database_url), "--workers", "2", "--port", str(port))
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            time.sleep(0.3)
+        wait_healthy(url, tmp_path / "serve.log")
         for n in range(6):
             mo = {"from": "13800138000", "to": "10086", "text": "HELP", "message_id": f"w{n}"}
             answer = httpx.post(f"{url}/v1/mo", json=mo, headers=auth(), timeout=10)

@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 from app.metrics.exposition import MULTIPROC_ENV
 from tests.conftest import ADMIN_TOKEN, auth
 from tests.metrics.scrape import parse, scrape, value
-from tests.service_process import ROOT, environment, serve
+from tests.service_process import ROOT, environment, serve, wait_healthy
 from tests.support.ports import free_port
 
 #: A process of its own in multi-process mode, counting through the service's hook.
@@ -47,18 +46,6 @@ def test_metrics_aggregate_the_files_of_every_process(
     assert value(samples, "smshall_import_rows_total", kind="usage") == 12
     assert value(samples, "smshall_import_rows_total", kind="subscribers") == 2
     assert ("smshall_outbox_queued", frozenset()) in samples  # read when scraped, as ever
-
-
-def wait_healthy(url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.3)
 
 
 def test_two_workers_of_serve_report_every_mo_in_each_scrape(
