@@ -122,6 +122,8 @@ class Scenario:
     enquire_link_interval: float = 30.0  # SMSC-originated enquire_link after this idle time
     enquire_link_timeout: float = 10.0  # no enquire_link_resp within this closes the link
     response_timeout: float = 30.0  # deliver_sm unanswered this long is retried (3 tries)
+    # deliver_sm awaiting their response per bind; past it MOs wait at the SMSC (0: no limit)
+    deliver_window: int = 0
     reassembly_timeout: float = 60.0
     seed: int | None = None
     receipts: ReceiptConfig = field(default_factory=ReceiptConfig)
@@ -131,6 +133,8 @@ class Scenario:
     def __post_init__(self) -> None:
         if self.message_id_format not in ("hex", "dec"):
             raise ScenarioError("message_id_format must be hex or dec")
+        if self.deliver_window < 0:
+            raise ScenarioError("deliver_window must not be negative (0: no limit)")
         self.accounts = [a if isinstance(a, Account) else Account(**a) for a in self.accounts]
         self.traffic = [t if isinstance(t, TrafficItem) else TrafficItem(**t) for t in self.traffic]
 

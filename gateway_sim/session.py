@@ -99,6 +99,12 @@ class Session:
         return self.state == SessionState.BOUND and self.mode in ("receiver", "transceiver")
 
     @property
+    def has_room(self) -> bool:
+        """Another deliver_sm may go out: the scenario's `deliver_window` is not full."""
+        window = self.smsc.scenario.deliver_window
+        return self.can_receive and (not window or len(self.in_flight) < window)
+
+    @property
     def can_transmit(self) -> bool:
         return self.state == SessionState.BOUND and self.mode in ("transmitter", "transceiver")
 

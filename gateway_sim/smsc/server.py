@@ -154,11 +154,12 @@ class Smsc:
     # -- delivering deliver_sm --------------------------------------------------
 
     def _receivers(self, system_id: str | None) -> list[Session]:
+        """The binds with room for a deliver_sm: the system's own while it has one bound
+        (a full window makes the MO wait for it), else any."""
         live = [s for s in self.sessions.values() if s.can_receive]
         if system_id is not None:
-            same = [s for s in live if s.system_id == system_id]
-            return same or live
-        return live
+            live = [s for s in live if s.system_id == system_id] or live
+        return [s for s in live if s.has_room]
 
     def enqueue(self, delivery: Delivery) -> None:
         self.outbox.append(delivery)
@@ -166,10 +167,10 @@ class Smsc:
 
     def _flush_outbox(self) -> None:
         """Hand queued deliver_sm to bound receivers, round-robin."""
-        if not self.outbox or not any(s.can_receive for s in self.sessions.values()):
+        if not self.outbox or not any(s.has_room for s in self.sessions.values()):
             return  # nothing to do; avoids rescanning a long queue on every enqueue
         kept: deque[Delivery] = deque()
-        while self.outbox:
+        while self.outbox and any(s.has_room for s in self.sessions.values()):
             delivery = self.outbox.popleft()
             receivers = self._receivers(delivery.system_id)
             if not receivers:
@@ -177,14 +178,16 @@ class Smsc:
                 continue
             self._rr += 1
             receivers[self._rr % len(receivers)].deliver(delivery)
+        kept.extend(self.outbox)
         self.outbox = kept
 
     def on_delivery_ack(self, session: Session, delivery: Delivery, status: int) -> None:
         if status in TEMPORARY_ESME_ERRORS and delivery.attempts < MAX_DELIVERY_ATTEMPTS:
             loop = asyncio.get_running_loop()
             loop.call_later(RETRY_DELAY, self.enqueue, delivery)
-            return
-        delivery.on_ack(status, session.id)
+        else:
+            delivery.on_ack(status, session.id)
+        self._flush_outbox()  # a slot of the bind's deliver window is free
 
     # -- messaging, one module a job ---------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 import smpplib.smpp
 from smpplib import exceptions as smpp_exceptions
 
+from gateway_sim.scenario import ScenarioError, from_dict
 from tests.sim.conftest import PASSWORD, SYSTEM_ID
 
 BIND_TRX_RESP = 0x80000009
@@ -179,6 +180,32 @@ def test_unanswered_deliver_sm_is_retried(sim_factory, raw_factory):
     assert first[3][16:] == second[3][16:] and first[2] != second[2]
     raw.send(struct.pack(">LLLL", 17, DELIVER_SM_RESP, 0, second[2]) + b"\x00")
     sim.wait_for(lambda: sim.api("GET", "/api/mo")["mo"][0]["acks"] == [0], what="ack")
+
+
+def test_deliver_window_holds_mo_at_the_smsc_until_a_response_frees_a_slot(
+    sim_factory, raw_factory
+):
+    sim = sim_factory({"deliver_window": 2})
+    raw = raw_factory(sim.port)
+    raw.send(raw.pdu("bind_transceiver", system_id=SYSTEM_ID, password=PASSWORD))
+    raw.read()
+    for n in range(3):
+        sim.mo(**{"from": "13800138000", "text": f"message {n}"})
+    first = raw.read_until(DELIVER_SM)
+    raw.read_until(DELIVER_SM)
+    raw.sock.settimeout(0.5)
+    with pytest.raises(TimeoutError):  # the window is full: the third waits
+        raw.read()
+    raw.sock.settimeout(3)
+    raw.send(struct.pack(">LLLL", 17, DELIVER_SM_RESP, 0, first[2]) + b"\x00")
+    third = raw.read_until(DELIVER_SM)
+    assert b"message 2" in third[3]
+    assert sim.api("GET", "/api/binds")["binds"][0]["in_flight"] == 2
+
+
+def test_deliver_window_must_not_be_negative(sim_factory):
+    with pytest.raises(ScenarioError, match="deliver_window"):
+        from_dict({"deliver_window": -1})
 
 
 def test_tlv_not_allowed_in_submit_sm_is_nacked(sim, raw_factory):

@@ -39,7 +39,8 @@ TEXTS = ["IWJZS 2", "CXYE", "HELP", "IWJZS 2", "CXLL", "余额", "CXYE", "HELP"]
 
 @pytest.fixture
 def simulator() -> Iterator[SimulatorThread]:
-    scenario = from_dict({"receipts": {"delay": 0.05}, "seed": 11})
+    # Like a real SMSC, at most a window of deliver_sm awaits its response per bind.
+    scenario = from_dict({"receipts": {"delay": 0.05}, "seed": 11, "deliver_window": WINDOW})
     with SimulatorThread(scenario) as thread:
         yield thread
 
@@ -186,7 +187,9 @@ def two_node_simulator() -> Iterator[SimulatorThread]:
     to every bound receiver, so a long MO's consecutive parts and a dialogue's
     steps reach both processes."""
     accounts = [{"system_id": node, "password": "secret"} for node in NODES]
-    scenario = from_dict({"receipts": {"delay": 0.05}, "seed": 12, "accounts": accounts})
+    scenario = from_dict(
+        {"receipts": {"delay": 0.05}, "seed": 12, "accounts": accounts, "deliver_window": WINDOW}
+    )
     with SimulatorThread(scenario) as thread:
         yield thread
 
