@@ -9,6 +9,7 @@ message_state 0x0427, network_error_code 0x0423) win when present.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -135,3 +136,36 @@ def submitted_id(receipt_id: str, convention: str = "same") -> str:
 def normalise_id(message_id: str) -> str:
     stripped = message_id.strip().lower()
     return stripped.lstrip("0") or stripped[:1] or ""
+
+
+@dataclass(frozen=True, slots=True)
+class PartState:
+    """What a reply's part knows of its delivery: its state and its receipt's stat/err."""
+
+    state: str
+    stat: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyEnd:
+    """A reply that its parts' receipts ended: its final state and, unless delivered,
+    the error that says why."""
+
+    state: ReplyState
+    error: str | None = None
+
+
+def reply_end(parts: Sequence[PartState]) -> ReplyEnd | None:
+    """The reply is delivered when every part is; failed or expired when any part
+    is (failed first); None while it is still on its way."""
+    if not parts:
+        return None
+    states = {p.state for p in parts}
+    for ended in (ReplyState.FAILED, ReplyState.EXPIRED):
+        if ended in states:
+            why = next(p for p in parts if p.state == ended)
+            return ReplyEnd(ended, f"receipt {why.stat} err {why.error or '-'}")
+    if states == {ReplyState.DELIVERED}:
+        return ReplyEnd(ReplyState.DELIVERED)
+    return None

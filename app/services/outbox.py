@@ -155,7 +155,7 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
             ]
         )
         entered: list[str | None] = ["sent"] * len(ordered)
-        settle_in(outbox, message_ids, entered)
+        settle_in(uow.receipts, message_ids, entered)
         racing = transactions_interleave(uow)
         uow.commit()
     reply_metrics.entered(entered)

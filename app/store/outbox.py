@@ -1,15 +1,15 @@
-"""Outbox queries: claiming due rows, their parts, receipts waiting for their message."""
+"""Outbox queries: claiming due rows, marking them sent, recording their parts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.states import ReplyState
-from app.store.models import OutboundMessageRow, OutboundPartRow, PendingReceiptRow, table_of
+from app.store.models import OutboundMessageRow, OutboundPartRow, table_of
 from app.store.upsert import insert_new
 
 _MESSAGES = table_of(OutboundMessageRow)
@@ -62,19 +62,6 @@ class OutboxRepository:
             query = query.with_for_update()
         return self.session.scalar(query)
 
-    def lock_rows(self, row_ids: Sequence[int]) -> list[OutboundMessageRow]:
-        """The rows, locked for this transaction in id order (no lock cycles)."""
-        if not row_ids:
-            return []
-        return list(
-            self.session.scalars(
-                select(OutboundMessageRow)
-                .where(OutboundMessageRow.id.in_(list(row_ids)))
-                .order_by(OutboundMessageRow.id)
-                .with_for_update()
-            )
-        )
-
     def mark_sent(self, sent: Sequence[tuple[int, str | None]], now: datetime) -> None:
         """Set each (row id, first part's message id) `sent`, in the order given
         (row locks are taken in that order)."""
@@ -86,52 +73,3 @@ class OutboxRepository:
         """Insert part rows; a part number a row has already keeps its first ids
         (a resend after a lost lease)."""
         insert_new(self.session, _PARTS, parts, ["outbound_message_id", "part_no"])
-
-    def parts_of_rows(self, row_ids: Sequence[int]) -> dict[int, list[OutboundPartRow]]:
-        """The parts of each row in part order, as committed: parts a concurrent
-        receipt wrote while this transaction waited for the rows' locks are read
-        afresh, not taken from the session's copies."""
-        parts: dict[int, list[OutboundPartRow]] = {}
-        if not row_ids:
-            return parts
-        query = (
-            select(OutboundPartRow)
-            .where(OutboundPartRow.outbound_message_id.in_(list(row_ids)))
-            .order_by(OutboundPartRow.outbound_message_id, OutboundPartRow.part_no)
-            .execution_options(populate_existing=True)
-        )
-        for part in self.session.scalars(query):
-            parts.setdefault(part.outbound_message_id, []).append(part)
-        return parts
-
-    def parts_by_message_id(self, ids: Sequence[str]) -> list[OutboundPartRow]:
-        return list(
-            self.session.scalars(
-                select(OutboundPartRow)
-                .where(OutboundPartRow.gateway_message_id.in_(list(ids)))
-                .order_by(OutboundPartRow.id.desc())
-            )
-        )
-
-    def add_pending_receipt(self, row: PendingReceiptRow) -> None:
-        self.session.add(row)
-
-    def pending_receipts(self, ids: Sequence[str]) -> list[PendingReceiptRow]:
-        return list(
-            self.session.scalars(
-                select(PendingReceiptRow)
-                .where(PendingReceiptRow.gateway_message_id.in_(list(ids)))
-                .order_by(PendingReceiptRow.id)
-            )
-        )
-
-    def delete_pending_receipts(self, receipt_ids: Sequence[int]) -> set[int]:
-        """Delete by one statement; the ids deleted here (one a concurrent settler
-        took first is not among them)."""
-        if not receipt_ids:
-            return set()
-        table = table_of(PendingReceiptRow)
-        deleted = self.session.execute(
-            delete(table).where(table.c.id.in_(list(receipt_ids))).returning(table.c.id)
-        )
-        return set(deleted.scalars())

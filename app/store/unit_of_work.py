@@ -15,6 +15,7 @@ from app.store.messages import InboundKey, MessageRepository
 from app.store.notices import NoticeRepository
 from app.store.outbox import OutboxRepository
 from app.store.prompts import PromptRepository
+from app.store.receipts import ReceiptRepository
 from app.store.reports import ReportQueries
 from app.store.subscribers import SubscriberRepository
 from app.store.worklists import WorklistQueries
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.prompts = PromptRepository(session)
         self.notices = NoticeRepository(session)
         self.outbox = OutboxRepository(session)
+        self.receipts = ReceiptRepository(session)
         self.reports = ReportQueries(session)
         self.worklists = WorklistQueries(session)
         return self

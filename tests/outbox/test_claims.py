@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from app.domain.delivery_receipts import Receipt, submitted_id
 from app.runtime import Runtime
@@ -173,3 +173,55 @@ def test_a_resend_after_a_lost_lease_keeps_the_first_part_ids(
         assert uow.session is not None
         parts = uow.session.scalars(select(OutboundPartRow).order_by(OutboundPartRow.part_no))
         assert [p.gateway_message_id for p in parts] == ["x1", "x2"]
+
+
+def receipt_statements(runtime: Runtime, receipts: list[Receipt]) -> list[str]:
+    """The SQL statements one `record_receipts` call sends, by their first words."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()[:3]).upper())
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        record_receipts(runtime.uow_factory, receipts)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    return statements
+
+
+def test_a_batch_of_receipts_costs_the_same_statements_whatever_its_size(
+    runtime: Runtime,
+) -> None:
+    """DESIGN.md, "Batches, not messages": receipts for 2 replies and for 10 (each
+    with one receipt that ends its reply, one that does not, one for nothing sent
+    yet) send the same statements."""
+    ids = queue(runtime.uow_factory, 12)
+    mark_sent_many(
+        runtime.uow_factory,
+        [(i, [SentPart("main", f"p{i}a"), SentPart("main", f"p{i}b")]) for i in ids],
+    )
+
+    def receipts(of: list[int]) -> list[Receipt]:
+        return [
+            receipt
+            for i in of
+            for receipt in (
+                Receipt(f"p{i}a", "DELIVRD", "delivered", "", None),
+                Receipt(f"p{i}b", "UNDELIV", "failed", "7", None) if i % 2 else
+                Receipt(f"p{i}b", "ENROUTE", None, "", None),
+                Receipt(f"early{i}", "DELIVRD", "delivered", "", None),
+            )
+        ]  # fmt: skip
+
+    alone = receipt_statements(runtime, receipts(ids[:2]))
+    together = receipt_statements(runtime, receipts(ids[2:]))
+    assert sorted(together) == sorted(alone)
+    ended = states(runtime.uow_factory, ids)
+    assert ended == ["failed" if i % 2 else "sent" for i in ids]
+    with runtime.uow_factory() as uow:
+        assert uow.session is not None
+        failed = uow.session.get(OutboundMessageRow, next(i for i in ids if i % 2))
+        assert failed is not None
+        assert (failed.last_error, failed.error_kind) == ("receipt UNDELIV err 7", "permanent")
+        assert failed.finished_at is not None
