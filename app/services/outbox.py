@@ -57,14 +57,18 @@ def claim_replies(
     held notices that no longer apply are dropped instead."""
     with uow_factory() as uow:
         now = utc_now()
-        rows = uow.outbox.due(channel, now, limit)
-        dropped = _drop_moot(uow, [r.id for r in rows if _is_notice(r)], now)
-        rows = [r for r in rows if r.id not in dropped]
-        for row in rows:
-            lease_row(row, worker, lease, now)
-        claimed = [claimed_reply(r) for r in rows]
+        due = uow.outbox.due(channel, now, limit)
+        dropped = _drop_moot(uow, [r.id for r in due if r.inbound_message_id is None], now)
+        due = [r for r in due if r.id not in dropped]
+        uow.outbox.lease([r.id for r in due], worker, now + timedelta(seconds=lease), now)
         uow.commit()
-        return claimed
+    return [
+        ClaimedReply(
+            r.id, r.msisdn, r.sender, r.text, r.attempts + 1, r.inbound_message_id is None,
+            r.created_at,
+        )
+        for r in due
+    ]  # fmt: skip
 
 
 def lease_row(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -33,11 +34,23 @@ _MARK_SENT = (
 )
 
 
+class DueReply(NamedTuple):
+    """A queued reply whose time has come, as a claim reads it."""
+
+    id: int
+    msisdn: str
+    sender: str
+    text: str
+    attempts: int
+    inbound_message_id: int | None
+    created_at: datetime
+
+
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def due(self, channel: str, now: datetime, limit: int) -> list[OutboundMessageRow]:
+    def due(self, channel: str, now: datetime, limit: int) -> list[DueReply]:
         """Queued rows whose time has come, locked for this transaction.
 
         PostgreSQL: FOR UPDATE SKIP LOCKED, so concurrent senders take
@@ -45,16 +58,32 @@ class OutboxRepository:
         begins with BEGIN IMMEDIATE (app/store/database.py), which already
         makes a claim exclusive.
         """
+        m = _MESSAGES.c
         query = (
-            select(OutboundMessageRow)
-            .where(OutboundMessageRow.channel == channel)
-            .where(OutboundMessageRow.state == ReplyState.QUEUED)
-            .where(OutboundMessageRow.next_attempt_at <= now)
-            .order_by(OutboundMessageRow.next_attempt_at, OutboundMessageRow.id)
+            select(m.id, m.msisdn, m.sender, m.text, m.attempts, m.inbound_message_id, m.created_at)
+            .where(m.channel == channel)
+            .where(m.state == ReplyState.QUEUED.value)
+            .where(m.next_attempt_at <= now)
+            .order_by(m.next_attempt_at, m.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list(self.session.scalars(query))
+        return [DueReply(*row) for row in self.session.connection().execute(query)]
+
+    def lease(self, row_ids: Sequence[int], worker: str, until: datetime, now: datetime) -> None:
+        """Lease the rows to `worker` until `until`: another attempt each (one statement)."""
+        if row_ids:
+            m = _MESSAGES.c
+            self.session.connection().execute(
+                update(_MESSAGES)
+                .where(m.id.in_(list(row_ids)))
+                .values(
+                    claimed_by=worker,
+                    attempts=m.attempts + 1,
+                    next_attempt_at=until,
+                    updated_at=now,
+                )
+            )
 
     def get(self, row_id: int, lock: bool = False) -> OutboundMessageRow | None:
         query = select(OutboundMessageRow).where(OutboundMessageRow.id == row_id)
@@ -67,7 +96,7 @@ class OutboxRepository:
         (row locks are taken in that order)."""
         if sent:
             params = [{"row_id": i, "first_id": first, "now": now} for i, first in sent]
-            self.session.execute(_MARK_SENT, params)
+            self.session.connection().execute(_MARK_SENT, params)
 
     def add_parts(self, parts: Sequence[dict[str, object]]) -> None:
         """Insert part rows; a part number a row has already keeps its first ids

@@ -31,7 +31,7 @@ def insert_new(
     """Insert `rows`, leaving alone those whose `keys` exist already (DO NOTHING)."""
     if rows:
         statement = _insert(session)(table).on_conflict_do_nothing(index_elements=keys)
-        session.execute(statement, list(rows))
+        session.connection().execute(statement, list(rows))  # Core: no ORM bookkeeping
 
 
 def _insert(session: Session) -> Any:
