@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,28 +77,28 @@ class MessageRepository:
     ) -> dict[str, tuple[InboundKey, datetime]]:
         """The newest MO not acknowledged, recorded since `since` under each content
         digest, and when it was received (one statement)."""
+        columns = _INBOUND.c
         query = (
             select(
-                InboundMessageRow.mo_digest,
-                InboundMessageRow.gateway,
-                InboundMessageRow.gateway_message_id,
-                InboundMessageRow.received_at,
+                columns.mo_digest, columns.gateway, columns.gateway_message_id, columns.received_at
             )
-            .where(InboundMessageRow.mo_digest.in_(sorted(digests)))
-            .where(InboundMessageRow.received_at >= since)
-            .where(InboundMessageRow.acknowledged_at.is_(None))
-            .order_by(InboundMessageRow.id)
+            .where(columns.mo_digest.in_(sorted(digests)))
+            .where(columns.received_at >= since)
+            .where(columns.acknowledged_at.is_(None))
+            .order_by(columns.id)
         )
-        rows = self.session.execute(query)
+        rows = self.session.connection().execute(query)
         return {digest: ((gateway, key), at) for digest, gateway, key, at in rows if digest}
 
     def mark_acknowledged(self, keys: Collection[tuple[str, str]], at: datetime) -> None:
         """Record that MOs (digest, message id) were acknowledged (one statement)."""
-        self.session.execute(
-            update(InboundMessageRow)
-            .where(InboundMessageRow.mo_digest.in_(sorted({d for d, _ in keys})))
-            .where(InboundMessageRow.gateway_message_id.in_(sorted({k for _, k in keys})))
-            .values(acknowledged_at=at)
+        self.session.connection().execute(
+            _ACKNOWLEDGE,
+            {
+                "digests": sorted({d for d, _ in keys}),
+                "keys": sorted({k for _, k in keys}),
+                "at": at,
+            },
         )
 
     def find_inbound(self, gateway: str, gateway_message_id: str) -> InboundMessageRow | None:
@@ -158,18 +158,26 @@ class MessageRepository:
         self._new_inbound, self._new_outbound = [], []
         # Before anything the session holds (an activation refers to its MO).
         with self.session.no_autoflush:
+            connection = self.session.connection()
             if inbound:
-                self.session.execute(insert(_INBOUND), [_values(_INBOUND, r) for r in inbound])
+                connection.execute(insert(_INBOUND), [_values(_INBOUND, r) for r in inbound])
             if outbound:
                 ids = take_ids(self.session, OutboundMessageRow, len(outbound))
                 for row, new_id in zip(outbound, ids, strict=True):
                     row.id = new_id
                 rows = [_values(_OUTBOUND, r) for r in outbound]
-                self.session.execute(insert(_OUTBOUND), rows)
+                connection.execute(insert(_OUTBOUND), rows)
 
 
 _INBOUND = table_of(InboundMessageRow)
 _OUTBOUND = table_of(OutboundMessageRow)
+#: Built once, run as Core on the connection: none of the ORM's bulk-update bookkeeping.
+_ACKNOWLEDGE = (
+    update(_INBOUND)
+    .where(_INBOUND.c.mo_digest.in_(bindparam("digests", expanding=True)))
+    .where(_INBOUND.c.gateway_message_id.in_(bindparam("keys", expanding=True)))
+    .values(acknowledged_at=bindparam("at"))
+)
 
 
 def _values(table: Table, row: object) -> dict[str, object]:

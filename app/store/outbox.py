@@ -33,6 +33,28 @@ _MARK_SENT = (
     )
 )
 
+_M = _MESSAGES.c
+#: A claim's two statements, built once (see `app/store/receipts.py`).
+_DUE = (
+    select(_M.id, _M.msisdn, _M.sender, _M.text, _M.attempts, _M.inbound_message_id, _M.created_at)
+    .where(_M.channel == bindparam("channel"))
+    .where(_M.state == ReplyState.QUEUED.value)
+    .where(_M.next_attempt_at <= bindparam("now"))
+    .order_by(_M.next_attempt_at, _M.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_LEASE = (
+    update(_MESSAGES)
+    .where(_M.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        claimed_by=bindparam("worker"),
+        attempts=_M.attempts + 1,
+        next_attempt_at=bindparam("until"),
+        updated_at=bindparam("now"),
+    )
+)
+
 
 class DueReply(NamedTuple):
     """A queued reply whose time has come, as a claim reads it."""
@@ -58,32 +80,14 @@ class OutboxRepository:
         begins with BEGIN IMMEDIATE (app/store/database.py), which already
         makes a claim exclusive.
         """
-        m = _MESSAGES.c
-        query = (
-            select(m.id, m.msisdn, m.sender, m.text, m.attempts, m.inbound_message_id, m.created_at)
-            .where(m.channel == channel)
-            .where(m.state == ReplyState.QUEUED.value)
-            .where(m.next_attempt_at <= now)
-            .order_by(m.next_attempt_at, m.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [DueReply(*row) for row in self.session.connection().execute(query)]
+        params = {"channel": channel, "now": now, "limit": limit}
+        return [DueReply(*row) for row in self.session.connection().execute(_DUE, params)]
 
     def lease(self, row_ids: Sequence[int], worker: str, until: datetime, now: datetime) -> None:
         """Lease the rows to `worker` until `until`: another attempt each (one statement)."""
         if row_ids:
-            m = _MESSAGES.c
-            self.session.connection().execute(
-                update(_MESSAGES)
-                .where(m.id.in_(list(row_ids)))
-                .values(
-                    claimed_by=worker,
-                    attempts=m.attempts + 1,
-                    next_attempt_at=until,
-                    updated_at=now,
-                )
-            )
+            params = {"ids": list(row_ids), "worker": worker, "until": until, "now": now}
+            self.session.connection().execute(_LEASE, params)
 
     def get(self, row_id: int, lock: bool = False) -> OutboundMessageRow | None:
         query = select(OutboundMessageRow).where(OutboundMessageRow.id == row_id)

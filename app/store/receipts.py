@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from app.domain.delivery_receipts import PartState, reply_end
 from app.domain.states import ReplyState
@@ -49,6 +50,40 @@ _END = (
     )
 )
 
+#: The statements are built once (an expanding IN takes any number of ids): building
+#: and caching a statement per call costs more CPU than running it.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_NEWEST_PARTS = (
+    select(_PARTS.c.gateway_message_id, _PARTS.c.id, _PARTS.c.outbound_message_id)
+    .where(_PARTS.c.gateway_message_id.in_(_IDS))
+    .order_by(_PARTS.c.id.desc())
+)
+_LOCK_REPLIES = (
+    select(_MESSAGES.c.id)
+    .where(_MESSAGES.c.id.in_(_IDS))
+    .order_by(_MESSAGES.c.id)
+    .with_for_update()
+)
+_PART_STATES = (
+    select(
+        _MESSAGES.c.id, _MESSAGES.c.state, _PARTS.c.state, _PARTS.c.receipt_stat,
+        _PARTS.c.receipt_error,
+    )
+    .join(_PARTS, _PARTS.c.outbound_message_id == _MESSAGES.c.id)
+    .where(_MESSAGES.c.id.in_(_IDS))
+    .order_by(_MESSAGES.c.id, _PARTS.c.part_no)
+)  # fmt: skip
+_EARLY = (
+    select(
+        _PENDING.c.id, _PENDING.c.gateway_message_id, _PENDING.c.stat, _PENDING.c.state,
+        _PENDING.c.error,
+    )
+    .where(_PENDING.c.gateway_message_id.in_(_IDS))
+    .order_by(_PENDING.c.id)
+)  # fmt: skip
+_TAKE_EARLY = delete(_PENDING).where(_PENDING.c.id.in_(_IDS)).returning(_PENDING.c.id)
+_KEEP_EARLY = insert(_PENDING)
+
 
 @dataclass(frozen=True, slots=True)
 class PartRef:
@@ -81,13 +116,9 @@ class ReceiptRepository:
         """The newest part sent under each of these ids (a resend may reuse one)."""
         if not message_ids:
             return {}
-        query = (
-            select(_PARTS.c.gateway_message_id, _PARTS.c.id, _PARTS.c.outbound_message_id)
-            .where(_PARTS.c.gateway_message_id.in_(list(message_ids)))
-            .order_by(_PARTS.c.id.desc())
-        )
         parts: dict[str, PartRef] = {}
-        for message_id, part_id, reply_id in self._connection.execute(query):
+        rows = self._connection.execute(_NEWEST_PARTS, {"ids": list(message_ids)})
+        for message_id, part_id, reply_id in rows:
             parts.setdefault(message_id, PartRef(part_id, reply_id))
         return parts
 
@@ -96,13 +127,7 @@ class ReceiptRepository:
         sent mark, which takes them in the same order); the ids that exist."""
         if not reply_ids:
             return []
-        query = (
-            select(_MESSAGES.c.id)
-            .where(_MESSAGES.c.id.in_(sorted(set(reply_ids))))
-            .order_by(_MESSAGES.c.id)
-            .with_for_update()
-        )
-        return list(self._connection.scalars(query))
+        return list(self._connection.scalars(_LOCK_REPLIES, {"ids": sorted(set(reply_ids))}))
 
     def apply(self, changes: Sequence[dict[str, Any]]) -> None:
         """Write receipts on their parts: dicts of part_id, stat, error, new_state, now."""
@@ -114,20 +139,9 @@ class ReceiptRepository:
         state it entered (None: still on its way, or not `sent`)."""
         if not reply_ids:
             return []
-        query = (
-            select(
-                _MESSAGES.c.id,
-                _MESSAGES.c.state,
-                _PARTS.c.state,
-                _PARTS.c.receipt_stat,
-                _PARTS.c.receipt_error,
-            )
-            .join(_PARTS, _PARTS.c.outbound_message_id == _MESSAGES.c.id)
-            .where(_MESSAGES.c.id.in_(list(reply_ids)))
-            .order_by(_MESSAGES.c.id, _PARTS.c.part_no)
-        )
         parts: dict[int, list[PartState]] = {}
-        for reply_id, reply_state, state, stat, error in self._connection.execute(query):
+        rows = self._connection.execute(_PART_STATES, {"ids": list(reply_ids)})
+        for reply_id, reply_state, state, stat, error in rows:
             if reply_state == ReplyState.SENT:
                 parts.setdefault(reply_id, []).append(PartState(state, stat, error))
         ends = {i: end for i, p in parts.items() if (end := reply_end(p)) is not None}
@@ -150,31 +164,18 @@ class ReceiptRepository:
     def keep_early(self, receipts: Sequence[dict[str, Any]]) -> None:
         """Store receipts whose part is not known yet (one statement)."""
         if receipts:
-            self._connection.execute(insert(_PENDING), list(receipts))
+            self._connection.execute(_KEEP_EARLY, list(receipts))
 
     def early(self, message_ids: Sequence[str]) -> list[EarlyReceipt]:
         """The stored early receipts for these ids, oldest first."""
         if not message_ids:
             return []
-        query = (
-            select(
-                _PENDING.c.id,
-                _PENDING.c.gateway_message_id,
-                _PENDING.c.stat,
-                _PENDING.c.state,
-                _PENDING.c.error,
-            )
-            .where(_PENDING.c.gateway_message_id.in_(list(message_ids)))
-            .order_by(_PENDING.c.id)
-        )
-        return [EarlyReceipt(*row) for row in self._connection.execute(query)]
+        rows = self._connection.execute(_EARLY, {"ids": list(message_ids)})
+        return [EarlyReceipt(*row) for row in rows]
 
     def take_early(self, receipt_ids: Sequence[int]) -> set[int]:
         """Delete early receipts by one statement; the ids deleted here (one a
         concurrent settler took first is not among them)."""
         if not receipt_ids:
             return set()
-        deleted = self._connection.execute(
-            delete(_PENDING).where(_PENDING.c.id.in_(list(receipt_ids))).returning(_PENDING.c.id)
-        )
-        return set(deleted.scalars())
+        return set(self._connection.scalars(_TAKE_EARLY, {"ids": list(receipt_ids)}))

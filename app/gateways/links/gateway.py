@@ -131,6 +131,14 @@ class LinkGateway(Generic[L, A]):
     def batch_counters(self) -> dict[str, int]:
         return dict(self._arrivals.counters)
 
+    def write_batches(self) -> dict[str, dict[str, int]]:
+        """How many batches each writer made, and of how many items: what each
+        transaction carried (their mean size is what group commit saves)."""
+        batches = {"mo": self.batch_counters(), "acknowledgements": self.core.ack_counters()}
+        if self.sender is not None:
+            batches["sent_marks"] = self.sender.mark_counters()
+        return batches
+
     def view(self) -> list[dict[str, Any]]:
         return [c.view() for c in self.connections]
 

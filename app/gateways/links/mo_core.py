@@ -146,6 +146,9 @@ class MoCore:
     def stop(self) -> None:
         self._acknowledged.stop()
 
+    def ack_counters(self) -> dict[str, int]:
+        return dict(self._acknowledged.counters)
+
     def answered(
         self, handled: Handled, ok: bool, link_closed_at: Callable[[], float | None]
     ) -> None:

@@ -122,6 +122,9 @@ class LinkSender(ReplySender):
         )
         self.counters.update(claimed=0, handed=0)
 
+    def mark_counters(self) -> dict[str, int]:
+        return dict(self._marks.counters)
+
     def start(self) -> None:
         self._marks.start()
         super().start()

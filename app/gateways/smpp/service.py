@@ -21,6 +21,7 @@ class SmppService(LinkService):
         return {
             "binds": self.gateway.view(),
             "deliver_sm_batches": self.gateway.batch_counters(),
+            "write_batches": self.gateway.write_batches(),
             "outbox_sender": dict(self.sender.counters),
         }
 
