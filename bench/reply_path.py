@@ -95,7 +95,9 @@ def run(backend: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
             mark_sent_many(uow_factory, sent)
             lap("sent")
             receipts = [
-                Receipt(p.message_id, "DELIVRD", "delivered", "", None) for _, ps in sent for p in ps
+                Receipt(p.message_id, "DELIVRD", "delivered", "", None)
+                for _, ps in sent
+                for p in ps
             ]
             record_receipts(uow_factory, receipts)
             lap("receipts")

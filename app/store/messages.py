@@ -23,7 +23,7 @@ class DuplicateInbound(Exception):
 class MessageRepository:
     """After `prefetch`, whether a message id was seen is answered from memory, and
     the batch's new MOs and replies are written by `write_deferred`: one multi-row
-    INSERT per table, past the ORM's unit of work (these two tables take a row or
+    INSERT (an executemany) per table, past the ORM's unit of work (these two tables take a row or
     two per message; every other write of a batch is rare). A copy another
     transaction recorded meanwhile then fails the whole transaction on the unique
     constraint, and the caller runs the batch again message by message
@@ -181,5 +181,5 @@ _ACKNOWLEDGE = (
 
 
 def _values(table: Table, row: object) -> dict[str, object]:
-    """A new row's columns, as a multi-row INSERT takes them."""
+    """A new row's columns, as an INSERT of many rows takes them."""
     return {column.key: getattr(row, column.key) for column in table.columns}

@@ -1,7 +1,7 @@
 """Ids for new rows of the message tables, taken a batch at a time before a flush.
 
 With its ids given, the ORM writes all new rows of a table in one statement
-(an executemany, multi-row on PostgreSQL). Without them it must read each id
+(an executemany). Without them it must read each id
 back, which on SQLite means an INSERT … RETURNING per row: a statement per
 message on the hot path. So every flush takes the ids of its new rows first,
 one statement per table: PostgreSQL draws them from the column's sequence (as
@@ -28,6 +28,10 @@ from app.store.models import (
     PendingReceiptRow,
 )
 
+_NEXT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
+)
+
 #: The tables a batch adds many rows to.
 NUMBERED = (InboundMessageRow, OutboundMessageRow, ActivationRow, PendingReceiptRow)
 
@@ -51,10 +55,8 @@ def take_ids(session: Session, model: Any, count: int) -> list[int]:
     if count < 1:
         return []
     table = model.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        query = text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"
-        )
-        return list(session.scalars(query, {"table": table.name, "count": count}))
-    largest = session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
+    connection = session.connection()  # Core: no ORM execution around a plain query
+    if connection.dialect.name == "postgresql":
+        return list(connection.scalars(_NEXT_IDS, {"table": table.name, "count": count}))
+    largest = connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0
     return list(range(largest + 1, largest + 1 + count))
