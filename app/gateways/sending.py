@@ -2,7 +2,8 @@
 
 A sender claims queued replies of its channel from the outbox, hands each to
 its transport and writes the outcome: sent, failed, or back in the queue with
-backoff. The poll loop, the wake-up on new rows and the retry policy live here;
+backoff. The poll loop, the wake-up on new rows, the retry policy and the
+sweep for early receipts that met their part in a race live here;
 each transport's sender (`links/sender.py` with the codec of SMPP or CMPP, `http/kannel_sender.py`
 for Kannel's sendsms) only says how one claim is sent.
 """
@@ -12,15 +13,20 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from app.domain.states import ReplyState
 from app.services.outbox import ClaimedReply, schedule_retry
+from app.services.receipts import settle_stray_receipts
 from app.settings import Settings
 from app.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("smshall.outbox")
+
+#: Seconds between sweeps for early receipts whose part is known by now.
+STRAY_RECEIPTS_EVERY = 1.0
 
 
 def retry_delay(attempts: int, base: float = 2.0, rng: random.Random | None = None) -> float:
@@ -90,15 +96,28 @@ class ReplySender(ABC):
 
     def _run(self) -> None:
         poll = self.settings.outbox_poll_interval
+        swept = time.monotonic()
         while not self._stop.is_set():
             try:
                 claimed = self.claim_and_send()
             except Exception:
                 log.exception("%s sender: claim failed", self.channel)
                 claimed = 0
+            if time.monotonic() - swept >= STRAY_RECEIPTS_EVERY:
+                swept = time.monotonic()
+                self._sweep_receipts()
             if not claimed:
                 self._wake.wait(poll)
                 self._wake.clear()
+
+    def _sweep_receipts(self) -> None:
+        try:
+            settled = settle_stray_receipts(self.uow_factory)
+        except Exception:
+            log.exception("%s sender: settling early receipts failed", self.channel)
+            return
+        if settled:
+            log.info("%s sender: %d early receipt(s) settled", self.channel, settled)
 
     def _retry(
         self, reply: ClaimedReply, error: str, status: int | None, delay: float | None = None

@@ -24,7 +24,7 @@ from app.domain.held_notices import DROPPED, drop_reason
 from app.domain.states import ReplyState
 from app.metrics import replies as reply_metrics
 from app.services.clock import utc_now
-from app.services.receipts import settle_early_receipts, settle_in, transactions_interleave
+from app.services.receipts import settle_in
 from app.store.models import OutboundMessageRow
 from app.store.unit_of_work import UnitOfWork
 
@@ -159,14 +159,11 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
             ]
         )
         entered: list[str | None] = ["sent"] * len(ordered)
+        # A receipt stored after this look and committed before this mark is swept
+        # up by the sender's loop (`settle_stray_receipts`).
         settle_in(uow.receipts, message_ids, entered)
-        racing = transactions_interleave(uow)
         uow.commit()
     reply_metrics.entered(entered)
-    # Elsewhere than SQLite a receipt may have been stored meanwhile: look again once
-    # committed (see `settle_early_receipts`).
-    if racing:
-        settle_early_receipts(uow_factory, message_ids)
 
 
 def schedule_retry(

@@ -86,6 +86,23 @@ def settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) -
     return settled
 
 
+def settle_stray_receipts(uow_factory: UowFactory, limit: int = 500) -> int:
+    """Settle early receipts whose part is known by now; how many were settled.
+
+    A sent mark and an early receipt each look for the other before committing;
+    where transactions interleave, each can miss the other when both commit in
+    the same instant. Every sender's loop sweeps them up within a second
+    (`app/gateways/sending.py`), so a sent mark needs no second look of its own.
+    """
+    entered: list[str | None] = []
+    with uow_factory() as uow:
+        stray = uow.receipts.stray(limit)
+        settled = settle_in(uow.receipts, stray, entered) if stray else set()
+        uow.commit()
+    reply_metrics.entered(entered)
+    return len(settled)
+
+
 def settle_in(
     store: ReceiptRepository, message_ids: Sequence[str], entered: list[str | None]
 ) -> set[str]:

@@ -83,6 +83,12 @@ _EARLY = (
 )  # fmt: skip
 _TAKE_EARLY = delete(_PENDING).where(_PENDING.c.id.in_(_IDS)).returning(_PENDING.c.id)
 _KEEP_EARLY = insert(_PENDING)
+_STRAY = (
+    select(_PENDING.c.gateway_message_id)
+    .join(_PARTS, _PARTS.c.gateway_message_id == _PENDING.c.gateway_message_id)
+    .distinct()
+    .limit(bindparam("limit"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +185,8 @@ class ReceiptRepository:
         if not receipt_ids:
             return set()
         return set(self._connection.scalars(_TAKE_EARLY, {"ids": list(receipt_ids)}))
+
+    def stray(self, limit: int) -> list[str]:
+        """Ids of early receipts whose part is known now: a sent mark committed after
+        the receipt's own look, and the receipt after the mark's (one statement)."""
+        return list(self._connection.scalars(_STRAY, {"limit": limit}))
