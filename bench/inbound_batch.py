@@ -23,13 +23,16 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert  # noqa: E402
+from sqlalchemy import Engine, event, insert  # noqa: E402
 
 from app.cli import migrate  # noqa: E402
 from app.services.answers import ReplyContext  # noqa: E402
@@ -97,9 +100,25 @@ def batches_of(
     return out
 
 
-def run(backend: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
+@dataclass
+class SeededStore:
+    """A migrated throwaway database with the catalog and subscribers, and the MO
+    batches to run through it (the first one to warm up on: the catalog built, the
+    pool filled)."""
+
+    engine: Engine
+    uow_factory: Callable[[], UnitOfWork]
+    context: ReplyContext
+    claim: OutboxClaim
+    batches: list[list[InboundMessage]]
+
+
+@contextmanager
+def seeded_store(
+    backend: str, size: int, args: argparse.Namespace, label: str
+) -> Iterator[SeededStore]:
     with (
-        workdir(None, f"inbound-{backend}-{size}") as tmp,
+        workdir(None, f"{label}-{backend}-{size}") as tmp,
         databases.throwaway_database(backend, tmp) as url,
     ):
         settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
@@ -115,37 +134,72 @@ def run(backend: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
         context = ReplyContext(settings.language, settings.zone)
         claim = OutboxClaim("smpp", "bench", 120.0)
         batches = batches_of(size, args.count, args.numbers, random.Random(1))
-        # Warm up: the catalog built, the pool filled.
-        handle_inbound_many(uow_factory, batches[0], context, "smpp", claim=claim)
-        statements = 0
+        try:
+            yield SeededStore(engine, uow_factory, context, claim, batches)
+        finally:
+            engine.dispose()
 
-        def count(*_: Any) -> None:
-            nonlocal statements
-            statements += 1
 
-        event.listen(engine, "before_cursor_execute", count)
-        parties = {"postgresql": postgresql_server} if backend == "postgresql" else {}
-        parties["bench"] = the_process(os.getpid())
+@dataclass
+class Measured:
+    """One pass over a store's batches: its time, this process's and the database's
+    CPU, and the statements per batch."""
+
+    elapsed: float
+    cpu_s: float
+    db_cpu_s: float | None
+    statements_per_batch: float
+
+
+def measure(
+    store: SeededStore, backend: str, handle: Callable[[list[InboundMessage]], object]
+) -> Measured:
+    """`handle` every batch after the first, counting statements and CPU."""
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    parties = {"postgresql": postgresql_server} if backend == "postgresql" else {}
+    parties["bench"] = the_process(os.getpid())
+    try:
         with CpuWatch(parties) as watch:
             started = time.perf_counter()
-            for batch in batches[1:]:
-                results = handle_inbound_many(uow_factory, batch, context, "smpp", claim=claim)
-                failed = [r for r in results if isinstance(r, Exception)]
-                if failed:
-                    raise failed[0]
+            for batch in store.batches[1:]:
+                handle(batch)
             elapsed = time.perf_counter() - started
-        event.remove(engine, "before_cursor_execute", count)
-        engine.dispose()
-        done = size * (len(batches) - 1)
-        db = watch.usage("postgresql", rss=False).cpu_s if backend == "postgresql" else None
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    db = watch.usage("postgresql", rss=False).cpu_s if backend == "postgresql" else None
+    cpu = watch.usage("bench", rss=False).cpu_s
+    return Measured(elapsed, cpu, db, statements / (len(store.batches) - 1))
+
+
+def run(backend: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
+    with seeded_store(backend, size, args, "inbound") as store:
+
+        def handle(batch: list[InboundMessage]) -> None:
+            results = handle_inbound_many(
+                store.uow_factory, batch, store.context, "smpp", claim=store.claim
+            )
+            failed = [r for r in results if isinstance(r, Exception)]
+            if failed:
+                raise failed[0]
+
+        handle(store.batches[0])  # warm up: the catalog built, the pool filled
+        measured = measure(store, backend, handle)
+        done = size * (len(store.batches) - 1)
+        db = measured.db_cpu_s
         return {
             "backend": backend,
             "batch": size,
             "mo": done,
-            "mo_per_s": done / elapsed,
-            "cpu_ms_per_mo": 1000 * watch.usage("bench", rss=False).cpu_s / done,
+            "mo_per_s": done / measured.elapsed,
+            "cpu_ms_per_mo": 1000 * measured.cpu_s / done,
             "db_ms_per_mo": None if db is None else 1000 * db / done,
-            "statements_per_batch": statements / (len(batches) - 1),
+            "statements_per_batch": measured.statements_per_batch,
         }
 
 
@@ -155,26 +209,37 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
+def store_arguments(argv: list[str] | None, doc: str | None, batches: str) -> argparse.Namespace:
+    """The options of a bench over `seeded_store`."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--batches", default="1,10,64", help="batch sizes")
+    parser.add_argument("--batches", default=batches, help="batch sizes")
     parser.add_argument("--count", type=int, default=3000, help="MOs per run")
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--numbers", type=int, default=2000, help="handsets (half unknown)")
-    args = parser.parse_args(argv)
-    print(table_row([name for name, _ in COLUMNS], COLUMNS), flush=True)
+    return parser.parse_args(argv)
+
+
+def runs(args: argparse.Namespace) -> Iterator[tuple[str, int]]:
+    """(backend, batch size) of every run the options ask for."""
     for backend in args.backends.split(","):
         for size in (int(s) for s in args.batches.split(",")):
-            r = run(backend, size, args)
-            db = "–" if r["db_ms_per_mo"] is None else f"{r['db_ms_per_mo']:.2f}"
-            values = [
-                backend, size, r["mo"], f"{r['mo_per_s']:.0f}", f"{r['cpu_ms_per_mo']:.2f}", db,
-                f"{r['statements_per_batch']:.1f}",
-            ]  # fmt: skip
-            print(table_row(values, COLUMNS), flush=True)
+            yield backend, size
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = store_arguments(argv, __doc__, "1,10,64")
+    print(table_row([name for name, _ in COLUMNS], COLUMNS), flush=True)
+    for backend, size in runs(args):
+        r = run(backend, size, args)
+        db = "–" if r["db_ms_per_mo"] is None else f"{r['db_ms_per_mo']:.2f}"
+        values = [
+            backend, size, r["mo"], f"{r['mo_per_s']:.0f}", f"{r['cpu_ms_per_mo']:.2f}", db,
+            f"{r['statements_per_batch']:.1f}",
+        ]  # fmt: skip
+        print(table_row(values, COLUMNS), flush=True)
     return 0
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import random
 import sys
 import time
 from collections import Counter
@@ -28,48 +26,25 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event  # noqa: E402
 
-from app.cli import migrate  # noqa: E402
 from app.domain.delivery_receipts import Receipt  # noqa: E402
-from app.services.answers import ReplyContext  # noqa: E402
-from app.services.catalog_load import load_catalog  # noqa: E402
 from app.services.inbound import (  # noqa: E402
     InboundResult,
-    OutboxClaim,
     acknowledge_inbound,
     handle_inbound_many,
 )
 from app.services.outbox import SentPart, mark_sent_many  # noqa: E402
 from app.services.receipts import record_receipts  # noqa: E402
-from app.settings import Settings  # noqa: E402
-from app.store.database import make_engine, make_session_factory  # noqa: E402
-from app.store.unit_of_work import UnitOfWork  # noqa: E402
-from bench.inbound_batch import batches_of, seed  # noqa: E402
-from bench.processes import CpuWatch, postgresql_server, table_row, the_process, workdir  # noqa: E402
-from tests import databases  # noqa: E402
+from bench.inbound_batch import measure, runs, seeded_store, store_arguments  # noqa: E402
+from bench.processes import table_row  # noqa: E402
 
 STEPS = ("inbound", "acks", "sent", "receipts")
 
 
 def run(backend: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
-    with (
-        workdir(None, f"reply-path-{backend}-{size}") as tmp,
-        databases.throwaway_database(backend, tmp) as url,
-    ):
-        settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
-        migrate(settings)
-        engine = make_engine(url)
-        session_factory = make_session_factory(engine)
-
-        def uow_factory() -> UnitOfWork:
-            return UnitOfWork(session_factory)
-
-        load_catalog(uow_factory)
-        seed(session_factory, args.subscribers)
-        context = ReplyContext(settings.language, settings.zone)
-        claim = OutboxClaim("smpp", "bench", 120.0)
-        batches = batches_of(size, args.count, args.numbers, random.Random(1))
+    with seeded_store(backend, size, args, "reply-path") as store:
+        uow_factory, batches = store.uow_factory, store.batches
+        context, claim = store.context, store.claim
         ids = itertools.count()
         cpu: Counter[str] = Counter()
         replies = 0
@@ -105,31 +80,21 @@ def run(backend: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
 
         one_batch(batches[0])  # warm up: the catalog built, the pool filled
         cpu.clear()
-        statements = 0
 
-        def count(*_: Any) -> None:
-            nonlocal statements
-            statements += 1
+        def handle(batch: list[Any]) -> None:
+            nonlocal replies
+            replies += one_batch(batch)
 
-        event.listen(engine, "before_cursor_execute", count)
-        parties = {"postgresql": postgresql_server} if backend == "postgresql" else {}
-        parties["bench"] = the_process(os.getpid())
-        with CpuWatch(parties) as watch:
-            started = time.perf_counter()
-            for batch in batches[1:]:
-                replies += one_batch(batch)
-            elapsed = time.perf_counter() - started
-        event.remove(engine, "before_cursor_execute", count)
-        engine.dispose()
-        db = watch.usage("postgresql", rss=False).cpu_s if backend == "postgresql" else None
+        measured = measure(store, backend, handle)
+        db = measured.db_cpu_s
         return {
             "backend": backend,
             "batch": size,
             "replies": replies,
-            "per_s": replies / elapsed,
+            "per_s": replies / measured.elapsed,
             "cpu_ms": {s: 1000 * cpu[s] / replies for s in STEPS},
             "db_ms": None if db is None else 1000 * db / replies,
-            "statements": statements / (len(batches) - 1),
+            "statements": measured.statements_per_batch,
         }
 
 
@@ -140,26 +105,17 @@ COLUMNS = (
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--backends", default="postgresql,sqlite")
-    parser.add_argument("--batches", default="1,10,32", help="batch sizes")
-    parser.add_argument("--count", type=int, default=3000, help="MOs per run")
-    parser.add_argument("--subscribers", type=int, default=1000)
-    parser.add_argument("--numbers", type=int, default=2000, help="handsets (half unknown)")
-    args = parser.parse_args(argv)
+    args = store_arguments(argv, __doc__, "1,10,32")
     print(table_row([name for name, _ in COLUMNS], COLUMNS), flush=True)
-    for backend in args.backends.split(","):
-        for size in (int(s) for s in args.batches.split(",")):
-            r = run(backend, size, args)
-            db = "–" if r["db_ms"] is None else f"{r['db_ms']:.2f}"
-            values = [
-                backend, size, r["replies"], f"{r['per_s']:.0f}",
-                f"{sum(r['cpu_ms'].values()):.2f}", *(f"{r['cpu_ms'][s]:.2f}" for s in STEPS),
-                db, f"{r['statements']:.1f}",
-            ]  # fmt: skip
-            print(table_row(values, COLUMNS), flush=True)
+    for backend, size in runs(args):
+        r = run(backend, size, args)
+        db = "–" if r["db_ms"] is None else f"{r['db_ms']:.2f}"
+        values = [
+            backend, size, r["replies"], f"{r['per_s']:.0f}",
+            f"{sum(r['cpu_ms'].values()):.2f}", *(f"{r['cpu_ms'][s]:.2f}" for s in STEPS),
+            db, f"{r['statements']:.1f}",
+        ]  # fmt: skip
+        print(table_row(values, COLUMNS), flush=True)
     return 0
 
 
