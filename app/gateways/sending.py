@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from app.domain.states import ReplyState
-from app.services.outbox import ClaimedReply, schedule_retry
+from app.services.outbox import ClaimedReply, on_queued, schedule_retry
 from app.services.receipts import settle_stray_receipts
 from app.settings import Settings
 from app.store.unit_of_work import UnitOfWork
@@ -76,15 +76,20 @@ class ReplySender(ABC):
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self.counters: dict[str, int] = {"sent": 0, "retried": 0, "failed": 0}
+        self._unsubscribe: Callable[[], None] | None = None
 
     @abstractmethod
     def claim_and_send(self) -> int:
         """Claim a batch and start sending it; the number of replies claimed."""
 
     def start(self) -> None:
+        # Replies another process queues (or this one, unclaimed) wake the loop at once.
+        self._unsubscribe = on_queued(self.uow_factory, self.channel, self.wake)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         self._stop.set()
         self._wake.set()
         if self._thread.ident is not None:  # started

@@ -71,6 +71,16 @@ def claim_replies(
     ]  # fmt: skip
 
 
+def on_queued(
+    uow_factory: UowFactory, channel: str, wake: Callable[[], None]
+) -> Callable[[], None]:
+    """Call `wake` whenever any process commits replies of `channel` queued unclaimed
+    (PostgreSQL; with SQLite's one process, its gateways wake their sender directly).
+    Returns the unsubscribe."""
+    with uow_factory() as uow:
+        return uow.outbox.wakeups.subscribe(channel, wake)
+
+
 def lease_row(row: OutboundMessageRow, worker: str, lease: float, now: datetime) -> None:
     """Lease a row to `worker`: another attempt, held for `lease` seconds (the
     claim of one row; `claim_replies` makes the claim of a batch)."""

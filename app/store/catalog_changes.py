@@ -18,24 +18,19 @@ readers fall back to reading the catalog from the database each time.
 
 from __future__ import annotations
 
-import logging
 import threading
 import weakref
 from typing import Any
 
-import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store.models import CampaignRow, CatalogSettingRow
-
-log = logging.getLogger("smshall.catalog")
+from app.store.notifications import Listener
 
 CHANNEL = "smshall_catalog"
 _CATALOG_ROWS = (CampaignRow, CatalogSettingRow)
-#: Seconds between attempts to listen again after the connection was lost.
-RECONNECT_EVERY = 2.0
 
 
 class CatalogChanges:
@@ -47,8 +42,7 @@ class CatalogChanges:
         self._generation = 0
         #: On SQLite this process is the only writer: its own commits are all there is.
         self._listening = engine.dialect.name != "postgresql"
-        self._listener: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._listener: Listener | None = None
 
     def generation(self) -> int | None:
         """The current generation, or None while a change could go unnoticed."""
@@ -61,41 +55,28 @@ class CatalogChanges:
             self._generation += 1
 
     def stop(self) -> None:
-        self._stop.set()
+        if self._listener is not None:
+            self._listener.stop()
 
     def _start_listener(self) -> None:
         if self._engine.dialect.name != "postgresql" or self._listener is not None:
             return
         with self._lock:
             if self._listener is None:
-                self._listener = threading.Thread(
-                    target=self._listen, name="catalog-changes", daemon=True
-                )
+                self._listener = Listener(
+                    self._engine, CHANNEL, lambda _: self.changed(), self._listening_again,
+                    self._lost,
+                )  # fmt: skip
                 self._listener.start()
 
-    def _listen(self) -> None:
-        url = self._engine.url.set(drivername="postgresql")
-        dsn = url.render_as_string(hide_password=False)
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
-                    with self._lock:  # anything may have changed while nobody listened
-                        self._generation += 1
-                        self._listening = True
-                    failures = 0
-                    while not self._stop.is_set():
-                        for _ in connection.notifies(timeout=1.0):
-                            self.changed()
-            except psycopg.Error as error:
-                failures += 1
-                if failures == 1:  # once per outage, not every retry
-                    log.warning("catalog change listener lost its connection: %s", error)
-            finally:
-                with self._lock:
-                    self._listening = self._engine.dialect.name != "postgresql"
-            self._stop.wait(RECONNECT_EVERY)
+    def _listening_again(self) -> None:
+        with self._lock:  # anything may have changed while nobody listened
+            self._generation += 1
+            self._listening = True
+
+    def _lost(self) -> None:
+        with self._lock:
+            self._listening = False
 
 
 _WATCHES: weakref.WeakKeyDictionary[Engine, CatalogChanges] = weakref.WeakKeyDictionary()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.states import ReplyState
 from app.store.models import OutboundMessageRow, OutboundPartRow, table_of
+from app.store.outbox_wakeups import OutboxWakeups, outbox_wakeups
 from app.store.upsert import insert_new
 
 _MESSAGES = table_of(OutboundMessageRow)
@@ -71,6 +72,11 @@ class DueReply(NamedTuple):
 class OutboxRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @property
+    def wakeups(self) -> OutboxWakeups:
+        """This process's wake-ups for replies queued in this database."""
+        return outbox_wakeups(self.session.get_bind())  # type: ignore[arg-type]
 
     def due(self, channel: str, now: datetime, limit: int) -> list[DueReply]:
         """Queued rows whose time has come, locked for this transaction.
