@@ -160,7 +160,7 @@ def _all_or_nothing(
 ) -> list[InboundResult | Exception]:
     """The batch in a fixed number of statements, whatever its size: what it
     reads is prefetched, the rules decide in memory, and what they write goes
-    out with the commit (multi-row statements)."""
+    out with the commit (one statement per table)."""
     with uow_factory() as uow:
         messages = _known_by_content(uow, messages)
         catalog = catalog_snapshot(uow)  # the catalog as of this batch

@@ -22,9 +22,9 @@ class DuplicateInbound(Exception):
 
 class MessageRepository:
     """After `prefetch`, whether a message id was seen is answered from memory, and
-    the batch's new MOs and replies are written by `write_deferred`: one multi-row
-    INSERT (an executemany) per table, past the ORM's unit of work (these two tables take a row or
-    two per message; every other write of a batch is rare). A copy another
+    the batch's new MOs and replies are written by `write_deferred`: one INSERT
+    per table (a pipelined executemany), past the ORM's unit of work (these two
+    tables take a row or two per message; every other write of a batch is rare). A copy another
     transaction recorded meanwhile then fails the whole transaction on the unique
     constraint, and the caller runs the batch again message by message
     (`app/services/inbound.py`), where `record_inbound` raises `DuplicateInbound`."""
