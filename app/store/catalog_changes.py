@@ -19,7 +19,6 @@ readers fall back to reading the catalog from the database each time.
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import Any
 
 from sqlalchemy import event
@@ -27,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store.models import CampaignRow, CatalogSettingRow
-from app.store.notifications import Listener
+from app.store.notifications import Listener, PerEngine
 
 CHANNEL = "smshall_catalog"
 _CATALOG_ROWS = (CampaignRow, CatalogSettingRow)
@@ -79,17 +78,8 @@ class CatalogChanges:
             self._listening = False
 
 
-_WATCHES: weakref.WeakKeyDictionary[Engine, CatalogChanges] = weakref.WeakKeyDictionary()
-_WATCHES_LOCK = threading.Lock()
-
-
-def catalog_changes(engine: Engine) -> CatalogChanges:
-    """The process's watch on `engine`'s database (one per engine)."""
-    with _WATCHES_LOCK:
-        watch = _WATCHES.get(engine)
-        if watch is None:
-            watch = _WATCHES[engine] = CatalogChanges(engine)
-        return watch
+#: The process's watch on an engine's database (one per engine).
+catalog_changes = PerEngine(CatalogChanges)
 
 
 def track_catalog_writes(factory: sessionmaker[Session]) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import psycopg
 from sqlalchemy.engine import Engine
@@ -19,6 +21,8 @@ log = logging.getLogger("smshall.notifications")
 
 #: Seconds between attempts to listen again after the connection was lost.
 RECONNECT_EVERY = 2.0
+
+T = TypeVar("T")
 
 
 def _nothing() -> None:
@@ -66,3 +70,20 @@ class Listener:
             finally:
                 self._on_lost()
             self._stop.wait(RECONNECT_EVERY)
+
+
+class PerEngine(Generic[T]):
+    """One `make(engine)` per engine in this process, made at first use: a watch
+    with its listener per database, however many places ask for it."""
+
+    def __init__(self, make: Callable[[Engine], T]) -> None:
+        self._make = make
+        self._made: weakref.WeakKeyDictionary[Engine, T] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, engine: Engine) -> T:
+        with self._lock:
+            made = self._made.get(engine)
+            if made is None:
+                made = self._made[engine] = self._make(engine)
+            return made

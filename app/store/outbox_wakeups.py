@@ -10,13 +10,12 @@ while nobody listened. SQLite has one process, whose senders are woken directly.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import defaultdict
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
-from app.store.notifications import Listener
+from app.store.notifications import Listener, PerEngine
 
 CHANNEL = "smshall_outbox"
 
@@ -71,14 +70,5 @@ class OutboxWakeups:
             wake()
 
 
-_WAKEUPS: weakref.WeakKeyDictionary[Engine, OutboxWakeups] = weakref.WeakKeyDictionary()
-_WAKEUPS_LOCK = threading.Lock()
-
-
-def outbox_wakeups(engine: Engine) -> OutboxWakeups:
-    """The process's wake-ups for `engine`'s database (one listener per engine)."""
-    with _WAKEUPS_LOCK:
-        wakeups = _WAKEUPS.get(engine)
-        if wakeups is None:
-            wakeups = _WAKEUPS[engine] = OutboxWakeups(engine)
-        return wakeups
+#: The process's wake-ups for an engine's database (one listener per engine).
+outbox_wakeups = PerEngine(OutboxWakeups)
