@@ -372,6 +372,13 @@ def test_binds_endpoint_and_health(runtime: Runtime, smsc: FakeSmsc) -> None:
         [bind] = body["binds"]
         assert (bind["name"], bind["state"], bind["counters"]["binds"]) == ("main", "bound", 1)
         eventually(lambda: client.get("/health").json()["smpp"]["bound"] == 1)
+        # What each writer's transactions carried: one reply sent, one sent mark.
+        row_id = queue_reply(rt.uow_factory, "counted")
+        eventually(lambda: reply_state(rt.uow_factory, row_id).state == "sent")
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        batches = client.get("/v1/smpp/binds", headers=admin).json()["write_batches"]
+        assert batches["sent_marks"] == {"batches": 1, "items": 1}
+        assert batches["mo"] == batches["acknowledgements"] == {"batches": 0, "items": 0}
     eventually(lambda: smsc.received("unbind"), "unbind on shutdown")
 
 
