@@ -38,4 +38,6 @@ class UnsettledReplies:
     def leave(self, settled: int = 1) -> None:
         with self._changed:
             self._count = max(0, self._count - settled)
-            self._changed.notify_all()
+            # As many waiters as places freed: waking every sending thread for one
+            # place would have them all fight for the GIL to find it taken.
+            self._changed.notify(settled)
