@@ -2,14 +2,16 @@
 
 A receipt names a part by the id its submit response gave. One may arrive before
 the sender's sent mark commits (its submit_sm_resp was slow): it is kept as a
-pending receipt and applied when the part is recorded (`settle_early_receipts`).
+pending receipt and applied by the sent mark that records its part (`settle_in`),
+or, where the two commit in the same instant and neither sees the other, by the
+senders' sweep a second later (`settle_stray_receipts`).
 A reply is delivered when every part is, failed or expired when any part is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.domain.delivery_receipts import Receipt, normalise_id
 from app.metrics import replies as reply_metrics
@@ -19,12 +21,8 @@ from app.store.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
 
-
-def transactions_interleave(uow: UnitOfWork) -> bool:
-    """Whether another transaction can commit between this one's statements: not on
-    SQLite, where every transaction holds the one write lock (BEGIN IMMEDIATE)."""
-    assert uow.session is not None
-    return uow.session.get_bind().dialect.name != "sqlite"
+#: How far back the sweep for early receipts that met their part looks.
+STRAY_WITHIN = timedelta(minutes=10)
 
 
 def record_receipt(uow_factory: UowFactory, receipt: Receipt) -> bool:
@@ -39,8 +37,10 @@ def record_receipt(uow_factory: UowFactory, receipt: Receipt) -> bool:
 def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> list[bool]:
     """`record_receipt` for several receipts in one transaction; whether each matched.
 
-    Five statements whatever the batch's size: the parts named, their replies
-    locked, the receipts written (or kept for later), the replies they end.
+    Six statements at most, whatever the batch's size: the parts named, their
+    replies locked, the receipts written, those kept for later, the replies' part
+    states read and the replies they end written. A receipt kept for later counts
+    as not matched.
     """
     wanted = [normalise_id(r.message_id) for r in receipts]
     now = utc_now()
@@ -59,44 +59,26 @@ def record_receipts(uow_factory: UowFactory, receipts: Sequence[Receipt]) -> lis
         store.apply(changes)
         store.keep_early(early)
         ended = store.end_replies(replies, now)
-        racing = transactions_interleave(uow)
         uow.commit()
     reply_metrics.received(r.stat for r in receipts)
     reply_metrics.entered(ended)
-    # A part recorded meanwhile (only possible where transactions interleave) meets its
-    # early receipt here; on SQLite the sent mark, committing later, settles it.
-    unmatched = [m for m in wanted if m not in parts]
-    settled = settle_early_receipts(uow_factory, unmatched) if unmatched and racing else set()
-    return [m in parts or m in settled for m in wanted]
-
-
-def settle_early_receipts(uow_factory: UowFactory, message_ids: Sequence[str]) -> set[str]:
-    """Apply stored early receipts to parts now known; the ids of those applied.
-
-    Runs after both `mark_sent` and the storing of an early receipt commit,
-    each in a transaction of its own: when the two race (the receipt beat its
-    submit_sm_resp), whichever commits last then sees the other's rows, on
-    PostgreSQL's READ COMMITTED as on SQLite.
-    """
-    entered: list[str | None] = []
-    with uow_factory() as uow:
-        settled = settle_in(uow.receipts, message_ids, entered)
-        uow.commit()
-    reply_metrics.entered(entered)
-    return settled
+    return [m in parts for m in wanted]
 
 
 def settle_stray_receipts(uow_factory: UowFactory, limit: int = 500) -> int:
     """Settle early receipts whose part is known by now; how many were settled.
 
     A sent mark and an early receipt each look for the other before committing;
-    where transactions interleave, each can miss the other when both commit in
-    the same instant. Every sender's loop sweeps them up within a second
-    (`app/gateways/sending.py`), so a sent mark needs no second look of its own.
+    where transactions interleave (not on SQLite, whose transactions take turns),
+    each can miss the other when both commit in the same instant. Every sender's
+    loop sweeps them up within a second (`app/gateways/sending.py`), so neither
+    side needs a second look of its own. Only receipts of the last `STRAY_WITHIN`
+    are looked at: the race is an instant's, and receipts for ids never sent
+    here may pile up until the retention purge.
     """
     entered: list[str | None] = []
     with uow_factory() as uow:
-        stray = uow.receipts.stray(limit)
+        stray = uow.receipts.stray(utc_now() - STRAY_WITHIN, limit)
         settled = settle_in(uow.receipts, stray, entered) if stray else set()
         uow.commit()
     reply_metrics.entered(entered)

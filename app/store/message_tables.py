@@ -114,4 +114,5 @@ class PendingReceiptRow(Base):
     stat: Mapped[str] = mapped_column(String(16))
     state: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(String(32))
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Indexed: the senders' sweep looks at the last minutes only, the purge at the oldest.
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -86,6 +86,7 @@ _KEEP_EARLY = insert(_PENDING)
 _STRAY = (
     select(_PENDING.c.gateway_message_id)
     .join(_PARTS, _PARTS.c.gateway_message_id == _PENDING.c.gateway_message_id)
+    .where(_PENDING.c.received_at >= bindparam("since"))
     .distinct()
     .limit(bindparam("limit"))
 )
@@ -186,7 +187,8 @@ class ReceiptRepository:
             return set()
         return set(self._connection.scalars(_TAKE_EARLY, {"ids": list(receipt_ids)}))
 
-    def stray(self, limit: int) -> list[str]:
-        """Ids of early receipts whose part is known now: a sent mark committed after
-        the receipt's own look, and the receipt after the mark's (one statement)."""
-        return list(self._connection.scalars(_STRAY, {"limit": limit}))
+    def stray(self, since: datetime, limit: int) -> list[str]:
+        """Ids of early receipts stored since `since` whose part is known now: a sent
+        mark committed after the receipt's own look, and the receipt after the
+        mark's (one statement, by the index on `received_at`)."""
+        return list(self._connection.scalars(_STRAY, {"since": since, "limit": limit}))

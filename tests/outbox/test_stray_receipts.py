@@ -9,6 +9,7 @@ The tests store such a receipt as it would be left, then sweep.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import insert, select
 
@@ -16,11 +17,13 @@ from app.gateways.sending import ReplySender
 from app.runtime import Runtime
 from app.services.clock import utc_now
 from app.services.outbox import SentPart, claim_replies, mark_sent_many
-from app.services.receipts import settle_stray_receipts
+from app.services.receipts import STRAY_WITHIN, settle_stray_receipts
 from app.store.models import OutboundMessageRow, PendingReceiptRow, table_of
 from app.store.unit_of_work import UnitOfWork
 from tests.support.outbox import outbound_row
 from tests.support.polling import eventually
+
+ZERO = timedelta(0)
 
 
 def sent_replies(uow_factory: Callable[[], UnitOfWork], ids: list[str]) -> list[int]:
@@ -39,14 +42,16 @@ def sent_replies(uow_factory: Callable[[], UnitOfWork], ids: list[str]) -> list[
     return [c.id for c in claimed]
 
 
-def left_early(uow_factory: Callable[[], UnitOfWork], message_id: str, stat: str) -> None:
-    """A receipt stored as early, as the race leaves it (its part is there already)."""
+def left_early(
+    uow_factory: Callable[[], UnitOfWork], message_id: str, stat: str, age: timedelta = ZERO
+) -> None:
+    """A receipt stored as early `age` ago, as the race leaves it (its part is there)."""
     state = {"DELIVRD": "delivered", "UNDELIV": "failed"}[stat]
     row = {"gateway_message_id": message_id, "stat": stat, "state": state, "error": None}
     with uow_factory() as uow:
         assert uow.session is not None
         uow.session.execute(
-            insert(table_of(PendingReceiptRow)), [{**row, "received_at": utc_now()}]
+            insert(table_of(PendingReceiptRow)), [{**row, "received_at": utc_now() - age}]
         )
         uow.commit()
 
@@ -76,6 +81,19 @@ def test_a_sweep_settles_early_receipts_whose_part_is_known(
     assert states(uow_factory) == ["delivered", "sent", "failed"]
     assert pending(uow_factory) == ["zz"]
     assert settle_stray_receipts(uow_factory) == 0
+
+
+def test_the_sweep_looks_at_the_last_minutes_only(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    """A race is an instant's; older early receipts (ids never sent here, waiting for
+    the purge) are not read again every second."""
+    sent_replies(uow_factory, ["c1", "c2"])
+    left_early(uow_factory, "c1", "DELIVRD", age=STRAY_WITHIN - timedelta(minutes=1))
+    left_early(uow_factory, "c2", "DELIVRD", age=STRAY_WITHIN + timedelta(minutes=1))
+    assert settle_stray_receipts(uow_factory) == 1
+    assert states(uow_factory) == ["delivered", "sent"]
+    assert pending(uow_factory) == ["c2"]
 
 
 class IdleSender(ReplySender):
