@@ -16,7 +16,7 @@ class Brand(StrEnum):
 
 
 class Status(StrEnum):
-    ACTIVE = "active"
+    ACTIVE = "active"  # 正常: in service, the only status a campaign accepts
     SUSPENDED = "suspended"  # 停机
     CLOSED = "closed"  # 销户
 

@@ -10,6 +10,8 @@ from prometheus_client import Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from app.gateways.smpp.esme import BindState
+
 SMPP_SUBMIT_ERRORS = Counter(
     "smshall_smpp_submit_errors",
     "submit_sm answered with a non-zero command_status, by bind and status",
@@ -20,10 +22,8 @@ CMPP_SUBMIT_ERRORS = Counter(
     "SUBMIT answered with a non-zero Result, by link and result",
     ["link", "result"],
 )
-#: The states a bind reports (app/gateways/smpp/esme.py `BindState`); one series each.
-BIND_STATES = (
-    "idle", "connecting", "binding", "bound", "unbinding", "waiting_to_rebind", "stopped"
-)  # fmt: skip
+#: The states a bind reports; one series each.
+BIND_STATES = tuple(BindState)
 
 
 def submit_refused(channel: str, link: str, status: int) -> None:

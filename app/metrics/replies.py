@@ -20,6 +20,7 @@ from typing import Any
 
 from prometheus_client import Counter, Histogram
 
+from app.domain.states import ReplyState
 from app.services.clock import utc_now
 
 REPLIES = Counter("smshall_replies", "Replies and notices entering each state", ["state"])
@@ -61,9 +62,9 @@ class Written:
 
     def count(self) -> None:
         if self.queued:
-            REPLIES.labels("queued").inc(self.queued)
+            REPLIES.labels(ReplyState.QUEUED).inc(self.queued)
         if self.carried:
-            REPLIES.labels("sent").inc(self.carried)
+            REPLIES.labels(ReplyState.SENT).inc(self.carried)
         if self.claimed:
             with _lock:
                 _PENDING.update(self.claimed)
@@ -74,7 +75,7 @@ class Written:
 def queued(count: int) -> None:
     """Notices the service started itself, queued."""
     if count:
-        REPLIES.labels("queued").inc(count)
+        REPLIES.labels(ReplyState.QUEUED).inc(count)
 
 
 def submitted(reply: Any) -> None:

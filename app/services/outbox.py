@@ -168,7 +168,7 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
                 for number, part in enumerate(by_reply[reply_id], start=1)
             ]
         )
-        entered: list[str | None] = ["sent"] * len(ordered)
+        entered: list[str | None] = [ReplyState.SENT] * len(ordered)
         # A receipt stored after this look and committed before this mark is swept
         # up by the sender's loop (`settle_stray_receipts`).
         settle_in(uow.receipts, message_ids, entered)
@@ -204,7 +204,7 @@ def schedule_retry(
         else:
             row.next_attempt_at = now + timedelta(seconds=delay)
         uow.commit()
-        reply_metrics.entered([row.state if row.state == "failed" else None])
+        reply_metrics.entered([row.state if row.state == ReplyState.FAILED else None])
         return row.state
 
 
@@ -224,4 +224,4 @@ def mark_failed(uow_factory: UowFactory, reply_id: int, error: str, status: int 
         row.updated_at = now
         row.finished_at = now
         uow.commit()
-    reply_metrics.entered(["failed"])
+    reply_metrics.entered([ReplyState.FAILED])

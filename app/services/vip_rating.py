@@ -25,7 +25,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.domain.segments import vip_level_for_spend
-from app.domain.subscriber import Brand, VipLevel, VipSource
+from app.domain.subscriber import Brand, Status, VipLevel, VipSource
 from app.services.clock import utc_now
 from app.store.models import MonthlyUsageRow, SubscriberRow
 from app.store.unit_of_work import UnitOfWork
@@ -137,7 +137,7 @@ def _year_spend(uow: UnitOfWork, ids: list[int], year: int) -> dict[int, int]:
 
 def _propose(row: SubscriberRow, spend_fen: int) -> CardChange:
     old = VipLevel(row.vip_level) if row.vip_level else None
-    new = None if row.status == "closed" else vip_level_for_spend(Brand(row.brand), spend_fen)
+    new = None if row.status == Status.CLOSED else vip_level_for_spend(Brand(row.brand), spend_fen)
     return CardChange(row.msisdn, old, new, spend_fen)
 
 

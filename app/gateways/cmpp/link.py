@@ -27,13 +27,16 @@ log = logging.getLogger("smshall.cmpp.link")
 
 
 class LinkState(StrEnum):
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    AUTHENTICATING = "authenticating"
-    CONNECTED = "connected"
-    TERMINATING = "terminating"
-    WAITING = "waiting_to_reconnect"
-    STOPPED = "stopped"
+    """Where a link stands: idle -> connecting -> authenticating -> connected ->
+    waiting_to_reconnect -> connecting ..., until stopped (through terminating if connected)."""
+
+    IDLE = "idle"  # created; its thread has not started yet
+    CONNECTING = "connecting"  # opening the TCP connection to the ISMG
+    AUTHENTICATING = "authenticating"  # CONNECT is sent; waiting for CONNECT_RESP
+    CONNECTED = "connected"  # CONNECT accepted: SUBMIT and DELIVER flow, ACTIVE_TEST keeps it up
+    TERMINATING = "terminating"  # stopping: TERMINATE sent, waiting for its response to close
+    WAITING = "waiting_to_reconnect"  # the session ended or failed; waiting to connect again
+    STOPPED = "stopped"  # `stop()` asked for it: the thread has ended and connects no more
 
 
 class ConnectRefused(ConnectionError):

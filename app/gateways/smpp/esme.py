@@ -28,13 +28,16 @@ log = logging.getLogger("smshall.smpp.esme")
 
 
 class BindState(StrEnum):
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    BINDING = "binding"
-    BOUND = "bound"
-    UNBINDING = "unbinding"
-    WAITING = "waiting_to_rebind"
-    STOPPED = "stopped"
+    """Where a bind stands: idle -> connecting -> binding -> bound -> waiting_to_rebind
+    -> connecting ..., until stopped (through unbinding if it was bound)."""
+
+    IDLE = "idle"  # created; its thread has not started yet
+    CONNECTING = "connecting"  # opening the TCP connection to the SMSC
+    BINDING = "binding"  # the bind is sent; waiting for its response
+    BOUND = "bound"  # bind accepted: submits and deliveries flow, enquire_link keeps it up
+    UNBINDING = "unbinding"  # stopping: unbind sent, waiting for unbind_resp before closing
+    WAITING = "waiting_to_rebind"  # the session ended or failed; waiting to bind again
+    STOPPED = "stopped"  # `stop()` asked for it: the thread has ended and binds no more
 
 
 BIND_COMMANDS = {"trx": "bind_transceiver", "tx": "bind_transmitter", "rx": "bind_receiver"}
