@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.api import (
     activations,
     campaigns,
+    links,
     metrics,
     prompts,
     replies,
@@ -21,17 +22,20 @@ from app.api import (
     traffic,
 )
 from app.console import routes as console
+from app.domain.channels import Channel
 from app.gateways.cmpp import routes as cmpp_routes
 from app.gateways.http import errors, kannel, mo_json, ussd
 from app.gateways.http.body_limit import BodyLimit
 from app.gateways.http.client_limit import ClientLimit
 from app.gateways.http.inbound_queue import InboundQueue
 from app.gateways.http.kannel_sender import KannelSender
+from app.gateways.link_status_reporter import LinkStatusReporter
 from app.gateways.scheduled_timer import ScheduledTimer
 from app.gateways.smpp import routes as smpp_routes
 from app.metrics.multiprocess import worker_exited
 from app.runtime import Runtime
 from app.services.health import outbox_health
+from app.services.link_status import this_process
 from app.settings import Settings, get_settings
 
 #: The routers of the gateways' HTTP side and of the operator's API.
@@ -49,6 +53,7 @@ ROUTERS = (
     smpp_routes.router,
     cmpp_routes.router,
     traffic.router,
+    links.router,
     metrics.router,
 )
 
@@ -108,6 +113,14 @@ def _start_loops(runtime: Runtime) -> dict[str, Any]:
         loops["kannel_sender"] = KannelSender(runtime.uow_factory, settings)
     # Reminders, lapses, greetings, credits: every `scheduled_interval` s (0 = off).
     loops["scheduled"] = ScheduledTimer(runtime.uow_factory, settings)
+    # The links' state for every process's console; started last, so stopped first.
+    held = [(c, loops[c.value]) for c in (Channel.SMPP, Channel.CMPP) if loops[c.value]]
+    loops["link_status"] = LinkStatusReporter(
+        runtime.uow_factory,
+        this_process(settings.process_name),
+        held,
+        settings.link_status_interval,
+    )
     for loop in loops.values():
         if loop is not None:
             loop.start()

@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     received_at_max_ahead_minutes: float = Field(10.0, ge=0)
     #: `/health` answers 503 once a reply due to leave has waited this many seconds.
     health_outbox_age: float = Field(300.0, gt=0)
+    #: Every this many seconds a process holding SMPP binds or CMPP links writes their
+    #: state to the database, where every process's console and `GET /v1/links` read
+    #: it (0: never), under `process_name` (default: host:pid).
+    link_status_interval: float = Field(5.0, ge=0)
+    process_name: str | None = Field(None, min_length=1, max_length=128)
     #: One log line per HTTP request (uvicorn's access log); off for high volume.
     access_log: bool = True
     #: Bearer token a Prometheus scraper may present for `GET /metrics` (the admin

@@ -1,11 +1,12 @@
 """The tables that let any number of service processes share SMPP/CMPP links'
 state (DESIGN.md "Where it runs"): long-MO parts that an SMSC spreads over the
-binds of different processes, and USSD dialogues whose steps may land on any
-of them."""
+binds of different processes, USSD dialogues whose steps may land on any of
+them, and each process's word on the links it holds."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -65,3 +66,20 @@ class UssdDialogueRow(Base):
     last_text: Mapped[str | None] = mapped_column(String(182))
     ended: Mapped[bool] = mapped_column(Boolean)
     last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LinkStatusRow(Base):
+    """What a process last said of one of its SMPP binds or CMPP links, so that any
+    process's console and API show every process's links (`app/services/link_status.py`)."""
+
+    __tablename__ = "link_status"
+
+    #: The reporting process (`Settings.process_name`).
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    #: `smpp` or `cmpp`.
+    channel: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    #: The link's view as `/v1/smpp/binds` or `/v1/cmpp/links` show it in its process.
+    view: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)

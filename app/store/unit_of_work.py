@@ -11,6 +11,7 @@ from app.domain.subscriber import Month
 from app.store.activations import ActivationRepository
 from app.store.catalog import CatalogRepository
 from app.store.catalog_revisions import CatalogRevisionRepository
+from app.store.link_status import LinkStatusRepository
 from app.store.messages import InboundKey, MessageRepository
 from app.store.notices import NoticeRepository
 from app.store.outbox import OutboxRepository
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.receipts = ReceiptRepository(session)
         self.reports = ReportQueries(session)
         self.worklists = WorklistQueries(session)
+        self.link_status = LinkStatusRepository(session)
         return self
 
     def __exit__(

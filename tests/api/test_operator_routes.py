@@ -20,6 +20,7 @@ ROUTES = [
     ("GET", "/v1/worklists/someone"),
     ("GET", "/v1/worklists/someone?format=csv"),
     ("GET", "/v1/traffic"),
+    ("GET", "/v1/links"),
 ]
 
 

@@ -7,16 +7,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 
+from app.domain.channels import Channel
 from app.main import create_app
 from app.runtime import Runtime
 from app.services.clock import utc_now
+from app.services.link_status import LinkReport, report_links
 from tests.conftest import ADMIN_TOKEN, auth
 from tests.reports.fixtures import add_activation, add_bundle
 from tests.support.browser import headless_chromium, require_chromium
@@ -77,6 +79,14 @@ def programme(runtime: Runtime, add_subscriber: Callable, service: str) -> str:
         now = utc_now()
         uow.session.add(outbound_row("13800000004", "提醒", now, due=now))
         uow.commit()
+    # Binds held by two other processes: one reporting, one silent for a minute.
+    for process, name, silent in (("smpp-a:101", "main", 0), ("smpp-b:202", "backup", 60)):
+        view = {"name": name, "bind": name, "system_id": "smshall", "role": "trx",
+                "state": "bound", "outstanding": 3, "last_error": None}  # fmt: skip
+        report_links(
+            runtime.uow_factory, process, [LinkReport(Channel.SMPP, view)],
+            now - timedelta(seconds=silent),
+        )  # fmt: skip
     return service
 
 
@@ -131,8 +141,13 @@ def test_console_in_browser(programme: str, browser, downloads: Path, tmp_path: 
     assert text_of(browser, "reply-rate") == "0.07"  # three answers and the queued notice
     assert text_of(browser, "state-queued") == "1" and text_of(browser, "queue-queued") == "1"
     assert text_of(browser, "queue-oldest").endswith(" s")
-    assert "no SMPP binds" in text_of(browser, "binds")
-    assert "connected" in text_of(browser, "status")
+    # Every process's binds: the reporting one bound, the silent one stale.
+    binds = browser.find_elements(By.CSS_SELECTOR, "#binds tbody tr")
+    cells = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in binds]
+    assert cells[0][:5] == ["SMPP backup", "smpp-b:202", "smshall", "trx", cells[0][4]]
+    assert cells[0][4].startswith("stale (") and cells[0][4].endswith(" s silent)")
+    assert cells[1][:6] == ["SMPP main", "smpp-a:101", "smshall", "trx", "bound", "3"]
+    assert "connected · 1 of 2 link(s) up" in text_of(browser, "status")
 
     # The KPI month, first the service clock's, then October: figures and four charts.
     wait.until(lambda b: b.find_element(By.ID, "kpi").get_attribute("data-month") == "2026-11")

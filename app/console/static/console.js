@@ -65,10 +65,10 @@ function age(seconds) {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-// Traffic now: GET /v1/traffic and GET /v1/smpp/binds.
+// Traffic now: GET /v1/traffic, and every process's binds and links from GET /v1/links.
 async function refreshTraffic() {
   try {
-    const [t, binds] = await Promise.all([getJson("/v1/traffic"), getJson("/v1/smpp/binds")]);
+    const [t, links] = await Promise.all([getJson("/v1/traffic"), getJson("/v1/links")]);
     $("mo-rate").textContent = t.mo_per_second.toFixed(2);
     $("reply-rate").textContent = t.replies_per_second.toFixed(2);
     for (const state of ["queued", "sent", "delivered", "failed"]) {
@@ -82,12 +82,14 @@ async function refreshTraffic() {
     $("traffic-note").textContent =
       `${t.mo} MOs and ${t.replies} replies in the last ${t.window_seconds} s; ` +
       `${t.queue.later} queued replies wait for a later time`;
-    rows($("binds").tBodies[0], binds.binds,
-      [(b) => b.bind, (b) => b.system_id, (b) => b.role, (b) => b.state, (b) => b.outstanding,
-       (b) => b.last_error],
-      "no SMPP binds in this process");
-    const bound = binds.binds.filter((b) => b.state === "bound").length;
-    status(`connected · ${bound} of ${binds.binds.length} bind(s) bound`, "ok");
+    rows($("binds").tBodies[0], links.links,
+      [(l) => l.channel.toUpperCase() + " " + l.name, (l) => l.process,
+       (l) => l.view.system_id ?? l.view.source_addr ?? "", (l) => l.view.role ?? "",
+       (l) => (l.stale ? `stale (${age(l.silent_seconds)} silent)` : l.state),
+       (l) => l.view.outstanding, (l) => l.view.last_error],
+      "no SMPP bind or CMPP link reported by any process");
+    const up = links.links.filter((l) => !l.stale && ["bound", "connected"].includes(l.state));
+    status(`connected · ${up.length} of ${links.links.length} link(s) up`, "ok");
     if (!$("kpi-month").value) {
       $("kpi-month").value = monthOf(t.at);  // the service clock's month, operator time
       loadKpi($("kpi-month").value);
