@@ -101,7 +101,7 @@ def demo(args: argparse.Namespace) -> int:
         gateway = tokens["SMSHALL_GATEWAY_TOKEN"]
         if settings.gateway_token:
             gateway = settings.gateway_token.get_secret_value()
-        base = f"http://{settings.host}:{settings.port}"
+        base = f"http://{args.host or settings.host}:{args.port or settings.port}"
         print(f"smshall demo on {base} (database {settings.database_url})")
         print(f"Service clock started at {settings.clock_start} (SMSHALL_CLOCK_START)")
         if not args.no_simulator:

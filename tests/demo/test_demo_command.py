@@ -60,6 +60,9 @@ def test_demo_answers_the_handset(tmp_path: Path) -> None:
         log.close()
     output = (tmp_path / "demo.log").read_text()
     assert "Handset page" in output, output[-2000:]
+    # What it prints to try it points at the port it was asked to listen on.
+    assert f"smshall demo on http://127.0.0.1:{service} " in output
+    assert f"curl -s -X POST http://127.0.0.1:{service}/v1/mo " in output
 
     # The simulator child goes with the demo, after its own clean shutdown.
     def simulator_gone() -> bool:
