@@ -149,8 +149,19 @@ def test_console_in_browser(programme: str, browser, downloads: Path, tmp_path: 
     assert cells[1][:6] == ["SMPP main", "smpp-a:101", "smshall", "trx", "bound", "3"]
     assert "connected · 1 of 2 link(s) up" in text_of(browser, "status")
 
-    # The KPI month, first the service clock's, then October: figures and four charts.
-    wait.until(lambda b: b.find_element(By.ID, "kpi").get_attribute("data-month") == "2026-11")
+    # The KPI month: first the last whole one by the service clock (October, the clock
+    # being in November), then September asked for, then October again.
+    wait.until(lambda b: b.find_element(By.ID, "kpi").get_attribute("data-month") == "2026-10")
+    assert browser.find_element(By.ID, "kpi-month").get_attribute("value") == "2026-10"
+    month_before = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        import("/console/static/console.js").then((page) => done(arguments[0].map(page.monthBefore)));""",
+        ["2027-01-15T04:00:00Z", "2026-12-31T16:00:00Z", "2026-12-31T15:59:59Z"],
+    )  # January's is December; operator time (UTC+8) decides which month an instant is in
+    assert month_before == ["2026-12", "2026-12", "2026-11"]
+    submit(browser, "kpi-month", "2026-09")
+    wait.until(lambda b: b.find_element(By.ID, "kpi").get_attribute("data-month") == "2026-09")
+    assert text_of(browser, "kpi-dynamic").startswith("1 in 2026-09")
     submit(browser, "kpi-month", "2026-10")
     wait.until(lambda b: b.find_element(By.ID, "kpi").get_attribute("data-month") == "2026-10")
     assert text_of(browser, "kpi-dynamic").startswith("2 in 2026-10, +1 from 1 in 2026-09")

@@ -91,7 +91,9 @@ async function refreshTraffic() {
     const up = links.links.filter((l) => !l.stale && ["bound", "connected"].includes(l.state));
     status(`connected · ${up.length} of ${links.links.length} link(s) up`, "ok");
     if (!$("kpi-month").value) {
-      $("kpi-month").value = monthOf(t.at);  // the service clock's month, operator time
+      // The last whole month by the service clock, operator time: the month in
+      // progress has no usage imported yet, and would read as every subscriber lost.
+      $("kpi-month").value = monthBefore(t.at);
       loadKpi($("kpi-month").value);
     }
   } catch (err) {
@@ -99,11 +101,12 @@ async function refreshTraffic() {
   }
 }
 
-function monthOf(instant) {
+export function monthBefore(instant) {
   const parts = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, year: "numeric", month: "2-digit" })
     .formatToParts(new Date(instant));
-  const get = (type) => parts.find((p) => p.type === type).value;
-  return `${get("year")}-${get("month")}`;
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  const [year, month] = get("month") === 1 ? [get("year") - 1, 12] : [get("year"), get("month") - 1];
+  return `${year}-${String(month).padStart(2, "0")}`;
 }
 
 async function loadKpi(month) {
