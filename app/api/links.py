@@ -3,30 +3,18 @@ reported them (app/services/link_status.py) — what the console's binds table s
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from pydantic import BaseModel
 
 from app.api.common import RuntimeDep, admin_router
 from app.services.clock import utc_now
-from app.services.link_status import STALE_AFTER_INTERVALS, every_link, this_process
+from app.services.link_status import (
+    STALE_AFTER_INTERVALS,
+    LinkStatus,
+    every_link,
+    this_process,
+)
 
 router = admin_router()
-
-
-class LinkOut(BaseModel):
-    """`view` is the link's entry in `/v1/smpp/binds` or `/v1/cmpp/links` of its
-    process; `stale`: the process has not reported for `stale_after_seconds`."""
-
-    process: str
-    channel: str
-    name: str
-    state: str
-    reported_at: datetime
-    silent_seconds: float
-    stale: bool
-    view: dict[str, Any]
 
 
 class LinksOut(BaseModel):
@@ -34,7 +22,7 @@ class LinksOut(BaseModel):
     process: str
     report_interval_seconds: float
     stale_after_seconds: float
-    links: list[LinkOut]
+    links: list[LinkStatus]
 
 
 @router.get("/links", response_model=LinksOut)
@@ -47,5 +35,5 @@ def get_links(runtime: RuntimeDep) -> LinksOut:
         process=this_process(settings.process_name),
         report_interval_seconds=interval,
         stale_after_seconds=STALE_AFTER_INTERVALS * interval,
-        links=[LinkOut.model_validate(link, from_attributes=True) for link in found],
+        links=found,
     )
