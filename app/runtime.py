@@ -53,6 +53,9 @@ class Runtime:
         return ReplyContext(
             settings.language,
             settings.zone,
+            confirm_hours=settings.confirm_hours,
+            menu_minutes=settings.menu_minutes,
+            cancel_list_hours=settings.cancel_list_hours,
             max_reply_parts=settings.max_reply_parts,
             short_code=settings.short_code,
             flood=self.flood,

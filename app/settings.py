@@ -203,6 +203,14 @@ class Settings(BaseSettings):
     #: 1 delivered + 2 failed + 4 buffered + 8 SMSC ack + 16 SMSC reject.
     kannel_dlr_mask: int = 31
 
+    #: The questions a subscriber may answer (DOMAIN.md §5, §6): hours in which a `Y`
+    #: places a paid order (or keeps a free experience after its reminder), minutes in
+    #: which a digit picks from the `CD` menu, hours in which numbers cancel from the
+    #: `0000` list. The replies that ask say these figures.
+    confirm_hours: int = Field(24, gt=0)
+    menu_minutes: int = Field(10, gt=0)
+    cancel_list_hours: int = Field(2, gt=0)
+
     #: Messages the service starts itself (app/services/scheduled.py, DOMAIN.md §7a):
     #: the outbox channel that carries them, the daily cap per subscriber, the days
     #: before a free period ends that the reminder goes out, and the in-service timer

@@ -24,7 +24,8 @@ def _name(turn: Turn, held: ActivationRow) -> str:
 
 
 def service_list(turn: Turn) -> Answer:
-    """The numbered list; a reply with item numbers within 2 hours cancels them."""
+    """The numbered list; a reply with item numbers within the list's lifetime (2 hours
+    by default, SMSHALL_CANCEL_LIST_HOURS) cancels them."""
     assert turn.row is not None
     language = turn.context.language
     held = turn.uow.activations.active_of(turn.row.id, turn.on)
@@ -39,9 +40,9 @@ def service_list(turn: Turn) -> Answer:
         turn.msisdn, PromptKind.CANCEL_LIST, {"ids": [r.id for r in held]}, expires, utc_now()
     )
     separator = " " if language is Language.ZH else ", "
-    return Answer(
-        Outcome.SERVICE_LIST, render("service_list", language, items=separator.join(items))
-    )
+    hours = turn.context.cancel_list_hours
+    text = render("service_list", language, items=separator.join(items), hours=hours)
+    return Answer(Outcome.SERVICE_LIST, text)
 
 
 def _cancel(turn: Turn, rows: list[ActivationRow]) -> Answer:

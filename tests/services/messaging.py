@@ -38,12 +38,18 @@ def send(
 class Phone:
     """One subscriber texting in order, the clock moving as told."""
 
-    def __init__(self, runtime: Runtime, msisdn: str = "13800138000", at: datetime = NOV_23):
-        self.runtime, self.msisdn, self.at = runtime, msisdn, at
+    def __init__(
+        self,
+        runtime: Runtime,
+        msisdn: str = "13800138000",
+        at: datetime = NOV_23,
+        context: ReplyContext = CONTEXT,
+    ):
+        self.runtime, self.msisdn, self.at, self.context = runtime, msisdn, at, context
 
     def text(self, body: str, after: timedelta = timedelta(seconds=30)) -> InboundResult:
         self.at += after
-        return send(self.runtime, body, msisdn=self.msisdn, at=self.at)
+        return send(self.runtime, body, msisdn=self.msisdn, at=self.at, context=self.context)
 
     def reply(self, body: str, after: timedelta = timedelta(seconds=30)) -> str:
         return self.text(body, after).replies[0].text

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from app.runtime import Runtime
+from app.settings import Settings
 from app.store.models import ActivationRow
 from tests.services.messaging import Phone, count
 
@@ -57,6 +59,52 @@ def test_the_confirmation_window_is_24_hours(
     phone.text("YC139")
     assert phone.text("Y", after=wait).outcome == outcome
     assert count(runtime, ActivationRow) == (1 if outcome == "activated" else 0)
+
+
+@pytest.mark.parametrize(
+    ("wait", "outcome"),
+    [
+        (timedelta(hours=47, minutes=59), "activated"),
+        (timedelta(hours=48, minutes=1), "nothing_pending"),
+    ],
+)
+def test_the_confirmation_window_is_a_setting(
+    runtime: Runtime, add_subscriber: Callable, wait: timedelta, outcome: str
+) -> None:
+    add_subscriber("13800138000")
+    phone = Phone(runtime, context=runtime.with_settings(confirm_hours=48).reply_context)
+    assert "48小时内回复Y" in phone.reply("YC139")
+    assert phone.text("Y", after=wait).outcome == outcome
+    assert count(runtime, ActivationRow) == (1 if outcome == "activated" else 0)
+
+
+def test_the_lifetimes_of_questions_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (default.confirm_hours, default.menu_minutes, default.cancel_list_hours) == (24, 10, 2)
+    for name, value in (
+        ("CONFIRM_HOURS", "48"),
+        ("MENU_MINUTES", "30"),
+        ("CANCEL_LIST_HOURS", "5"),
+    ):
+        monkeypatch.setenv(f"SMSHALL_{name}", value)
+    configured = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (configured.confirm_hours, configured.menu_minutes, configured.cancel_list_hours) == (
+        48,
+        30,
+        5,
+    )
+
+
+@pytest.mark.parametrize("name", ["CONFIRM_HOURS", "MENU_MINUTES", "CANCEL_LIST_HOURS"])
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_question_lasts_a_while(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(f"SMSHALL_{name}", value)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv(f"SMSHALL_{name}", "1")
+    assert getattr(Settings(_env_file=None), name.lower()) == 1  # type: ignore[call-arg]
 
 
 def test_y_from_another_number_places_nothing(runtime: Runtime, add_subscriber: Callable) -> None:

@@ -223,6 +223,34 @@ def test_menu_home_and_unknown_choice(runtime: Runtime, add_subscriber: Callable
 
 @pytest.mark.parametrize(
     ("wait", "outcome"),
+    [(timedelta(hours=4, minutes=59), "cancelled"), (timedelta(hours=5, minutes=1), "menu")],
+)
+def test_the_0000_list_lifetime_is_a_setting(
+    runtime: Runtime, add_subscriber: Callable, wait: timedelta, outcome: str
+) -> None:
+    add_subscriber("13800138000")
+    phone = Phone(runtime, context=runtime.with_settings(cancel_list_hours=5).reply_context)
+    phone.text("IWJZS 2")
+    assert "5小时内有效" in phone.reply("0000")
+    assert phone.text("1", after=wait).outcome == outcome
+
+
+@pytest.mark.parametrize(
+    ("wait", "submenu"),
+    [(timedelta(minutes=29, seconds=59), True), (timedelta(minutes=30, seconds=1), False)],
+)
+def test_the_menu_lifetime_is_a_setting(
+    runtime: Runtime, add_subscriber: Callable, wait: timedelta, submenu: bool
+) -> None:
+    add_subscriber("13800138000")
+    phone = Phone(runtime, context=runtime.with_settings(menu_minutes=30).reply_context)
+    phone.text("CD")
+    text = phone.reply("1", after=wait)
+    assert ("业务查询】" in text) is submenu and ("短信营业厅为您服务" in text) is not submenu
+
+
+@pytest.mark.parametrize(
+    ("wait", "outcome"),
     [(timedelta(minutes=9, seconds=59), "menu"), (timedelta(minutes=10, seconds=1), "menu")],
 )
 def test_the_menu_session_lasts_10_minutes(
