@@ -123,8 +123,11 @@ def free_months_for(months_of_tenure: int, tiers: Sequence[TenureTier]) -> int:
 
 
 def free_months_of(campaign: FreeExperienceCampaign, subscriber: Subscriber) -> int:
-    """Tenure is taken at the campaign's start month, not on the day of the message."""
-    return free_months_for(tenure_months(subscriber.opened_on, campaign.starts_on), campaign.tiers)
+    """Tenure is taken at the campaign's start month, not on the day of the message
+    (DOMAIN.md §4.1); a number opened after that month had none then (0, not less:
+    new high-end customers are a target and join after a campaign starts)."""
+    at_start = tenure_months(subscriber.opened_on, campaign.starts_on)
+    return free_months_for(max(0, at_start), campaign.tiers)
 
 
 def free_grant(

@@ -79,6 +79,24 @@ def test_tenure_is_taken_at_the_campaign_start_not_the_message_day() -> None:
     assert decision.free_months == 6
 
 
+@pytest.mark.parametrize(
+    "opened_on",
+    [
+        date(2026, 7, 31),  # a month before the start: 1 month of tenure then
+        date(2026, 8, 1),  # in the start month: none
+        date(2026, 9, 1),  # after it: none either, never less (a new customer)
+        date(2026, 11, 20),  # three days before the message
+    ],
+)
+def test_a_number_opened_around_or_after_the_start_gets_the_shortest_period(
+    opened_on: date,
+) -> None:
+    member = subscriber(GOLD, opened_on=opened_on)
+    decision = decide_sign_up(CAMPAIGN, member, frozenset({Segment.VIP_GOLD}), None, "2", ON)
+    assert decision.outcome is Outcome.ACTIVATED
+    assert decision.free_months == 3
+
+
 def test_free_period_starts_on_the_first_of_next_month() -> None:
     grant = free_grant(CAMPAIGN, CAMPAIGN.packages[1], 9, date(2026, 11, 23))
     assert grant.activated_on == date(2026, 11, 23)
