@@ -11,10 +11,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from app.api.common import (
-    Cursor,
     Format,
     Limit,
     RuntimeDep,
+    SmallCursor,
     admin_router,
     csv_response,
     next_cursor,
@@ -52,7 +52,7 @@ def list_activations(
     ] = None,
     format: Format = "json",
     limit: Limit = 100,
-    cursor: Cursor = 0,
+    cursor: SmallCursor = 0,
 ) -> ActivationPage | StreamingResponse:
     """Activations by campaign, package, state and sign-up day, in id order. The
     insured person's name of a care insurance is not shown."""

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, status
 
+from app.api.common import MAX_SMALL_ID
 from app.catalog.schema import CatalogError
 from app.runtime import Runtime
 from app.security import require_token
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/v1", tags=["admin"], dependencies=[Depends(admin_aut
 Uow = Annotated[Callable[[], UnitOfWork], Depends(_uow_factory)]
 JsonBody = Annotated[dict[str, Any], Body()]
 #: `{"revision": N}`: the revision whose body a rollback restores.
-RevisionNumber = Annotated[int, Body(embed=True, alias="revision", ge=1)]
+RevisionNumber = Annotated[int, Body(embed=True, alias="revision", ge=1, le=MAX_SMALL_ID)]
 
 
 @contextmanager

@@ -28,11 +28,16 @@ def admin_router() -> APIRouter:
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 MAX_PAGE = 500
+#: The largest row id the store holds (a signed 64-bit integer on both databases): a
+#: larger id, cursor or offset is a 422, not an overflow in the driver. Activations
+#: and catalog revisions are numbered in 32 bits (INTEGER on PostgreSQL).
+MAX_ROW_ID = 2**63 - 1
+MAX_SMALL_ID = 2**31 - 1
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"rows per page (1..{MAX_PAGE})")]
-Cursor = Annotated[
-    int, Query(ge=0, description="`next_cursor` of the previous page; 0 (default) starts")
-]
-Offset = Annotated[int, Query(ge=0, description="rows to skip")]
+_CURSOR = "`next_cursor` of the previous page; 0 (default) starts"
+Cursor = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description=_CURSOR)]
+SmallCursor = Annotated[int, Query(ge=0, le=MAX_SMALL_ID, description=_CURSOR)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="rows to skip")]
 Format = Annotated[Literal["json", "csv"], Query(description="`csv` streams every match")]
 
 

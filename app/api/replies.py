@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import HTTPException, Path, Query, status
 from pydantic import BaseModel
 
-from app.api.common import Cursor, Limit, RuntimeDep, admin_router, next_cursor
+from app.api.common import MAX_ROW_ID, Cursor, Limit, RuntimeDep, admin_router, next_cursor
 from app.domain.stuck_replies import StuckRule
 from app.services.reply_queue import (
     NotRetryable,
@@ -62,7 +62,7 @@ def list_replies(
 @router.post("/replies/{reply_id}/retry", response_model=ReplyView)
 def retry(
     runtime: RuntimeDep,
-    reply_id: Annotated[int, Path(ge=1)],
+    reply_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
     stuck_minutes: StuckMinutes = 10,
 ) -> ReplyView:
     """Put a failed or stuck reply back in the queue, due now; 409 for any other."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from app.api.common import Format, RuntimeDep, admin_router, csv_response, today
 from app.domain.subscriber import Month
@@ -78,8 +78,15 @@ class KpiOut(BaseModel):
     free_to_paid: list[ConversionOut]
 
 
+def _calendar_month(text: str) -> str:
+    Month.parse(text)  # its ValueError is a 422 naming the parameter
+    return text
+
+
 MonthParam = Annotated[
-    str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="calendar month, YYYY-MM")
+    str,
+    AfterValidator(_calendar_month),
+    Query(description="calendar month, YYYY-MM, of a year from 1900 to 9998"),
 ]
 
 

@@ -47,6 +47,10 @@ class Gender(StrEnum):
     FEMALE = "female"
 
 
+#: The years a month given from outside may be in (`Month.parse`).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Month:
     """A calendar month in the operator's time zone (DESIGN.md, Data)."""
@@ -64,10 +68,14 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """Parse `YYYY-MM`."""
+        """Parse `YYYY-MM` of a year from `FIRST_YEAR` to `LAST_YEAR`: what a month
+        given from outside may be, so that the months counted back and on from it
+        (usage windows, the month before) are calendar months too."""
         year, _, month = text.strip().partition("-")
         if len(year) != 4 or len(month) != 2 or not (is_digits(year) and is_digits(month)):
             raise ValueError(f"expected YYYY-MM, got {text!r}")
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            raise ValueError(f"expected a year from {FIRST_YEAR} to {LAST_YEAR}, got {text!r}")
         return cls(int(year), int(month))
 
     def plus(self, months: int) -> Month:

@@ -329,6 +329,8 @@ def test_photo_window_change_moves_eligibility(
         ({"first": "2026-13", "last": "2026-06"}, "month must be 1..12"),
         ({"first": "2026-07", "last": "2026-06"}, "before it starts"),
         ({"first": "January", "last": "2026-06"}, "YYYY-MM"),
+        ({"first": "0000-01", "last": "2026-06"}, "a year from 1900 to 9998"),
+        ({"first": "1899-12", "last": "2026-06"}, "a year from 1900 to 9998"),
         ({"first": "2026-01"}, "last"),
         ({"first": "2026-01", "last": "2026-06", "extra": 1}, "extra"),
     ],

@@ -56,6 +56,13 @@ def test_admin_token_is_required(client: TestClient, method: str, path: str, hea
         ("/v1/prompts?kind=question", "kind"),
         ("/v1/reports/kpi", "month"),
         ("/v1/reports/kpi?month=2026-13", "month"),
+        ("/v1/reports/kpi?month=1899-12", "month"),  # months counted back from it exist
+        ("/v1/reports/kpi?month=9999-12", "month"),  # and the month after it
+        ("/v1/subscribers?cursor=9223372036854775808", "cursor"),  # past a 64-bit id
+        ("/v1/subscribers/13800138000/conversation?offset=99999999999999999999", "offset"),
+        ("/v1/activations?cursor=2147483648", "cursor"),  # activations: 32-bit ids
+        ("/v1/replies?state=failed&cursor=9223372036854775808", "cursor"),
+        ("/v1/prompts?cursor=9223372036854775808", "cursor"),
         ("/v1/reports/kpi?month=2026-10&format=pdf", "format"),
         ("/v1/worklists/someone?format=xlsx", "format"),
     ],
@@ -73,6 +80,50 @@ def test_bad_path_parameters(client: TestClient) -> None:
     assert response.status_code == 422 and "12345" in response.json()["detail"]
     response = client.post("/v1/replies/0/retry", headers=ADMIN)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "reply_id"
+
+
+@pytest.mark.parametrize(
+    ("path", "month"), [("/v1/reports/kpi", "1900-01"), ("/v1/reports/kpi", "9998-12")]
+)
+def test_the_first_and_last_months_a_report_takes(
+    client: TestClient, path: str, month: str
+) -> None:
+    assert client.get(f"{path}?month={month}", headers=ADMIN).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/v1/replies/9223372036854775808/retry", None, "reply_id"),
+        ("POST", "/v1/campaigns/IWJZS/rollback", {"revision": 2**31}, "revision"),
+        ("POST", "/v1/catalog/photo-window/rollback", {"revision": 2**31}, "revision"),
+    ],
+)
+def test_ids_past_64_bits_are_named(
+    client: TestClient, method: str, path: str, body: dict | None, field: str
+) -> None:
+    response = client.request(method, path, headers=ADMIN, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][-1] == field
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/v1/subscribers?cursor=9223372036854775807", None),
+        ("GET", "/v1/subscribers/13800138000/conversation?offset=9223372036854775807", None),
+        ("GET", "/v1/replies?state=failed&cursor=9223372036854775807", None),
+        ("GET", "/v1/prompts?cursor=9223372036854775807", None),
+        ("GET", "/v1/activations?cursor=2147483647", None),
+        ("POST", "/v1/replies/9223372036854775807/retry", None),
+        ("POST", "/v1/catalog/photo-window/rollback", {"revision": 2**31 - 1}),
+    ],
+)
+def test_the_largest_64_bit_ids_are_looked_up(
+    client: TestClient, method: str, path: str, body: dict | None
+) -> None:
+    response = client.request(method, path, headers=ADMIN, json=body)
+    assert response.status_code in (200, 404), response.text  # none such: not found
 
 
 def test_a_range_that_ends_before_it_starts(client: TestClient) -> None:

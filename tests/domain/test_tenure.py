@@ -30,3 +30,18 @@ def test_every_twelve_months_is_a_year(months_ago: int, years: int) -> None:
     opened = Month.of(on).plus(-months_ago).first_day()
     assert tenure_months(opened, on) == months_ago
     assert tenure_years(opened, on) == years
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [("1900-01", Month(1900, 1)), ("2026-10", Month(2026, 10)), ("9998-12", Month(9998, 12))],
+)
+def test_a_month_given_from_outside(text: str, month: Month) -> None:
+    assert Month.parse(text) == month
+    assert Month.parse(text).plus(-120).plus(121)  # counted back and on: still months
+
+
+@pytest.mark.parametrize("text", ["0000-01", "1899-12", "9999-01", "2026-13", "2026-1", "26-01"])
+def test_a_month_outside_the_calendar_it_takes(text: str) -> None:
+    with pytest.raises(ValueError):
+        Month.parse(text)
