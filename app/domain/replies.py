@@ -109,8 +109,8 @@ ZH: Mapping[str, str] = {
     "unknown_keyword": "未能识别“{echo}”。{help}",
     # Messages the service starts (§4.1, §4.6, §7a); each ends with the opt-out hint.
     "notice.reminder": (
-        "【{campaign}】您的{package}免费期将于{ends_on}结束。回复Y以{fee}元/月继续使用；"
-        "不回复则到期取消，不收取费用。"
+        "【{campaign}】您的{package}免费期至{ends_on}。{hours}小时内回复Y按{fee}元/月继续使用，"
+        "不回复到期取消不收费。"
     ),
     "notice.lapsed": "【{campaign}】您的{package}免费体验已于{ends_on}结束并取消，未产生任何费用。",
     "notice.kept": "【{campaign}】您已确认继续使用{package}，自{starts_on}起按{fee}元/月收费，取消回复QX{code}。",
@@ -198,8 +198,8 @@ EN: Mapping[str, str] = {
     "unknown_subscriber": "Sorry, we have no record of your number; this service is for our customers.",
     "unknown_keyword": 'Sorry, "{echo}" is not a command. {help}',
     "notice.reminder": (
-        "{campaign}: your {package} is free until {ends_on}. Reply Y to keep it at {fee} yuan/month; "
-        "otherwise it ends then and nothing is charged."
+        "{campaign}: your {package} is free until {ends_on}. Reply Y within {hours} hours to keep "
+        "it at {fee} yuan/month; otherwise it ends then and nothing is charged."
     ),
     "notice.lapsed": "{campaign}: your {package} free trial ended on {ends_on} and is cancelled; nothing was charged.",
     "notice.kept": "{campaign}: you keep {package} at {fee} yuan/month from {starts_on}; reply QX{code} to cancel.",

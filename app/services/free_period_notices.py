@@ -39,6 +39,7 @@ def remind(uow: UnitOfWork, run: ScheduledRun, activation_id: int, report: Sched
         **names(run, activation),
         ends_on=day(activation.ends_on, run.language),
         fee=yuan(activation.monthly_fee_fen),
+        hours=run.confirm_hours,  # §5: a `Y` keeps it only within this window after it left
     )
     # A reminder arriving after the last free day could no longer be answered.
     notice = Notice(REMINDER, str(activation.id), text, activation.ends_on, activation)

@@ -1,6 +1,13 @@
 """Keeping a free experience at its normal fee: the `Y` to an end-of-free-period
 reminder (DOMAIN.md §4.1, §5). Without it the service lapses; it is never
-turned into a paid one silently."""
+turned into a paid one silently.
+
+Keeping it is an order that costs money, so the `Y` counts only as the answer to
+the question that stated the fee: the reminder must have left (a reminder still
+held for the subscriber's contact window, or dropped unsent, asked nothing), the
+`Y` must come within the confirmation window after it left (§5, default 24 hours,
+SMSHALL_CONFIRM_HOURS), and the free period must still run. Any other `Y` finds
+nothing pending."""
 
 from __future__ import annotations
 
@@ -15,18 +22,30 @@ from app.services.answers import Answer
 from app.services.turn import Turn
 from app.store.models import ActivationRow
 
+#: The day a reminder was queued for (activation details); it may not have left yet.
 REMINDED = "reminded_on"
 
 
 def offered(turn: Turn) -> list[ActivationRow]:
-    """Free experiences whose reminder went out and whose free period still runs."""
+    """Free experiences this `Y` keeps (§5, §4.1): the free period still runs, and
+    the reminder left at most the confirmation window before the `Y` (both ends
+    included). One query for all of the subscriber's reminded services."""
     assert turn.row is not None
-    return [
+    reminded = [
         row
         for row in turn.uow.activations.active_of(turn.row.id, turn.on)
         if row.state == ActivationState.ACTIVE
         and row.kind == FreeExperienceCampaign.kind
-        and REMINDED in row.details
+        and REMINDED in row.details  # queued: whether it left, the query says
+    ]
+    if not reminded:
+        return []
+    sent = turn.uow.notices.reminders_sent([row.id for row in reminded])
+    window = timedelta(hours=turn.context.confirm_hours)
+    return [
+        row
+        for row in reminded
+        if row.id in sent and sent[row.id] <= turn.now <= sent[row.id] + window
     ]
 
 

@@ -44,6 +44,8 @@ class ScheduledRun:
     days_before: int
     batch: int
     campaigns: dict[str, Campaign]  # by code, closed ones too (their services still end)
+    #: Hours in which the `Y` to a reminder keeps the service (DOMAIN.md §5), as it says.
+    confirm_hours: int = 24
 
     @property
     def on(self) -> date:

@@ -1,9 +1,9 @@
 """The messages the service starts itself, and what comes due with them
 (DOMAIN.md §4.1, §4.3, §4.6, §5, §7a): `run_scheduled` runs every duty once.
 
-- reminders before a free period ends (`details["reminded_on"]` lets a `Y` keep it)
-  and lapses of free experiences not kept, with a short notice
-  (app/services/free_period_notices.py);
+- reminders before a free period ends (a `Y` within the confirmation window
+  after one has left keeps the service, app/services/keeping.py) and lapses of
+  free experiences not kept, with a short notice (app/services/free_period_notices.py);
 - birthday greetings to the birthday campaign's targets and tenure-reward credits,
   once per contract month whose usage row is imported
   (app/services/reward_notices.py).
@@ -69,6 +69,7 @@ def _scheduled_run(uow_factory: UowFactory, now: datetime, settings: Settings) -
         days_before=settings.notice_reminder_days_before,
         batch=settings.scheduled_batch_size,
         campaigns=campaigns,
+        confirm_hours=settings.confirm_hours,
     )
 
 

@@ -27,6 +27,7 @@ from app.domain.held_notices import (
     OPTED_OUT,
     HeldNotice,
 )
+from app.domain.notices import REMINDER
 from app.domain.states import ReplyState
 from app.store.models import (
     ActivationRow,
@@ -123,6 +124,25 @@ class NoticeRepository:
         except IntegrityError:
             return False
         return True
+
+    def reminders_sent(self, activation_ids: Collection[int]) -> dict[int, datetime]:
+        """When the reminder about each of these services left (its outbox row's
+        `sent_at`), by activation id; a service whose reminder is still held, was
+        dropped or failed before it left is left out. One query, however many."""
+        if not activation_ids:
+            return {}
+        query = (
+            select(NoticeRow.activation_id, OutboundMessageRow.sent_at)
+            .join(OutboundMessageRow, OutboundMessageRow.id == NoticeRow.outbound_message_id)
+            .where(NoticeRow.kind == REMINDER)
+            .where(NoticeRow.activation_id.in_(sorted(activation_ids)))
+            .where(OutboundMessageRow.sent_at.is_not(None))
+        )
+        return {
+            activation_id: sent_at
+            for activation_id, sent_at in self.session.execute(query)
+            if activation_id is not None and sent_at is not None
+        }
 
     def spend_by_month(self, subscriber_id: int, first: date, last: date) -> dict[date, int]:
         usage = self.session.execute(

@@ -117,7 +117,7 @@ def test_paid_order_question_states_price_and_window() -> None:
 @pytest.mark.parametrize(
     ("key", "values"),
     [
-        ("notice.reminder", {"campaign": "我家免费体验季度专享", "package": "我家68元套餐", "ends_on": "2027年12月31日", "fee": "68"}),
+        ("notice.reminder", {"campaign": "我家免费体验季度专享", "package": "我家68元套餐", "ends_on": "2027年12月31日", "fee": "68", "hours": 168}),
         ("notice.lapsed", {"campaign": "我家免费体验季度专享", "package": "我家68元套餐", "ends_on": "2027年12月31日"}),
         ("notice.birthday", {}),
         ("notice.credit", {"month": "2027年12月", "minutes": 280}),

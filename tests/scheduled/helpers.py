@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+import app.services.outbox as outbox_service
 from app.runtime import Runtime
 from app.services.clock import utc_now
 from app.services.scheduled import ScheduledReport, run_scheduled
@@ -60,6 +62,16 @@ def add_activation(
 
 def run(runtime: Runtime, at: datetime, settings: Settings | None = None) -> ScheduledReport:
     return run_scheduled(runtime.uow_factory, at, settings or runtime.settings)
+
+
+def deliver(runtime: Runtime, at: datetime, channel: str = "smpp") -> int:
+    """A sender claims the notices due at `at` and its link accepts them at `at`
+    (their `sent_at`); how many left."""
+    with patch.object(outbox_service, "utc_now", lambda: at.astimezone(UTC)):
+        claimed = outbox_service.claim_replies(runtime.uow_factory, channel, "t", 100, 60)
+        sent = [(r.id, [outbox_service.SentPart("test", f"m{r.id}")]) for r in claimed]
+        outbox_service.mark_sent_many(runtime.uow_factory, sent)
+    return len(claimed)
 
 
 def outbox(runtime: Runtime, msisdn: str | None = None) -> list[OutboundMessageRow]:

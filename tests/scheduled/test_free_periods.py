@@ -13,6 +13,7 @@ from tests.scheduled.helpers import (
     MSISDN,
     activation,
     add_activation,
+    deliver,
     local,
     notices,
     outbox,
@@ -36,7 +37,7 @@ def test_reminder_seven_days_before_is_queued_once(
     assert (message.state, message.channel, message.inbound_message_id) == ("queued", "smpp", None)
     assert (message.msisdn, message.sender) == (MSISDN, "10086")
     assert message.next_attempt_at == local(2027, 8, 24, 10, 0)
-    assert "2027年8月31日" in message.text and "26元/月" in message.text
+    assert "2027年8月31日" in message.text and "24小时内回复Y按26元/月" in message.text
     assert message.text.endswith("回复T退订")
     assert activation(runtime, aid).details["reminded_on"] == "2027-08-24"
     (notice,) = notices(runtime)
@@ -149,6 +150,7 @@ def test_y_after_the_reminder_keeps_the_service(runtime: Runtime, add_subscriber
     add_subscriber(MSISDN)
     assert send(runtime, "IWJZS 2").outcome == "activated"  # free until 2027-08-31
     run(runtime, local(2027, 8, 24, 10, 0))
+    assert deliver(runtime, local(2027, 8, 24, 10, 0)) == 1
     result = send(runtime, "Y", at=local(2027, 8, 24, 12, 0))
     assert result.outcome == "activated" and "继续使用" in result.replies[0].text
     report = run(runtime, local(2027, 9, 1))

@@ -149,9 +149,20 @@ def test_start_does_not_bring_back_what_the_opt_out_dropped(runtime: Runtime, cl
 
 
 @pytest.mark.usefixtures("held_reminder")
-def test_a_reminder_kept_by_y_before_it_leaves_is_dropped(runtime: Runtime, clock: Clock) -> None:
-    assert send(runtime, "Y", at=local(2026, 11, 23, 7, 45)).outcome == "activated"
-    assert claim(runtime, clock, local(2026, 11, 23, 8, 0)) == []
+def test_a_y_before_the_reminder_leaves_keeps_nothing(runtime: Runtime, clock: Clock) -> None:
+    # §5: the question that states the fee has not been asked yet.
+    assert send(runtime, "Y", at=local(2026, 11, 23, 7, 45)).outcome == "nothing_pending"
+    assert len(claim(runtime, clock, local(2026, 11, 23, 8, 0))) == 1
+    assert dropped(runtime) == ("queued", None)
+
+
+def test_a_reminder_for_a_service_kept_meanwhile_is_dropped(
+    runtime: Runtime, add_subscriber: Callable, clock: Clock
+) -> None:
+    aid = add_activation(runtime, add_subscriber(MSISDN), ENDS)
+    run(runtime, local(2027, 8, 24, 7, 0))
+    set_activation(runtime, aid, "kept")
+    assert claim(runtime, clock, local(2027, 8, 24, 8, 0)) == []
     assert dropped(runtime) == ("dropped", "kept")
 
 
