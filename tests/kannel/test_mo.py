@@ -87,6 +87,18 @@ def test_utf16_byte_that_is_whitespace_survives(client: TestClient, runtime: Run
         assert row is not None and row.text == "上网"
 
 
+@pytest.mark.parametrize("coding", ["-1", ""])  # Kannel's DC_UNDEF, or no %c at all
+def test_an_undefined_coding_is_read_by_the_charset(client: TestClient, coding: str) -> None:
+    response = mo(client, "余额", coding=coding, charset="UTF-8")
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("to", ["+10086", "10086"])
+def test_a_short_code_typed_international_is_the_short_code(client: TestClient, to: str) -> None:
+    response = mo(client, "HELP", to=to)
+    assert response.status_code == 200, response.text
+
+
 def test_same_kannel_id_twice_answers_the_same(
     client: TestClient, add_subscriber: Callable, runtime: Runtime
 ) -> None:
@@ -158,6 +170,10 @@ def test_post_url_without_send_sender_says_so(client: TestClient) -> None:
         ({"to": ""}, "to"),
         ({"time": "yesterday"}, "time"),
         ({"coding": "ucs2"}, "coding"),
+        ({"coding": "-2"}, "coding"),
+        ({"coding": "3"}, "coding"),
+        ({"to": "++10086"}, "to"),
+        ({"to": "+"}, "to"),
         ({"charset": "KLINGON"}, "charset"),
         ({"id": "x" * 129}, "id"),
     ],

@@ -123,7 +123,9 @@ def _inbound(params: Mapping[str, bytes], body: bytes | None, settings: Settings
         msisdn = normalise_msisdn(_required(params, "from", "%p"))
     except InvalidMsisdn as error:
         raise KannelRequestError(f"from: {error}") from None
-    to = _required(params, "to", "%P")
+    # Kannel writes an international number (TON 1) with a `+`, the short code too
+    # when the SMSC gave it that type of number.
+    to = _required(params, "to", "%P").removeprefix("+")
     if not is_digits(to) or len(to) not in SHORT_CODE_DIGITS:
         raise KannelRequestError(f"to: expected a short code of 3-21 digits, got {shown(to)}")
     coding = parse_coding(_text(params, "coding"))

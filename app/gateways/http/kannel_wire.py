@@ -40,11 +40,14 @@ def query_bytes(raw_query: bytes) -> dict[str, bytes]:
 
 
 def parse_coding(value: str | None) -> int | None:
-    """`%c`: 0 GSM/7-bit, 1 8-bit, 2 UCS-2; empty means unknown."""
-    if value is None or not value.strip():
+    """`%c`: 0 GSM/7-bit, 1 8-bit, 2 UCS-2; empty or -1 means unknown (Kannel's
+    DC_UNDEF, what it prints for an MO whose SMSC named no coding, e.g. `smsc = http`)."""
+    if value is None or not value.strip() or value.strip() == "-1":
         return None
     if value.strip() not in ("0", "1", "2"):
-        raise KannelRequestError(f"coding: expected Kannel's %c (0, 1 or 2), got {shown(value)}")
+        raise KannelRequestError(
+            f"coding: expected Kannel's %c (-1, 0, 1 or 2), got {shown(value)}"
+        )
     return int(value.strip())
 
 
