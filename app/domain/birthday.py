@@ -2,7 +2,9 @@
 
 Mid-to-high-end customers pay no domestic call charges on their birthday. The
 `SRMF` query says whether that applies and on which day; the scheduled job
-greets them on the day.
+greets them on the day. Like every campaign (§4), the benefit runs from the
+campaign's first day to its last: before it opens it does not apply yet, after
+it closes it no longer does, and no birthday after its last day is promised.
 """
 
 from __future__ import annotations
@@ -22,10 +24,18 @@ class BirthdayCampaign(Campaign):
     menu_section = "queries"
 
 
+#: Why the benefit does not apply for a reason of the campaign's window (§4, §4.6).
+NOT_STARTED = "not_started"  # the campaign opens later
+ENDED = "ended"  # the campaign's last day has passed
+ENDS_BEFORE_BIRTHDAY = "ends_before_birthday"  # the next birthday is after its last day
+
+
 @dataclass(frozen=True, slots=True)
 class BirthdayBenefit:
     applies: bool
-    reason: str  # eligible, no_birthday, not_active, not_target, excluded:…
+    #: eligible, not_started, ended, ends_before_birthday, no_birthday, not_active,
+    #: not_target, excluded:…
+    reason: str
     next_birthday: date | None = None
 
 
@@ -47,9 +57,19 @@ def next_birthday(birthday: date, on: date) -> date:
 def benefit(
     campaign: BirthdayCampaign, subscriber: Subscriber, segments: frozenset[Segment], on: date
 ) -> BirthdayBenefit:
+    """Whether the benefit applies on `on`, and the birthday it applies on (§4.6):
+    the campaign's window first, as for every campaign (§4), then eligibility;
+    a next birthday after the campaign's last day is not promised."""
+    if on < campaign.starts_on:
+        return BirthdayBenefit(False, NOT_STARTED)
+    if on > campaign.ends_on:
+        return BirthdayBenefit(False, ENDED)
     verdict = eligibility(campaign, subscriber, segments)
     if not verdict.eligible:
         return BirthdayBenefit(False, verdict.reason)
     if subscriber.birthday is None:
         return BirthdayBenefit(False, "no_birthday")
-    return BirthdayBenefit(True, "eligible", next_birthday(subscriber.birthday, on))
+    upcoming = next_birthday(subscriber.birthday, on)
+    if upcoming > campaign.ends_on:
+        return BirthdayBenefit(False, ENDS_BEFORE_BIRTHDAY, upcoming)
+    return BirthdayBenefit(True, "eligible", upcoming)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.domain.birthday import BirthdayCampaign, benefit
+from app.domain.birthday import ENDED, ENDS_BEFORE_BIRTHDAY, NOT_STARTED, BirthdayCampaign, benefit
 from app.domain.outcomes import Outcome
 from app.domain.replies import day, joined, render, yuan
 from app.domain.segments import Segment, held_vip_card, service_level
@@ -67,7 +67,9 @@ def vip_status(turn: Turn) -> Answer:
 
 def birthday(turn: Turn, campaign: BirthdayCampaign) -> Answer:
     """SRMF: whether the birthday free-call benefit applies, and the day (§4.6).
-    The birthday is told only to the number it belongs to."""
+    Outside the campaign's window it says the benefit does not apply yet (with
+    the first day) or no longer does; it never names a birthday after the last
+    day as free. The birthday is told only to the number it belongs to."""
     language = turn.context.language
     result = benefit(campaign, turn.subscriber, turn.segments, turn.on)
     if result.applies:
@@ -81,5 +83,15 @@ def birthday(turn: Turn, campaign: BirthdayCampaign) -> Answer:
             next=day(result.next_birthday, language),
         )
         return Answer(Outcome.BIRTHDAY, text, "applies")
+    if result.reason in (NOT_STARTED, ENDED, ENDS_BEFORE_BIRTHDAY):
+        # Outside the campaign's window (§4): not yet, or no longer.
+        text = render(
+            f"birthday.{result.reason}",
+            language,
+            starts_on=day(campaign.starts_on, language),
+            ends_on=day(campaign.ends_on, language),
+            next=day(result.next_birthday, language) if result.next_birthday else "",
+        )
+        return Answer(Outcome.BIRTHDAY, text, result.reason)
     key = "birthday.no_birthday" if result.reason == "no_birthday" else "birthday.not_eligible"
     return Answer(Outcome.BIRTHDAY, render(key, language), result.reason)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from app.runtime import Runtime
 from app.store.models import ActivationRow
-from tests.services.messaging import Phone, count
+from tests.services.messaging import SHANGHAI, Phone, count
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -88,6 +88,44 @@ def test_srmf(runtime: Runtime, add_subscriber: Callable, fields: dict, expected
 def test_srmf_names_the_next_birthday(runtime: Runtime, add_subscriber: Callable) -> None:
     add_subscriber("13800138000", birthday=date(1980, 2, 29))
     assert "下次为2027年2月28日" in Phone(runtime).reply("SRMF")
+
+
+#: A card valid across the shipped SRMF campaign's window (2026-01-01 to 2027-12-31).
+LONG_CARD = dict(vip_valid_from=date(2025, 2, 1), vip_valid_to=date(2028, 12, 31))
+
+
+@pytest.mark.parametrize(
+    ("on", "expected"),
+    [
+        (date(2025, 12, 31), "自2026年1月1日开始，目前暂不适用"),  # the day before the first
+        (date(2026, 1, 1), "下次为2026年6月18日"),  # the first day
+        (date(2027, 12, 31), "您的下次生日2028年6月18日在此之后"),  # the last day
+        (date(2028, 1, 1), "已于2027年12月31日结束"),  # the day after the last
+    ],
+)
+def test_srmf_at_the_edges_of_the_campaign(
+    runtime: Runtime, add_subscriber: Callable, on: date, expected: str
+) -> None:
+    add_subscriber("13800138000", **LONG_CARD)
+    at = datetime(on.year, on.month, on.day, 10, 0, tzinfo=SHANGHAI)
+    result = Phone(runtime, at=at).text("SRMF")
+    assert result.outcome == "birthday" and expected in result.replies[0].text
+
+
+@pytest.mark.parametrize(
+    ("birthday", "expected"),
+    [
+        (date(1980, 12, 31), "下次为2027年12月31日"),  # the campaign's last day
+        (date(1980, 1, 1), "届时不适用"),  # 2028-01-01: after it
+    ],
+)
+def test_srmf_promises_no_birthday_after_the_campaign(
+    runtime: Runtime, add_subscriber: Callable, birthday: date, expected: str
+) -> None:
+    add_subscriber("13800138000", birthday=birthday, **LONG_CARD)
+    at = datetime(2027, 11, 1, 10, 0, tzinfo=SHANGHAI)
+    text = Phone(runtime, at=at).reply("SRMF")
+    assert expected in text and ("2028年1月1日" in text) is (birthday.month == 1)
 
 
 # --- 0000, QX/TD ------------------------------------------------------------
