@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.inbound_queue = InboundQueue(runtime)
     app.state.smpp = None
     app.state.cmpp = None
+    app.state.kannel_sender = None
     for router in ROUTERS:
         app.include_router(router)
     console.install(app)
@@ -140,6 +141,9 @@ def _health(app: FastAPI) -> Callable[[], JSONResponse]:
             body["smpp"] = app.state.smpp.health()
             if body["smpp"]["connections"] and not body["smpp"]["bound"]:
                 problems.append("no SMPP bind is bound")
+        sendsms = app.state.kannel_sender
+        if sendsms is not None and (why := sendsms.problem(runtime.settings.health_sendsms_grace)):
+            problems.append(why)
         if app.state.cmpp is not None:
             body["cmpp"] = app.state.cmpp.health()
             if body["cmpp"]["links"] and not body["cmpp"]["connected"]:

@@ -143,6 +143,8 @@ class Settings(BaseSettings):
     received_at_max_ahead_minutes: float = Field(10.0, ge=0)
     #: `/health` answers 503 once a reply due to leave has waited this many seconds.
     health_outbox_age: float = Field(300.0, gt=0)
+    #: ... and once Kannel's sendsms has taken no reply for this many seconds.
+    health_sendsms_grace: float = Field(30.0, ge=0)
     #: Every this many seconds a process holding SMPP binds or CMPP links writes their
     #: state to the database, where every process's console and `GET /v1/links` read
     #: it (0: never), under `process_name` (default: host:pid).

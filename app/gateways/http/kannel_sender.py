@@ -91,6 +91,29 @@ class KannelSender(ReplySender):
         self.worker = (
             worker or f"kannel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         )
+        #: Since when (monotonic) sendsms has taken no reply: unreachable, 5xx or a
+        #: refused login, every reply retried; None while Kannel answers.
+        self.failing_since: float | None = None
+        self.failing_why = ""
+
+    def problem(self, grace: float) -> str | None:
+        """Why replies cannot leave, once sendsms has failed for `grace` seconds
+        (`/health`): a retried reply gives up within minutes, before its age in
+        the outbox would tell."""
+        if self.failing_since is None:
+            return None
+        failing = time.monotonic() - self.failing_since
+        if failing < grace:
+            return None
+        return f"Kannel sendsms has taken no reply for {failing:.0f} s ({self.failing_why})"
+
+    def _answered(self) -> None:
+        self.failing_since = None
+
+    def _failing(self, why: str) -> None:
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+        self.failing_why = why
 
     def stop(self, timeout: float = 10.0) -> None:
         super().stop(timeout)
@@ -121,6 +144,7 @@ class KannelSender(ReplySender):
                 self.settings.kannel_sendsms_url, params=sendsms_params(self.settings, reply)
             )
         except httpx.HTTPError as error:
+            self._failing(f"unreachable: {type(error).__name__}")
             self._retry(reply, f"sendsms unreachable: {error!r}", None)
             return
         except (httpx.InvalidURL, ValueError) as error:
@@ -134,9 +158,14 @@ class KannelSender(ReplySender):
         except (
             Exception
         ) as error:  # anything else: this row retries with backoff, the batch goes on
+            self._failing(f"call failed: {type(error).__name__}")
             self._retry(reply, f"sendsms call failed: {type(error).__name__}", None)
             return
         answer = response.text.strip()[:120]
+        if response.status_code == ACCEPTED or 400 <= response.status_code < 500:
+            self._answered()  # a 4xx refuses this reply, not every one ...
+        if response.status_code in RETRIED_4XX or response.status_code >= 500:
+            self._failing(f"HTTP {response.status_code}")  # ... but these refuse them all
         if response.status_code == ACCEPTED:
             mark_sent(self.uow_factory, reply.id, [SentPart(CHANNEL, receipt_key(reply.id))])
             self.counters["sent"] += 1
