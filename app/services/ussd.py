@@ -49,10 +49,13 @@ class UssdScreen:
     outcome: str
 
 
-def step_id(session_id: str, inputs: Sequence[str]) -> str:
-    """One message id per (session, inputs so far): a retried request is the
-    same message and gets the same screen, acting on nothing twice."""
-    key = f"{session_id}:{INPUT_SEPARATOR.join(inputs)}"
+def step_id(msisdn: str, session_id: str, inputs: Sequence[str]) -> str:
+    """One message id per (number, session, inputs so far): a retried request is
+    the same message and gets the same screen, acting on nothing twice. The number
+    is part of it because a session is one handset's: a gateway whose session ids
+    repeat across numbers (a counter, say) must not make one number's step the
+    repeat of another's."""
+    key = f"{msisdn}:{session_id}:{INPUT_SEPARATOR.join(inputs)}"
     if len(key) <= 128 and not has_control(key) and storable(key) == key:
         return key
     # Too long, or garbage a database key cannot hold (NUL, half a surrogate pair).
@@ -64,7 +67,7 @@ def handle_ussd(
 ) -> UssdScreen:
     message = InboundMessage(
         gateway=step.gateway,
-        message_id=step_id(step.session_id, step.inputs),
+        message_id=step_id(step.msisdn, step.session_id, step.inputs),
         msisdn=step.msisdn,
         short_code=context.short_code,  # the sender of any SMS the step sends
         text=INPUT_SEPARATOR.join(step.inputs),

@@ -32,7 +32,9 @@ def test_garbage_input_gets_a_screen(
 
 
 def test_a_clean_step_id_is_readable_and_a_dirty_one_is_a_stable_digest() -> None:
-    assert step_id("s1", ("1", "2")) == "s1:1*2"
-    dirty = step_id("s1", ("\x00",))
-    assert dirty == step_id("s1", ("\x00",)) and len(dirty) == 64 and dirty.isalnum()
-    assert step_id("s1", ("\x00",)) != step_id("s1", ("\x01",))
+    assert step_id("13800138000", "s1", ("1", "2")) == "13800138000:s1:1*2"
+    dirty = step_id("13800138000", "s1", ("\x00",))
+    assert dirty == step_id("13800138000", "s1", ("\x00",))
+    assert len(dirty) == 64 and dirty.isalnum()
+    assert dirty != step_id("13800138000", "s1", ("\x01",))
+    assert dirty != step_id("13900139000", "s1", ("\x00",))

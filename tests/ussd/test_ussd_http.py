@@ -87,6 +87,19 @@ def test_a_retried_step_acts_once(
     assert activations(runtime) == ["IWJZS"] and len(sms_sent(runtime)) == 1
 
 
+def test_one_session_id_on_two_numbers_is_two_dialogues(
+    client: TestClient, runtime: Runtime, add_subscriber: Callable
+) -> None:
+    """A gateway whose session ids repeat across numbers: each number gets its own
+    screens and sign-up, none is taken for the other's repeat."""
+    add_subscriber("13800138000")
+    add_subscriber("13900139000")
+    first = Dialer(client, "A1", "13800138000").dial("3", "1", "2")
+    second = Dialer(client, "A1", "13900139000").dial("3", "1", "2")
+    assert first == second and first.startswith("END ")
+    assert activations(runtime) == ["IWJZS", "IWJZS"] and len(sms_sent(runtime)) == 2
+
+
 def test_back_and_home(client: TestClient) -> None:
     dialer = Dialer(client)
     assert "我家免费体验" in dialer.dial("3", "1")
