@@ -27,3 +27,4 @@ class Outcome(StrEnum):
     INVALID_ARGUMENT = "invalid_argument"
     UNKNOWN_KEYWORD = "unknown_keyword"
     RATE_LIMITED = "rate_limited"
+    SERVICE_ERROR = "service_error"  # a rule failed on the message: an apology, nothing done

@@ -24,6 +24,7 @@ from app.services import keyword_router
 from app.services.answers import Answer, ReplyContext
 from app.services.catalog import catalog_snapshot
 from app.services.clock import local_day, utc_now
+from app.services.content_keys import known_by_content
 from app.services.inbound_messages import (
     HTTP_RESPONSE as HTTP_RESPONSE,
 )
@@ -53,6 +54,7 @@ from app.services.inbound_messages import (
 )
 from app.services.outbox import claimed_reply, lease_row
 from app.services.outbox_rows import outbox_row
+from app.services.rule_failures import is_rule_failure, log_rule_failure, service_error
 from app.services.segmentation import usage_from
 from app.services.turn import Turn
 from app.store.messages import DuplicateInbound
@@ -162,7 +164,7 @@ def _all_or_nothing(
     reads is prefetched, the rules decide in memory, and what they write goes
     out with the commit (one statement per table)."""
     with uow_factory() as uow:
-        messages = _known_by_content(uow, messages)
+        messages = known_by_content(uow, messages)
         catalog = catalog_snapshot(uow)  # the catalog as of this batch
         campaigns, photo = catalog.by_keyword, catalog.photo
         uow.prefetch(
@@ -175,37 +177,13 @@ def _all_or_nothing(
     return [_with_claimed(*h) for h in handled]
 
 
-def _known_by_content(
-    uow: UnitOfWork, messages: Sequence[InboundMessage]
-) -> Sequence[InboundMessage]:
-    """Each message that an MO recorded since its `look_back_to` shares a digest with
-    takes that MO's id, and so its answer (see `ContentKey`); one statement, and only
-    when a gateway asked to look back."""
-    asked = [m.content for m in messages if m.content and m.content.look_back_to]
-    if not asked:
-        return messages
-    since = min(c.look_back_to for c in asked if c.look_back_to)
-    earlier = uow.messages.recorded_since({c.digest for c in asked}, since)
-    if not earlier:
-        return messages
-    found: list[InboundMessage] = []
-    for message in messages:
-        content = message.content
-        if content and content.look_back_to and content.digest in earlier:
-            (gateway, message_id), received_at = earlier[content.digest]
-            if received_at >= content.look_back_to:
-                message = replace(message, gateway=gateway, message_id=message_id)
-        found.append(message)
-    return found
-
-
 def _savepoint_each(
     uow_factory: Callable[[], UnitOfWork], messages: Sequence[InboundMessage], terms: _Terms
 ) -> list[InboundResult | Exception]:
     handled: list[_Written | Exception] = []
     with uow_factory() as uow:
         assert uow.session is not None
-        messages = _known_by_content(uow, messages)
+        messages = known_by_content(uow, messages)
         campaigns = catalog_snapshot(uow).by_keyword
         for message in messages:
             try:
@@ -222,7 +200,16 @@ def _savepoint_each(
                 except MessageIdTaken as taken:
                     handled.append(taken)
             except Exception as error:  # one message's failure must not sink the batch
-                handled.append(error)
+                if not is_rule_failure(error):
+                    handled.append(error)
+                    continue
+                log_rule_failure(message, error)
+                try:
+                    with uow.session.begin_nested():
+                        apology = replace(terms, answerer=service_error)
+                        handled.append(_handle(uow, message, apology, campaigns))
+                except Exception as again:
+                    handled.append(again)
             else:
                 handled.append(written)
         uow.commit()
