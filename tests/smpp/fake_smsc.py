@@ -25,6 +25,11 @@ from smpplib.client import SimpleSequenceGenerator
 from tests.support.polling import eventually
 
 
+def tlv(tag: int, value: bytes) -> bytes:
+    """One optional parameter as it goes on the wire."""
+    return struct.pack(">HH", tag, len(value)) + value
+
+
 class Link:
     """One ESME connected to the fake SMSC."""
 
@@ -192,6 +197,17 @@ class FakeSmsc:
         fields.setdefault("esm_class", 0)
         pdu = smpp.make_pdu("deliver_sm", client=self.seq, **fields)
         link.send(pdu)
+        return pdu.sequence
+
+    def deliver_with_tlvs(self, tlvs: bytes, link: Link | None = None, **fields: Any) -> int:
+        """A deliver_sm with `tlvs` appended as given: smpplib drops the fields its
+        DeliverSM lacks and encodes every C-string with its NUL. Its sequence number."""
+        link = link or eventually(self.bound_links, "a bound ESME")[0]
+        fields.setdefault("data_coding", 0)
+        fields.setdefault("esm_class", 0)
+        pdu = smpp.make_pdu("deliver_sm", client=self.seq, **fields)
+        frame = pdu.generate() + tlvs
+        link.send_raw(struct.pack(">L", len(frame)) + frame[4:])
         return pdu.sequence
 
     def request(self, link: Link, name: str, **fields: Any) -> int:

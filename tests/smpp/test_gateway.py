@@ -29,7 +29,7 @@ from app.settings import SmppBind
 from app.store.models import InboundMessageRow, OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
 from tests.conftest import ADMIN_TOKEN
-from tests.smpp.fake_smsc import FakeSmsc
+from tests.smpp.fake_smsc import FakeSmsc, tlv
 from tests.support.polling import eventually
 from tests.support.store import rows
 
@@ -136,6 +136,31 @@ def test_mo_is_answered_after_commit_and_receipt_delivers(
     assert smsc.submits[0].registered_delivery == 1
     [part] = rows(uow_factory, OutboundPartRow)
     assert part.receipt_stat == "DELIVRD"
+
+
+def test_mo_with_a_tlv_deliver_sm_does_not_declare_is_acknowledged_and_answered(
+    start: Callable[..., SmppGateway],
+    smsc: FakeSmsc,
+    uow_factory: Callable[[], UnitOfWork],
+    catalog: None,
+    add_subscriber: Callable[..., int],
+) -> None:
+    add_subscriber(SUBSCRIBER)
+    start()
+    # dest_addr_subunit 0x0005 (SMPP 3.4 §5.3.2.1): standard, but not one smpplib's
+    # DeliverSM declares; an optional parameter the ESME does not expect is ignored.
+    sequence = smsc.deliver_with_tlvs(
+        tlv(0x0005, b"\x01"), source_addr=SUBSCRIBER, destination_addr="10086",
+        short_message=b"CXYE",
+    )  # fmt: skip
+    eventually(lambda: sequence in smsc.deliver_resps, "deliver_sm_resp")
+    assert smsc.deliver_resps[sequence] == 0
+    assert not smsc.received("generic_nack")
+    [inbound] = rows(uow_factory, InboundMessageRow)
+    assert inbound.text == "CXYE"
+    [reply] = rows(uow_factory, OutboundMessageRow)
+    eventually(lambda: reply_state(uow_factory, reply.id).state == "sent", "answered")
+    assert mt_text(smsc.submits) == reply.text
 
 
 def test_redelivered_mo_is_acted_on_once(

@@ -1,14 +1,19 @@
 """smpplib as a codec only: parse and build PDUs, with its gaps closed.
 
 smpplib's `deliver_sm`/`data_sm` classes lack TLVs such as `ussd_service_op`
-that its global table knows, so parsing one raises KeyError (smpplib #104);
-they are declared here once. Parsed C-strings come back as bytes; `text()`
-turns them into str.
+that its global table knows; those this service reads are declared here once.
+The optional parameters of a parsed PDU are read here, not by smpplib, which
+raises KeyError for any TLV its table knows but the PDU's class does not
+declare (smpplib #104): `dest_addr_subunit` in a deliver_sm, `network_error_code`
+in a submit_sm_resp. SMPP 3.4 §3.2.4 and §5.3 say an optional parameter a PDU
+does not expect is ignored, so any TLV the class does not declare is skipped by
+its length. Parsed C-strings come back as bytes; `text()` turns them into str.
 """
 
 from __future__ import annotations
 
 import struct
+from functools import partial
 from typing import Any
 
 from smpplib import command as smpp_command
@@ -57,6 +62,9 @@ _declare_missing_tlvs()
 
 _CODEC_SEQUENCES = SequenceNumbers()
 
+#: TLV tag -> the name smpplib gives it (and its PDU classes declare it under).
+_TLV_NAMES = {code: name for name, code in consts.OPTIONAL_PARAMS.items()}
+
 
 def header(frame: bytes) -> tuple[int, int, int, int]:
     """(length, command_id, status, sequence) of a frame of at least 16 bytes."""
@@ -74,10 +82,40 @@ def parse(frame: bytes) -> PDU:
         pdu = smpp_command.factory(
             name, client=_CODEC_SEQUENCES, allow_unknown_opt_params=True, sequence=sequence
         )
+        # smpplib parses the mandatory fields, then hands the rest to this method.
+        pdu.parse_optional_params = partial(_read_tlvs, pdu)
         pdu.parse(frame)
     except Exception as error:
         raise MalformedPdu(f"cannot parse {name}: {error!r}", RSYSERR, sequence) from error
     return pdu
+
+
+def _read_tlvs(pdu: PDU, data: bytes) -> None:
+    """Set the TLVs the PDU's class declares; skip any other by its length.
+
+    A TLV cut short (its header, or fewer octets than its length says) still
+    makes the PDU unreadable: past it, nothing in the body can be trusted.
+    """
+    pos = 0
+    while pos < len(data):
+        if len(data) - pos < 4:
+            raise ValueError(f"TLV header cut short at body octet {pos}")
+        tag, length = struct.unpack_from(">HH", data, pos)
+        pos += 4
+        value = data[pos : pos + length]
+        if len(value) < length:
+            raise ValueError(f"TLV 0x{tag:04x} announces {length} octets, carries {len(value)}")
+        pos += length
+        name = _TLV_NAMES.get(tag)
+        param = pdu.params.get(name) if name is not None else None
+        if param is None:
+            continue  # not a parameter of this PDU (or not one smpplib knows)
+        if param.type is int:
+            pdu._parse_int(name, value, 0)
+        elif param.type is str:
+            pdu._parse_string(name, value, 0, length)
+        else:
+            pdu._parse_ostring(name, value, 0, length)
 
 
 def build(name: str, sequence: int, status: int = ROK, **fields: Any) -> bytes:
