@@ -7,6 +7,7 @@ from app.domain.outcomes import Outcome
 from app.domain.replies import day, joined, render, yuan
 from app.domain.segments import Segment, held_vip_card, service_level
 from app.domain.sign_up_replies import service_name
+from app.domain.states import ActivationState
 from app.services.answers import Answer
 from app.services.turn import Turn
 
@@ -21,7 +22,9 @@ def balance(turn: Turn) -> Answer:
 
 
 def packages(turn: Turn) -> Answer:
-    """CXTC: current packages, free experiences and their end dates."""
+    """CXTC: current packages, free experiences and their end dates (§6). A free
+    experience kept at its normal fee (§4.1, §5) runs on with no end date: it is
+    shown at its fee, after its free period if that still runs."""
     assert turn.row is not None
     language = turn.context.language
     items = []
@@ -31,10 +34,12 @@ def packages(turn: Turn) -> Answer:
             service_name(campaign, held.package_code, language) if campaign else held.service_code
         )
         free = held.free_months > 0 and turn.on <= held.ends_on
+        if held.state == ActivationState.KEPT:
+            key = "period.kept_free_until" if free else "period.kept"
+        else:
+            key = "period.free_until" if free else "period.until"
         period = render(
-            "period.free_until" if free else "period.until",
-            language,
-            ends_on=day(held.ends_on, language),
+            key, language, ends_on=day(held.ends_on, language), fee=yuan(held.monthly_fee_fen)
         )
         items.append(render("packages.item", language, name=name, period=period))
     if not items:

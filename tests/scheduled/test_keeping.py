@@ -148,6 +148,26 @@ def test_y_keeps_only_while_the_free_period_runs(
     assert activation(runtime, aid).ends_on == FREE_UNTIL
 
 
+@pytest.mark.parametrize(
+    ("on", "period"),
+    [
+        (date(2026, 11, 30), "（免费至2026年11月30日，之后26元/月）"),  # the last free day
+        (date(2026, 12, 1), "（26元/月）"),  # the first paid day: in force, no end date
+    ],
+)
+def test_cxtc_shows_a_kept_package_at_its_fee(
+    runtime: Runtime, add_subscriber: Callable, on: date, period: str
+) -> None:
+    reminded(runtime, add_subscriber)
+    deliver(runtime, LEAVES_AT)
+    assert yes(runtime, local(2026, 11, 23, 9, 0)) == "activated"
+    assert run(runtime, local(2026, 12, 1, 7, 0)).lapsed == 0
+    text = send(runtime, "CXTC", at=local(on.year, on.month, on.day)).replies[0].text
+    assert f"我家26元套餐{period}" in text
+    if on > FREE_UNTIL:
+        assert "2026年11月30日" not in text and "至" not in text  # no end date, none past
+
+
 @pytest.fixture
 def selects(runtime: Runtime) -> Iterator[list[str]]:
     seen: list[str] = []
