@@ -121,7 +121,7 @@ ZH: Mapping[str, str] = {
     "notice.lapsed": "【{campaign}】您的{package}免费体验已于{ends_on}结束并取消，未产生任何费用。",
     "notice.kept": "【{campaign}】您已确认继续使用{package}，自{starts_on}起按{fee}元/月收费，取消回复QX{code}。",
     "notice.birthday": "【生日快乐】祝您生日快乐！今天您拨打国内电话（不含港澳台）免费。",
-    "notice.credit": "【网龄优惠】您{month}消费达标，本月赠送国内通话{minutes}分钟。",
+    "notice.credit": "【网龄优惠】您{month}消费达标，获赠{credited}国内通话{minutes}分钟。",
     "notice.opt_out_hint": "回复T退订",
 }
 
@@ -216,7 +216,7 @@ EN: Mapping[str, str] = {
     "notice.lapsed": "{campaign}: your {package} free trial ended on {ends_on} and is cancelled; nothing was charged.",
     "notice.kept": "{campaign}: you keep {package} at {fee} yuan/month from {starts_on}; reply QX{code} to cancel.",
     "notice.birthday": "Happy birthday! Your domestic calls are free today.",
-    "notice.credit": "Tenure reward: your spend in {month} earns {minutes} free minutes this month.",
+    "notice.credit": "Tenure reward: your spend in {month} earns {minutes} free minutes for {credited}.",
     "notice.opt_out_hint": "Reply T to opt out",
 }
 

@@ -96,12 +96,19 @@ def _notify_credit(
     report: ScheduledReport,
 ) -> None:
     month = decision.month
+    # §4.3: the month after the qualifying one is credited; usage imported late makes
+    # that a past month, so the notice names it rather than saying "this month".
     text = render(
         "notice.credit",
         run.language,
-        month=f"{month.month}月" if run.zh else f"{month.year}-{month.month:02d}",
+        month=_month_name(month, run.zh),
+        credited=_month_name(month.plus(1), run.zh),
         minutes=decision.minutes,
     )
     subject = f"{activation.id}:{month.year}-{month.month:02d}"
     if queue_notice(uow, run, subscriber, Notice(CREDIT, subject, text, about=activation)):
         report.credit_notices += 1
+
+
+def _month_name(month: Month, zh: bool) -> str:
+    return f"{month.year}年{month.month}月" if zh else f"{month.year}-{month.month:02d}"

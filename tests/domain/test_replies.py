@@ -120,7 +120,7 @@ def test_paid_order_question_states_price_and_window() -> None:
         ("notice.reminder", {"campaign": "我家免费体验季度专享", "package": "我家68元套餐", "ends_on": "2027年12月31日", "fee": "68", "hours": 168}),
         ("notice.lapsed", {"campaign": "我家免费体验季度专享", "package": "我家68元套餐", "ends_on": "2027年12月31日"}),
         ("notice.birthday", {}),
-        ("notice.credit", {"month": "2027年12月", "minutes": 280}),
+        ("notice.credit", {"month": "2027年12月", "credited": "2028年1月", "minutes": 280}),
     ],
 )  # fmt: skip
 def test_notices_carry_the_opt_out_hint_and_fit(language: Language, key: str, values: dict) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
+from app.domain.replies import Language
 from app.runtime import Runtime
 from app.store.models import TenureCreditRow
 from tests.scheduled.helpers import MSISDN, add_activation, local, notices, outbox, run
@@ -114,6 +115,42 @@ def test_credits_once_per_complete_imported_month(
     # November is over and imported: decided in December.
     assert run(runtime, local(2026, 12, 2)).credits == 1
     assert _credits(runtime)[-1] == (date(2026, 11, 1), 280)
+
+
+@pytest.mark.parametrize(
+    ("at", "month", "credited"),
+    [
+        (local(2027, 1, 10), "2026年12月", "2027年1月"),  # the credited month itself
+        (local(2027, 2, 10), "2026年12月", "2027年1月"),  # December's usage arrived late
+    ],
+)
+def test_the_credit_notice_names_the_credited_month(
+    runtime: Runtime, add_subscriber: Callable, at: datetime, month: str, credited: str
+) -> None:
+    sid = add_subscriber(MSISDN, usage={"2026-12": (150_00, 200)})
+    add_activation(
+        runtime, sid, date(2027, 11, 30), kind="tenure_reward", campaign_code="WLYH",
+        package_code="", starts_on=date(2026, 12, 1), fee_fen=0, details=CONTRACT,
+    )  # fmt: skip
+    assert run(runtime, at).credit_notices == 1
+    (message,) = outbox(runtime)
+    assert f"您{month}消费达标，获赠{credited}国内通话280分钟" in message.text
+    assert "本月" not in message.text
+
+
+def test_the_credit_notice_in_english_names_both_months(
+    runtime: Runtime, add_subscriber: Callable
+) -> None:
+    sid = add_subscriber(MSISDN, usage={"2026-12": (150_00, 200)})
+    add_activation(
+        runtime, sid, date(2027, 11, 30), kind="tenure_reward", campaign_code="WLYH",
+        package_code="", starts_on=date(2026, 12, 1), fee_fen=0, details=CONTRACT,
+    )  # fmt: skip
+    english = runtime.settings.model_copy(update={"language": Language.EN})
+    assert run(runtime, local(2027, 2, 10), english).credit_notices == 1
+    (message,) = outbox(runtime)
+    assert "your spend in 2026-12 earns 280 free minutes for 2027-01" in message.text
+    assert "this month" not in message.text
 
 
 def test_opted_out_is_credited_without_a_notice(runtime: Runtime, add_subscriber: Callable) -> None:
