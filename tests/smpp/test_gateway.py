@@ -353,6 +353,26 @@ def test_failed_receipt_by_tlv(
     eventually(lambda: reply_state(uow_factory, row_id).state == "failed", "failed")
 
 
+def test_delivered_receipt_whose_id_tlv_lacks_its_nul(
+    start: Callable[..., SmppGateway], smsc: FakeSmsc, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    start()
+    row_id = queue_reply(uow_factory, "hello")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent")
+    [part] = rows(uow_factory, OutboundPartRow)
+    message_id = part.gateway_message_id.encode()
+    text = b"id:%s sub:001 dlvrd:001 submit date:2611230931 done date:2611230932 stat:DELIVRD"
+    # receipted_message_id as the id's octets alone, no C-string NUL (seen from SMSCs).
+    sequence = smsc.deliver_with_tlvs(
+        tlv(0x001E, message_id) + tlv(0x0427, b"\x02"),
+        source_addr=SUBSCRIBER, destination_addr="10086", esm_class=0x04,
+        short_message=text % message_id,
+    )  # fmt: skip
+    eventually(lambda: sequence in smsc.deliver_resps)
+    assert smsc.deliver_resps[sequence] == 0
+    eventually(lambda: reply_state(uow_factory, row_id).state == "delivered", "delivered")
+
+
 def test_connection_killed_mid_window_resends_after_rebind(
     start: Callable[..., SmppGateway], smsc: FakeSmsc, uow_factory: Callable[[], UnitOfWork]
 ) -> None:

@@ -83,3 +83,9 @@ def test_a_tlv_cut_short_is_still_unreadable(tail: bytes) -> None:
     with pytest.raises(pdus.MalformedPdu) as caught:
         pdus.parse(deliver_sm(tlvs=tail))
     assert (caught.value.sequence, caught.value.status) == (7, pdus.RSYSERR)
+
+
+@pytest.mark.parametrize("value", [b"1A2B3C", b"1A2B3C\x00"])
+def test_a_c_string_tlv_with_or_without_its_nul(value: bytes) -> None:
+    pdu = pdus.parse(deliver_sm(b"", 0x04, tlv(0x001E, value) + tlv(0x0427, b"\x02")))
+    assert (pdu.receipted_message_id, pdu.message_state) == (b"1A2B3C", 2)

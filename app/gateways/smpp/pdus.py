@@ -7,7 +7,8 @@ raises KeyError for any TLV its table knows but the PDU's class does not
 declare (smpplib #104): `dest_addr_subunit` in a deliver_sm, `network_error_code`
 in a submit_sm_resp. SMPP 3.4 §3.2.4 and §5.3 say an optional parameter a PDU
 does not expect is ignored, so any TLV the class does not declare is skipped by
-its length. Parsed C-strings come back as bytes; `text()` turns them into str.
+its length. A C-string TLV ends at its NUL or at its length, whichever comes
+first. Parsed C-strings come back as bytes; `text()` turns them into str.
 """
 
 from __future__ import annotations
@@ -107,13 +108,15 @@ def _read_tlvs(pdu: PDU, data: bytes) -> None:
             raise ValueError(f"TLV 0x{tag:04x} announces {length} octets, carries {len(value)}")
         pos += length
         name = _TLV_NAMES.get(tag)
-        param = pdu.params.get(name) if name is not None else None
-        if param is None:
+        if name is None or name not in pdu.params:
             continue  # not a parameter of this PDU (or not one smpplib knows)
+        param = pdu.params[name]
         if param.type is int:
             pdu._parse_int(name, value, 0)
         elif param.type is str:
-            pdu._parse_string(name, value, 0, length)
+            # A C-octet string, but peers send receipted_message_id and the like without
+            # the NUL too; smpplib would drop the last octet, whatever it is.
+            setattr(pdu, name, value.split(b"\x00", 1)[0])
         else:
             pdu._parse_ostring(name, value, 0, length)
 
