@@ -73,11 +73,14 @@ def _purge_command(args: argparse.Namespace) -> int:
 
 
 def _rate_vip_command(args: argparse.Namespace) -> int:
+    from app.services.clock import local_day, utc_now
     from app.services.vip_rating import RatingTooEarly, rate_vip
 
-    runtime = Runtime.from_settings(get_settings())
+    settings = get_settings()
+    runtime = Runtime.from_settings(settings)  # the service clock set, if it is moved
+    today = local_day(utc_now(), settings.zone)  # the cards start on an operator-local day
     try:
-        report = rate_vip(runtime.uow_factory, args.year, apply=args.apply)
+        report = rate_vip(runtime.uow_factory, args.year, apply=args.apply, today=today)
     except RatingTooEarly as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
         return 2

@@ -10,7 +10,9 @@ of YEAR+2. December's usage is known only in January, so the rating is done
 in January and the cards it gives start with the next month; a year's cards
 therefore end on 31 January, the day before the next rating's start. The
 record holds one card, so applying before 1 February YEAR+1 would cut the
-current card short: `apply` refuses to (`RatingTooEarly`).
+current card short: `apply` refuses to (`RatingTooEarly`). That day is the
+operator's, as every day is (SMSHALL_TIMEZONE): at 07:00 in Shanghai on
+1 February it is still 31 January in UTC, and the cards start all the same.
 
 A subscriber's old card is the level on the record, whatever its validity;
 the same level again is a renewal (`unchanged`, its validity moved on).
@@ -21,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from app.domain.segments import vip_level_for_spend
 from app.domain.subscriber import Brand, Status, VipLevel, VipSource
-from app.services.clock import utc_now
+from app.services.clock import local_day, utc_now
+from app.settings import Settings
 from app.store.models import MonthlyUsageRow, SubscriberRow
 from app.store.unit_of_work import UnitOfWork
 
@@ -34,6 +38,8 @@ UowFactory = Callable[[], UnitOfWork]
 RANK = {None: 0, VipLevel.SILVER: 1, VipLevel.GOLD: 2, VipLevel.DIAMOND: 3}
 KINDS = ("up", "down", "new", "removed", "unchanged")
 BATCH = 500
+#: The operator's time zone unless told otherwise: the settings' default.
+OPERATOR_ZONE = ZoneInfo(Settings.model_fields["timezone"].default)
 
 
 class RatingTooEarly(Exception):
@@ -84,15 +90,20 @@ def card_validity(year: int) -> tuple[date, date]:
 
 
 def rate_vip(
-    uow_factory: UowFactory, year: int, apply: bool = False, today: date | None = None
+    uow_factory: UowFactory,
+    year: int,
+    apply: bool = False,
+    today: date | None = None,
+    zone: ZoneInfo = OPERATOR_ZONE,
 ) -> RatingReport:
     """Propose (and with `apply`, write) every subscriber's card for `year`.
 
+    `today` is the operator's day (default: the service clock's day in `zone`).
     Writes go a batch of subscribers per transaction; running it again with
     the same usage changes nothing more.
     """
     valid_from, valid_to = card_validity(year)
-    if apply and (today or utc_now().date()) < valid_from:
+    if apply and (today or local_day(utc_now(), zone)) < valid_from:
         raise RatingTooEarly(f"cards rated on {year} start on {valid_from}; apply from that day")
     report = RatingReport(year, valid_from, valid_to, applied=apply)
     after = 0

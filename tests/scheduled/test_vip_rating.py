@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+import app.services.clock as clock
+import app.services.vip_rating as vip_rating
 from app.cli import main
 from app.runtime import Runtime
 from app.services.vip_rating import RatingTooEarly, rate_vip
 from app.settings import get_settings
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: The first hour of the 2026 cards' first day in Shanghai: still 31 January in UTC.
+FEB_1_0700 = datetime(2027, 2, 1, 7, 0, tzinfo=SHANGHAI)
+JAN_31_2359 = datetime(2027, 1, 31, 23, 59, tzinfo=SHANGHAI)
 
 
 def _year(total_yuan: int, year: int = 2025) -> dict[str, tuple[int, int]]:
@@ -109,3 +117,59 @@ def test_cli_rate_vip(
         assert _cards(runtime)["13800000001"][0] == "diamond"
     finally:
         get_settings.cache_clear()
+
+
+def _clock_at(monkeypatch: pytest.MonkeyPatch, module: object, at: datetime) -> None:
+    monkeypatch.setattr(module, "utc_now", lambda: at.astimezone(UTC))
+
+
+@pytest.mark.parametrize(("at", "applies"), [(JAN_31_2359, False), (FEB_1_0700, True)])
+def test_apply_on_the_operators_day(
+    runtime: Runtime,
+    add_subscriber: Callable,
+    monkeypatch: pytest.MonkeyPatch,
+    at: datetime,
+    applies: bool,
+) -> None:
+    add_subscriber("13800000001", usage=_year(8000, 2026))
+    _clock_at(monkeypatch, vip_rating, at)
+    assert at.astimezone(UTC).date() == date(2027, 1, 31)  # the same UTC day either way
+    if not applies:
+        with pytest.raises(RatingTooEarly):
+            rate_vip(runtime.uow_factory, 2026, apply=True)
+        assert _cards(runtime)["13800000001"][0] == "gold"
+        return
+    rate_vip(runtime.uow_factory, 2026, apply=True)
+    assert _cards(runtime)["13800000001"][:3] == ("diamond", "spend", date(2027, 2, 1))
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "exit_code", "level"),
+    [
+        ("Asia/Shanghai", JAN_31_2359, 2, "gold"),
+        ("Asia/Shanghai", FEB_1_0700, 0, "diamond"),
+        # The same instant where the operator's day is UTC's: still 31 January.
+        ("UTC", FEB_1_0700, 2, "gold"),
+    ],
+)
+def test_cli_rate_vip_apply_on_the_operators_day(
+    runtime: Runtime,
+    add_subscriber: Callable,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    zone: str,
+    at: datetime,
+    exit_code: int,
+    level: str,
+) -> None:
+    add_subscriber("13800000001", usage=_year(8000, 2026))
+    monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
+    monkeypatch.setenv("SMSHALL_TIMEZONE", zone)
+    _clock_at(monkeypatch, clock, at)
+    get_settings.cache_clear()
+    try:
+        assert main(["rate-vip", "2026", "--apply"]) == exit_code
+    finally:
+        get_settings.cache_clear()
+    capsys.readouterr()
+    assert _cards(runtime)["13800000001"][0] == level
