@@ -173,7 +173,9 @@ def selects(runtime: Runtime) -> Iterator[list[str]]:
     seen: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):
+        # The catalog is read again whenever its change notice arrives: not the Y's cost.
+        catalog = "FROM campaigns" in statement or "FROM catalog_settings" in statement
+        if statement.lstrip().upper().startswith("SELECT") and not catalog:
             seen.append(statement)
 
     event.listen(runtime.engine, "before_cursor_execute", record)
@@ -184,7 +186,6 @@ def selects(runtime: Runtime) -> Iterator[list[str]]:
 def test_one_query_for_every_reminded_service(
     runtime: Runtime, add_subscriber: Callable, selects: list[str]
 ) -> None:
-    send(runtime, "CXYE")  # the catalog read and cached once, as in a running service
     costs = []
     for msisdn, codes in (("13800138001", ["SJB"]), ("13800138002", ["SJB", "CL", "HBGJ"])):
         sid = add_subscriber(msisdn)
@@ -199,4 +200,5 @@ def test_one_query_for_every_reminded_service(
         result = send(runtime, "Y", msisdn=msisdn, at=local(2027, 8, 24, 9, 0))
         assert result.outcome == "activated"
         costs.append(len(selects))
+        assert sum("FROM notices" in statement for statement in selects) == 1
     assert costs[0] == costs[1]
