@@ -115,6 +115,24 @@ def test_stable_high_end_needs_averages_and_four_strong_months() -> None:
     assert _stable([300_00, 120_00, 120_00, 120_00, 60_00, 0], [300, 100, 100, 100, 0, 0])
 
 
+@pytest.mark.parametrize(
+    ("spends", "mous", "stable"),
+    [
+        # Averages exactly met (720 yuan, 600 minutes) with exactly four strong months.
+        ([300_00, 120_00, 120_00, 120_00, 60_00, 0], [300, 100, 100, 100, 0, 0], True),
+        # The same averages; the fourth month's spend one fen under 120: three strong.
+        ([300_01, 120_00, 120_00, 119_99, 60_00, 0], [300, 100, 100, 100, 0, 0], False),
+        # The same averages; the fourth month's MOU one minute under 100: three strong.
+        ([300_00, 120_00, 120_00, 120_00, 60_00, 0], [301, 100, 100, 99, 0, 0], False),
+    ],
+)
+def test_a_strong_month_needs_both_spend_and_mou(
+    spends: list[int], mous: list[int], stable: bool
+) -> None:
+    assert sum(spends) == 720_00 and sum(mous) == 600  # the averages are met every time
+    assert _stable(spends, mous) is stable
+
+
 def test_new_high_end_is_recent_spend_outside_the_photo() -> None:
     recent = monthly(Month(2026, 5), [80_00] * 6)  # May–October: the latest six complete months
     found = segments_of(PLAIN, recent, PHOTO, ON)
@@ -127,6 +145,30 @@ def test_new_high_end_boundary_and_photographed_are_not_new() -> None:
     assert Segment.NEW_HIGH_END not in segments_of(PLAIN, just_under, PHOTO, ON)
     in_photo = photo_spend(480_00) + monthly(Month(2026, 7), [80_00] * 4)
     assert Segment.NEW_HIGH_END not in segments_of(PLAIN, in_photo, PHOTO, ON)
+
+
+@pytest.mark.parametrize(
+    ("first", "on", "new"),
+    [
+        (Month(2026, 5), date(2026, 11, 23), True),  # May to October: the latest six
+        (Month(2026, 6), date(2026, 11, 23), False),  # June to November: November runs on
+        (Month(2026, 6), date(2026, 11, 30), False),  # its last day: still not complete
+        (Month(2026, 6), date(2026, 12, 1), True),  # the next day: June to November
+    ],
+)
+def test_new_high_end_takes_the_latest_six_complete_months(
+    first: Month, on: date, new: bool
+) -> None:
+    usage = monthly(first, [80_00] * 6)  # 480 over six months, May and June in the photo
+    assert (Segment.NEW_HIGH_END in segments_of(PLAIN, usage, PHOTO, on)) is new
+
+
+def test_new_high_end_ignores_the_seventh_month_back() -> None:
+    # April (seven months before November) and June to October: 400 in the window.
+    usage = monthly(Month(2026, 4), [80_00]) + monthly(Month(2026, 6), [80_00] * 5)
+    assert Segment.NEW_HIGH_END not in segments_of(PLAIN, usage, PHOTO, ON)
+    more = monthly(Month(2026, 5), [80_00]) + monthly(Month(2026, 6), [80_00] * 5)
+    assert Segment.NEW_HIGH_END in segments_of(PLAIN, more, PHOTO, ON)
 
 
 @pytest.mark.parametrize(

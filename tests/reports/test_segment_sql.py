@@ -63,3 +63,32 @@ def test_every_segment_agrees_with_the_domain(runtime: Runtime, subscribers: Non
     assert expected[Segment.PHOTOGRAPHED] == {"13900000001", "13900000005"}  # 719.97
     assert expected[Segment.STABLE_HIGH_END] == {"13900000003"}
     assert expected[Segment.NEW_HIGH_END] == {"13900000006"}
+
+
+@pytest.mark.parametrize(
+    ("on", "new"),
+    [
+        (ON, {"13900000021"}),  # May to October
+        (date(2026, 11, 30), {"13900000021"}),  # November's last day: still running
+        (date(2026, 12, 1), {"13900000022"}),  # June to November, complete now
+    ],
+)
+def test_new_high_end_takes_the_latest_six_complete_months(
+    runtime: Runtime, add_subscriber: Callable, on: date, new: set[str]
+) -> None:
+    add_subscriber("13900000021", months(5, 10, 80_00, 100), **NO_CARD)
+    add_subscriber("13900000022", months(6, 11, 80_00, 100), **NO_CARD)  # November too
+    # April (the seventh month back from November) and June to October: 400.
+    add_subscriber("13900000023", {**months(4, 4, 80_00, 100), **months(6, 10, 80_00, 100)},
+                   **NO_CARD)  # fmt: skip
+    with runtime.uow_factory() as uow:
+        assert uow.session is not None
+        by_domain = {
+            row.msisdn
+            for row in uow.session.scalars(select(SubscriberRow))
+            if Segment.NEW_HIGH_END in segments_on(uow, row, subscriber_from_row(row), on)
+        }
+    found = find_subscribers(
+        runtime.uow_factory, SubscriberFilter(segment=Segment.NEW_HIGH_END), on, 0, 500
+    )
+    assert {s.msisdn for s in found} == by_domain == new

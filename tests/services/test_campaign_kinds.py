@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from app.runtime import Runtime
-from tests.services.messaging import Phone
+from tests.services.messaging import SHANGHAI, Phone
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -114,6 +114,25 @@ def test_care_insurance_cover_starts_on_the_10th_of_next_month(
     starts_on, ends_on, _, details = services(runtime)["GABX"]
     assert (starts_on, ends_on) == (date(2026, 12, 10), date(2027, 12, 9))
     assert details == {"insured_name": "张三"}
+
+
+@pytest.mark.parametrize(
+    ("at", "starts_on", "ends_on"),
+    [
+        # The last minute of November and the first of December, operator time.
+        (datetime(2026, 11, 30, 23, 59, tzinfo=SHANGHAI), date(2026, 12, 10), date(2027, 12, 9)),
+        (datetime(2026, 12, 1, 0, 0, tzinfo=SHANGHAI), date(2027, 1, 10), date(2028, 1, 9)),
+        # December's last day: the cover starts in January of the next year.
+        (datetime(2026, 12, 31, 23, 59, tzinfo=SHANGHAI), date(2027, 1, 10), date(2028, 1, 9)),
+        (datetime(2027, 1, 1, 0, 0, tzinfo=SHANGHAI), date(2027, 2, 10), date(2028, 2, 9)),
+    ],
+)
+def test_care_insurance_cover_starts_on_the_10th_of_the_next_month(
+    runtime: Runtime, add_subscriber: Callable, at: datetime, starts_on: date, ends_on: date
+) -> None:
+    add_subscriber("13800138000")
+    assert Phone(runtime, at=at).text("GABX 张三", after=timedelta(0)).outcome == "activated"
+    assert services(runtime)["GABX"][:2] == (starts_on, ends_on)
 
 
 @pytest.mark.parametrize(("typed", "outcome"), [("GABX", "menu"), ("GABX 1234", "invalid_argument"),
