@@ -14,7 +14,7 @@ from app.main import create_app
 from app.runtime import Runtime
 from app.store.models import ActivationRow, InboundMessageRow
 from tests.conftest import auth
-from tests.services.messaging import count, fail_rules_for
+from tests.services.messaging import count, fail_store_for
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -78,7 +78,7 @@ def test_a_failing_message_fails_its_own_request_only(
 ) -> None:
     add_subscriber("13800138000")
     add_subscriber("13800138001")
-    fail_rules_for(monkeypatch, "13800138001")
+    fail_store_for(monkeypatch, "13800138001")
     bodies = [body("13800138000", "CXYE", "a"), body("13800138001", "CXYE", "b")]
     bodies += [body("13800138000", "HELP", f"h{n}") for n in range(10)]
 

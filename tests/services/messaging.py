@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from app.domain.replies import Language
 from app.runtime import Runtime
@@ -59,14 +60,15 @@ def count(runtime: Runtime, model: type) -> int:
     return store.count(runtime.uow_factory, model)
 
 
-def fail_rules_for(monkeypatch: pytest.MonkeyPatch, msisdn: str) -> None:
-    """Make the keyword router raise for one number, after its inbound row was written:
-    a rule that blows up, for tests of what one failing message takes down with it."""
+def fail_store_for(monkeypatch: pytest.MonkeyPatch, msisdn: str) -> None:
+    """Make one number's message fail in the store after its inbound row was written
+    (the database refusing it), for tests of what one failing message takes down
+    with it. A rule's own fault is answered instead (tests/services/test_rule_failures.py)."""
     real = keyword_router.answer
 
     def failing(turn: Turn, text: str) -> Answer:
         if turn.msisdn == msisdn:
-            raise RuntimeError("rule blew up")
+            raise OperationalError("INSERT …", {}, Exception("the database refused it"))
         return real(turn, text)
 
     monkeypatch.setattr(keyword_router, "answer", failing)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from app.runtime import Runtime
 from app.services import inbound
@@ -19,7 +20,7 @@ from app.services.inbound import (
 )
 from app.services.outbox import claim_replies
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow
-from tests.services.messaging import CONTEXT, NOV_23, count, fail_rules_for, send
+from tests.services.messaging import CONTEXT, NOV_23, count, fail_store_for, send
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -99,14 +100,14 @@ def test_a_failing_message_rolls_back_alone(
 ) -> None:
     add_subscriber("13800138000")
     add_subscriber("13800138001")
-    fail_rules_for(monkeypatch, "13800138001")
+    fail_store_for(monkeypatch, "13800138001")
     results = handle_inbound_many(
         runtime.uow_factory,
         [mo("a", "IWJZS 2"), mo("b", "IWJZS 2", "13800138001"), mo("c", "CXYE")],
         CONTEXT,
         "smpp",
     )
-    assert isinstance(results[1], RuntimeError)
+    assert isinstance(results[1], OperationalError)
     assert isinstance(results[0], InboundResult) and results[0].outcome == "activated"
     assert isinstance(results[2], InboundResult)
     with runtime.uow_factory() as uow:
