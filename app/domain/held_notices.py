@@ -23,7 +23,7 @@ DROPPED = ReplyState.DROPPED
 #: Why a held notice was dropped.
 OPTED_OUT = "opted_out"  # §6, §7a: `T` after the notice was decided
 CANCELLED = "cancelled"  # §6: the service was cancelled (`QX`, `TD`, the `0000` list)
-KEPT = "kept"  # §5: the `Y` to the reminder came first
+KEPT = "kept"  # §5: the service was kept at its fee before the reminder could leave
 LAPSED = "lapsed"  # §4.1: the free period ended unkept
 SERVICE_CHANGED = "service_changed"  # the service is in another state, or gone
 OUT_OF_DATE = "out_of_date"  # the day it is for has passed (a birthday, a free period)
