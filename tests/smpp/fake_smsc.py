@@ -6,7 +6,9 @@ dispatch) so it checks the ESME rather than agreeing with it. PyPI's
 half-open links on demand), which these tests need. Knobs:
 `refuse_binds`, `submit_statuses` (statuses to answer next submits with),
 `respond_to_submits`, `answer_enquire_link`, `receipts` ("after", "before"
-or None) and `receipt_id_style` ("same", "decimal").
+or None), `receipt_id_style` ("same", "decimal") and `response_tails`
+(octets appended to the body of a response, by its name: TLVs, or a body the
+ESME cannot read).
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class FakeSmsc:
         self.receipt_id_style = "same"
         self.submits: list[Any] = []
         self.deliver_resps: dict[int, int] = {}
+        self.response_tails: dict[str, bytes] = {}
         self._ids = itertools.count(0x1000)
         self._stop = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -159,7 +162,8 @@ class FakeSmsc:
         resp = smpp.make_pdu(name, client=self.seq, **fields)
         resp.sequence = pdu.sequence
         resp.status = status
-        link.send(resp)
+        frame = resp.generate() + self.response_tails.get(name, b"")
+        link.send_raw(struct.pack(">L", len(frame)) + frame[4:])
 
     def _submit(self, link: Link, pdu: Any) -> None:
         status = self.submit_statuses.popleft() if self.submit_statuses else 0

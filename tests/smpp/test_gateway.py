@@ -324,6 +324,41 @@ def test_temporary_error_is_retried_later(
     assert row.attempts == 2 and row.error_kind is None
 
 
+def test_submit_sm_resp_with_tlvs_marks_the_reply_sent_once_with_its_id(
+    start: Callable[..., SmppGateway], smsc: FakeSmsc, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    # SMPP 5.0 §4.2.5 lets submit_sm_resp carry TLVs; a 3.4 ESME ignores them.
+    smsc.response_tails["submit_sm_resp"] = tlv(0x0423, b"\x03\x00\x00") + tlv(
+        0x001D, b"queued\x00"
+    )
+    gateway = start()
+    row_id = queue_reply(uow_factory, "hello")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent", "sent")
+    time.sleep(2.5)  # past the response timer: a second submit would have gone by now
+    assert len(smsc.received("submit_sm")) == 1
+    assert reply_state(uow_factory, row_id).state == "sent"
+    [part] = rows(uow_factory, OutboundPartRow)
+    assert part.gateway_message_id == "1000"  # the fake SMSC's first id
+    assert gateway.connections[0].counters["submit_timeouts"] == 0
+
+
+def test_accepted_submit_whose_response_body_is_unreadable_is_not_sent_again(
+    start: Callable[..., SmppGateway], smsc: FakeSmsc, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    smsc.response_tails["submit_sm_resp"] = b"\x04\x23\x00\x03\x03"  # a TLV cut short
+    gateway = start()
+    row_id = queue_reply(uow_factory, "hello")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent", "sent")
+    time.sleep(2.5)  # past the response timer: a second submit would have gone by now
+    assert len(smsc.received("submit_sm")) == 1
+    row = reply_state(uow_factory, row_id)
+    assert (row.state, row.attempts) == ("sent", 1)
+    [part] = rows(uow_factory, OutboundPartRow)
+    assert part.gateway_message_id == ""  # accepted, id unknown: no receipt can match it
+    counters = gateway.connections[0].counters
+    assert counters["submit_ok_without_id"] == 1 and counters["submit_timeouts"] == 0
+
+
 @pytest.mark.parametrize("style", ["same", "decimal"])
 def test_receipt_before_its_submit_sm_resp(
     style: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from smpplib import smpp
 from app.gateways.links.window import WindowClosed
 from app.gateways.smpp.esme import BindState, EsmeConnection, NotBound
 from app.settings import SmppBind
-from tests.smpp.fake_smsc import FakeSmsc
+from tests.smpp.fake_smsc import FakeSmsc, tlv
 from tests.support.polling import eventually
 
 
@@ -108,6 +109,37 @@ def test_idle_link_sends_enquire_link_and_unanswered_means_reconnect(
     smsc.answer_enquire_link = True
     eventually(lambda: conn.bound and smsc.bound_links(), "rebound")
     assert conn.counters["binds"] >= 2
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [tlv(0x001D, b"ok\x00"), b"\x00\x1d\x00"],  # a TLV; a TLV header cut short
+    ids=["tlv", "unreadable"],
+)
+def test_enquire_link_resp_with_a_body_still_answers_the_probe(
+    smsc: FakeSmsc, connect: Any, tail: bytes
+) -> None:
+    smsc.response_tails["enquire_link_resp"] = tail
+    conn = connect(enquire_link_interval=0.1, response_timeout=0.5)
+    [link] = eventually(smsc.bound_links)
+    eventually(lambda: len(smsc.received("enquire_link")) >= 4, "several probes answered")
+    assert not link.closed.is_set()
+    assert conn.bound and conn.counters["binds"] == 1
+
+
+def test_response_with_an_unreadable_body_ends_its_request_from_the_header(
+    smsc: FakeSmsc, connect: Any
+) -> None:
+    conn = connect(response_timeout=3.0)
+    eventually(lambda: conn.bound)
+    fields = dict(source_addr="10086", destination_addr="13800138000", short_message=b"hi")
+    smsc.submit_statuses.append(0x45)
+    smsc.response_tails["submit_sm_resp"] = b"\x04"  # not even a TLV header
+    started = time.monotonic()
+    outcome = conn.submit(fields)
+    assert time.monotonic() - started < 1.0  # the response, not the response timer
+    assert (outcome.status, outcome.message_id, outcome.nack) == (0x45, "", False)
+    assert conn.counters["unreadable_response"] == 1
 
 
 def test_unknown_command_gets_generic_nack_and_reader_survives(

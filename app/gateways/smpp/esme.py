@@ -135,6 +135,12 @@ class EsmeConnection(SupervisedLink):
         message_id = response.message_id
         if isinstance(message_id, bytes):
             message_id = message_id.decode("latin-1")
+        if response.status == 0 and not message_id:
+            # Accepted, by its status, but no id could be read (the body was unreadable,
+            # see `Session._dispatch`). Counted as sent: sending it again would deliver it
+            # twice. Its receipts cannot be matched to it, so it stays `sent`.
+            self.counters["submit_ok_without_id"] += 1
+            log.warning("%s: submit_sm accepted without a readable message_id", self.name)
         return SubmitOutcome(response.status, message_id or "")
 
     def _described(self) -> dict[str, Any]:

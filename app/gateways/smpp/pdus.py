@@ -91,6 +91,22 @@ def parse(frame: bytes) -> PDU:
     return pdu
 
 
+def from_header(frame: bytes) -> PDU | None:
+    """The PDU a frame's header names with its command_status and sequence number,
+    its body left unread (every field None); None if smpplib has no class for it."""
+    _, command_id, status, sequence = header(frame)
+    try:
+        name = command_codes.get_command_name(command_id)
+        pdu = smpp_command.factory(
+            name, client=_CODEC_SEQUENCES, allow_unknown_opt_params=True, sequence=sequence
+        )
+    except Exception:
+        return None
+    pdu.sequence = sequence
+    pdu.status = status
+    return pdu
+
+
 def _read_tlvs(pdu: PDU, data: bytes) -> None:
     """Set the TLVs the PDU's class declares; skip any other by its length.
 

@@ -1,7 +1,8 @@
 """One SMPP connection: a reader thread, serialised sends and a window.
 
-The reader never dies on what the peer sends: unreadable PDUs get a
-generic_nack, requests go to `on_request`, whose exceptions are logged.
+The reader never dies on what the peer sends: unreadable requests get a
+generic_nack, an unreadable response still ends its request (from its header),
+requests go to `on_request`, whose exceptions are logged.
 enquire_link and unbind from the SMSC are answered here, because they are
 about the connection, not the messages.
 """
@@ -70,9 +71,14 @@ class Session(StreamSession):
             pdu = pdus.parse(frame)
         except pdus.MalformedPdu as error:
             if pdus.is_response(command_id):
-                # A response we cannot read still ends its request: fail it as a nack would.
+                # Its header still says which request it ends and how: the waiter gets
+                # that, with no body. Left to time out, a submit_sm would be sent again
+                # (a duplicate MT) and an enquire_link would take the link down.
                 log.warning("%s: unreadable response #%d: %s", self.name, sequence, error)
-                self.window.forget(sequence)
+                self.on_event("unreadable_response")
+                header_only = pdus.from_header(frame)
+                if header_only is None or not self.window.resolve(sequence, header_only):
+                    self.window.forget(sequence)
             else:
                 self.nack(error.sequence, error.status, str(error))
             return
