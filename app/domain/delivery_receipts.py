@@ -3,7 +3,9 @@
 The text form (SMPP 3.4 appendix B) is vendor-flavoured, so it is read
 tolerantly: keys in any case, in any order, `submit date`/`done date` with 10
 or 12 digits, `text:` optional. The TLVs (receipted_message_id 0x001E,
-message_state 0x0427, network_error_code 0x0423) win when present.
+message_state 0x0427, network_error_code 0x0423) win when present. An
+intermediate delivery notification (esm_class type 0x20) is a receipt too, one
+that never ends a message.
 """
 
 from __future__ import annotations
@@ -15,7 +17,12 @@ from datetime import UTC, datetime
 
 from app.domain.states import ReplyState
 
-RECEIPT_TYPES = (0x04, 0x08, 0x10)  # SMSC receipt, SME ack, user ack (esm_class & 0x3C)
+#: The message type bits of a deliver_sm's esm_class (SMPP 3.4 §5.2.12).
+MESSAGE_TYPE = 0x3C
+#: An intermediate delivery notification: the message is still on its way.
+INTERMEDIATE = 0x20
+#: SMSC receipt, SME ack, user ack, intermediate notification (esm_class & 0x3C).
+RECEIPT_TYPES = (0x04, 0x08, 0x10, INTERMEDIATE)
 
 #: Reply states: None means an intermediate receipt (ENROUTE, ACCEPTD) that changes nothing.
 _STAT_PREFIXES = (
@@ -52,7 +59,18 @@ class Receipt:
 
 
 def is_receipt(esm_class: int) -> bool:
-    return (esm_class & 0x3C) in RECEIPT_TYPES
+    return (esm_class & MESSAGE_TYPE) in RECEIPT_TYPES
+
+
+def is_intermediate(esm_class: int) -> bool:
+    """A receipt that never ends a message, whatever its stat says."""
+    return (esm_class & MESSAGE_TYPE) == INTERMEDIATE
+
+
+def is_mo(esm_class: int) -> bool:
+    """A message from a subscriber (default message type), not a receipt, a
+    conversation abort (0x18) or a type SMPP 3.4 reserves."""
+    return (esm_class & MESSAGE_TYPE) == 0
 
 
 def parse_fields(text: str) -> dict[str, str]:

@@ -180,7 +180,9 @@ class FakeSmsc:
         if status == 0 and self.receipts == "after":
             self.send_receipt(link, message_id, pdu)
 
-    def send_receipt(self, link: Link, message_id: str, submit: Any, stat: str = "DELIVRD") -> int:
+    def send_receipt(
+        self, link: Link, message_id: str, submit: Any, stat: str = "DELIVRD", esm_class: int = 0x04
+    ) -> int:
         shown = str(int(message_id, 16)) if self.receipt_id_style == "decimal" else message_id
         text = (
             f"id:{shown} sub:001 dlvrd:001 submit date:2611230931 done date:261123093105 "
@@ -190,7 +192,7 @@ class FakeSmsc:
             link,
             source_addr=submit.destination_addr.decode(),
             destination_addr=submit.source_addr.decode(),
-            esm_class=0x04,
+            esm_class=esm_class,
             short_message=text.encode(),
         )
 

@@ -408,6 +408,47 @@ def test_delivered_receipt_whose_id_tlv_lacks_its_nul(
     eventually(lambda: reply_state(uow_factory, row_id).state == "delivered", "delivered")
 
 
+@pytest.mark.parametrize("stat", ["ENROUTE", "UNDELIV"])
+def test_intermediate_notification_is_a_receipt_that_ends_nothing(
+    stat: str,
+    start: Callable[..., SmppGateway],
+    smsc: FakeSmsc,
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    start()
+    row_id = queue_reply(uow_factory, "hello")
+    eventually(lambda: reply_state(uow_factory, row_id).state == "sent")
+    [part] = rows(uow_factory, OutboundPartRow)
+    link = smsc.bound_links()[0]
+    # esm_class 0x20 (SMPP 3.4 §5.2.12), as registered_delivery 0x10 asks for; the id in
+    # the text only, as most SMSCs send it. Whatever its stat, the message is on its way.
+    sequence = smsc.send_receipt(link, part.gateway_message_id, smsc.submits[0], stat, 0x20)
+    eventually(lambda: sequence in smsc.deliver_resps)
+    assert smsc.deliver_resps[sequence] == 0
+    time.sleep(0.5)  # an MO would have been answered by now
+    assert rows(uow_factory, InboundMessageRow) == []
+    assert [r.id for r in rows(uow_factory, OutboundMessageRow)] == [row_id]
+    assert reply_state(uow_factory, row_id).state == "sent"
+    assert rows(uow_factory, OutboundPartRow)[0].receipt_stat == stat
+    smsc.send_receipt(link, part.gateway_message_id, smsc.submits[0])
+    eventually(lambda: reply_state(uow_factory, row_id).state == "delivered", "delivered")
+
+
+def test_conversation_abort_is_acknowledged_and_not_answered(
+    start: Callable[..., SmppGateway], smsc: FakeSmsc, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    start()
+    sequence = smsc.deliver(
+        source_addr=SUBSCRIBER, destination_addr="10086", esm_class=0x18, short_message=b"HELP"
+    )
+    eventually(lambda: sequence in smsc.deliver_resps)
+    assert smsc.deliver_resps[sequence] == 0
+    time.sleep(0.5)  # an MO would have been answered by now
+    assert rows(uow_factory, InboundMessageRow) == []
+    assert rows(uow_factory, OutboundMessageRow) == []
+    assert smsc.received("submit_sm") == []
+
+
 def test_connection_killed_mid_window_resends_after_rebind(
     start: Callable[..., SmppGateway], smsc: FakeSmsc, uow_factory: Callable[[], UnitOfWork]
 ) -> None:

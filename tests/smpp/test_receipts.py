@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.domain.delivery_receipts import is_receipt, read_receipt, submitted_id
+from app.domain.delivery_receipts import (
+    is_intermediate,
+    is_mo,
+    is_receipt,
+    read_receipt,
+    submitted_id,
+)
 
 
 def test_standard_text() -> None:
@@ -53,6 +59,16 @@ def test_no_id_is_no_receipt() -> None:
 def test_receipt_esm_classes() -> None:
     assert is_receipt(0x04) and is_receipt(0x08) and is_receipt(0x10)
     assert not is_receipt(0x00) and not is_receipt(0x40)
+
+
+def test_an_intermediate_notification_is_a_receipt_that_ends_nothing() -> None:
+    assert is_receipt(0x20) and is_receipt(0x20 | 0x40) and is_intermediate(0x20)
+    assert not is_intermediate(0x04) and not is_mo(0x20)
+
+
+def test_only_the_default_message_type_is_mo() -> None:
+    assert is_mo(0x00) and is_mo(0x40) and is_mo(0x80 | 0x03)
+    assert not any(is_mo(kind) for kind in (0x04, 0x08, 0x0C, 0x10, 0x18, 0x20, 0x3C))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """deliver_sm (and data_sm) from the SMSC: receipts to the outbox, MO to handle_inbound,
-USSD dialogue steps (`ussd_service_op` set) to `ussd.py`.
+USSD dialogue steps (`ussd_service_op` set) to `ussd.py`; any other message type
+(a conversation abort, a reserved one) is acknowledged and not acted on.
 
 The command_status returned becomes the deliver_sm_resp, which is sent only
 after `handle_inbound` committed the inbound row and its queued reply. A
@@ -22,7 +23,15 @@ from smpplib.pdu import PDU
 
 from app.domain import sms_coding
 from app.domain.channels import Channel
-from app.domain.delivery_receipts import Receipt, is_receipt, read_receipt, submitted_id
+from app.domain.delivery_receipts import (
+    MESSAGE_TYPE,
+    Receipt,
+    is_intermediate,
+    is_mo,
+    is_receipt,
+    read_receipt,
+    submitted_id,
+)
 from app.gateways.links.concatenation import (
     UDHI,
     PartInfo,
@@ -117,11 +126,19 @@ class Deliveries(MoCore):
         body = pdus.field(pdu, "short_message") or pdus.field(pdu, "message_payload") or b""
         if is_receipt(esm_class) or pdus.field(pdu, "receipted_message_id"):
             receipt = self._read_receipt(bind, pdu, body)
+            if receipt is not None and is_intermediate(esm_class):
+                receipt = replace(receipt, state=None)
             return Handled(pdus.ROK) if receipt is None else receipt
         if self.ussd is not None and self.ussd.applies(pdu):
             text = sms_coding.decode(body, pdus.field(pdu, "data_coding") or 0)
             answer = self.ussd.handle(bind, pdu, text)
             return Handled(answer.status, ussd_reply=answer.reply)
+        if not is_mo(esm_class):
+            # Not from a subscriber (a conversation abort, a reserved type): nothing to
+            # act on or answer, and asked for again forever unless acknowledged.
+            kind = esm_class & MESSAGE_TYPE
+            log.info("%s: deliver_sm #%d of type 0x%02x acknowledged", bind, pdu.sequence, kind)
+            return Handled(pdus.ROK)
         return self._mo(bind, pdu, esm_class, body)
 
     # -- receipts -----------------------------------------------------------------
