@@ -155,6 +155,29 @@ def test_unknown_command_gets_generic_nack_and_reader_survives(
     assert conn.bound
 
 
+@pytest.mark.parametrize(
+    ("command_id", "body"),
+    [
+        (0x0000000B, b"SMSC\x00secret\x00"),  # outbind
+        (0x00000008, b"\x00" + b"1000\x00" + b"\x01\x01" + b"10086\x00" + b"\x01\x01\x00"),
+        (0x00000007, b"1000\x00\x01\x01" + b"10086\x00" + b"\x00\x00\x00\x00\x00"),
+        (0x00000021, b"\x00\x01\x0110086\x00\x00"),  # submit_multi, cut short
+    ],
+    ids=["outbind", "cancel_sm", "replace_sm", "submit_multi"],
+)
+def test_a_command_an_esme_does_not_serve_gets_generic_nack_invalid_command_id(
+    smsc: FakeSmsc, connect: Any, command_id: int, body: bytes
+) -> None:
+    conn = connect()
+    [link] = eventually(smsc.bound_links)
+    link.send_raw(struct.pack(">LLLL", 16 + len(body), command_id, 0, 4343) + body)
+    nack = eventually(lambda: smsc.received("generic_nack"), "generic_nack")[0]
+    assert (nack.sequence, nack.status) == (4343, 0x03)  # ESME_RINVCMDID
+    sequence = smsc.request(link, "enquire_link")
+    eventually(lambda: any(p.sequence == sequence for p in smsc.received("enquire_link_resp")))
+    assert conn.bound and connect.seen == []  # type: ignore[attr-defined]
+
+
 def test_unparsable_body_gets_generic_nack(smsc: FakeSmsc, connect: Any) -> None:
     conn = connect()
     [link] = eventually(smsc.bound_links)

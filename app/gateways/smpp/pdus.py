@@ -20,6 +20,7 @@ from typing import Any
 from smpplib import command as smpp_command
 from smpplib import command_codes, consts
 from smpplib.command import Param
+from smpplib.exceptions import UnknownCommandError
 from smpplib.pdu import PDU
 
 from app.gateways.links.session import SequenceNumbers
@@ -83,6 +84,11 @@ def parse(frame: bytes) -> PDU:
         pdu = smpp_command.factory(
             name, client=_CODEC_SEQUENCES, allow_unknown_opt_params=True, sequence=sequence
         )
+    except UnknownCommandError as error:
+        # A command SMPP 3.4 defines but smpplib has no class for (outbind, cancel_sm,
+        # replace_sm, submit_multi): not one an ESME serves, so ESME_RINVCMDID.
+        raise MalformedPdu(f"unsupported command {name}", RINVCMDID, sequence) from error
+    try:
         # smpplib parses the mandatory fields, then hands the rest to this method.
         pdu.parse_optional_params = partial(_read_tlvs, pdu)
         pdu.parse(frame)
