@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from app.gateways.cmpp.pdus import V20, Submit
+import pytest
+
+from app.gateways.cmpp.pdus import V20, V30, Submit
 from app.gateways.cmpp.replies import CmppReplies
 from app.gateways.verdicts import Verdict
 from app.services.outbox import ClaimedReply
@@ -37,10 +39,19 @@ def test_a_long_chinese_reply_goes_in_ucs2_parts_with_an_8_bit_reference() -> No
     assert text == "您好" * 50
 
 
-def test_result_verdicts() -> None:
+@pytest.mark.parametrize("version", [V20, V30])
+def test_result_verdicts(version: int) -> None:
     replies = CmppReplies()
-    assert replies.verdict(0) is Verdict.OK
-    assert replies.verdict(8) is Verdict.THROTTLED
-    assert replies.verdict(3) is Verdict.TEMPORARY
-    assert replies.verdict(13) is Verdict.PERMANENT
-    assert replies.verdict(200) is Verdict.TEMPORARY
+    link = SimpleNamespace(version=version)
+    assert replies.verdict(0, link) is Verdict.OK  # type: ignore[arg-type]
+    assert replies.verdict(8, link) is Verdict.THROTTLED  # type: ignore[arg-type]
+    assert replies.verdict(3, link) is Verdict.TEMPORARY  # type: ignore[arg-type]
+    assert replies.verdict(13, link) is Verdict.PERMANENT  # type: ignore[arg-type]
+    assert replies.verdict(200, link) is Verdict.TEMPORARY  # type: ignore[arg-type]
+
+
+def test_result_9_is_temporary_on_a_2_0_link_and_permanent_on_a_3_0_one() -> None:
+    replies = CmppReplies()
+    on_2_0, on_3_0 = SimpleNamespace(version=V20), SimpleNamespace(version=V30)
+    assert replies.verdict(9, on_2_0) is Verdict.TEMPORARY  # type: ignore[arg-type]
+    assert replies.verdict(9, on_3_0) is Verdict.PERMANENT  # type: ignore[arg-type]

@@ -60,8 +60,8 @@ class CmppReplies:
             for n, p in enumerate(plan.parts, start=1)
         ]
 
-    def verdict(self, status: int) -> Verdict:
-        return results.verdict(status)
+    def verdict(self, status: int, link: CmppConnection) -> Verdict:
+        return results.verdict(status, link.version)
 
     def describe(self, status: int) -> str:
         return f"CMPP Result {results.describe(status)}"

@@ -44,7 +44,9 @@ def describe(result: int) -> str:
     return f"{result} {SUBMIT_RESULT.get(result, 'other error')}"
 
 
-def verdict(result: int, version: int = 0x30) -> Verdict:
+def verdict(result: int, version: int) -> Verdict:
+    """What a SUBMIT_RESP Result means on a link of `version` (0x20 or 0x30): 2.0's
+    Result 9 is "other error", 3.0's "not this gateway's number"."""
     if result == 0:
         return Verdict.OK
     if result == FLOW_CONTROL:

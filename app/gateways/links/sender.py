@@ -86,7 +86,8 @@ class ReplyCodec(Protocol):
     def parts(self, reply: ClaimedReply, prepared: Any, link: Any) -> list[Any]:
         """What `link.submit` takes for each part."""
 
-    def verdict(self, status: int) -> Verdict: ...
+    def verdict(self, status: int, link: Any) -> Verdict:
+        """What a submit `status` means on `link` (CMPP's Result 9 depends on its version)."""
 
     def describe(self, status: int) -> str: ...
 
@@ -231,7 +232,7 @@ class LinkSender(ReplySender):
             except (WindowClosed, ResponseTimeout) as error:
                 self._retry(reply, f"outcome unknown: {error}", None)
                 return False
-            result = codec.verdict(outcome.status)
+            result = codec.verdict(outcome.status, connection)
             if result is Verdict.OK:
                 sent.append(SentPart(connection.config.name, outcome.message_id))
                 index += 1

@@ -78,7 +78,7 @@ class SmppReplies:
     ) -> list[dict[str, Any]]:
         return submit_fields(reply, plan, self.mode, connection.config, self.registered)
 
-    def verdict(self, status: int) -> Verdict:
+    def verdict(self, status: int, link: EsmeConnection) -> Verdict:
         return status_codes.verdict(status)
 
     def describe(self, status: int) -> str:
