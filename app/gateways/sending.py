@@ -15,10 +15,10 @@ import random
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from app.domain.states import ReplyState
-from app.services.outbox import ClaimedReply, on_queued, schedule_retry
+from app.services.outbox import ClaimedReply, SentPart, on_queued, schedule_retry
 from app.services.receipts import settle_stray_receipts
 from app.settings import Settings
 from app.store.unit_of_work import UnitOfWork
@@ -41,11 +41,16 @@ def retry_later(
     error: str,
     status: int | None,
     delay: float | None = None,
+    accepted: Sequence[SentPart] = (),
 ) -> str:
     """A temporary failure of any sender: back off and try again, or give up
-    after `outbox_max_attempts`. Returns the reply's state."""
+    after `outbox_max_attempts`. Returns the reply's state. `accepted` are the
+    parts of a long reply the SMSC took before the failure: the next attempt
+    goes on after them."""
     wait = retry_delay(reply.attempts, settings.outbox_retry_base) if delay is None else delay
-    state = schedule_retry(uow_factory, reply.id, error, status, wait, settings.outbox_max_attempts)
+    state = schedule_retry(
+        uow_factory, reply.id, error, status, wait, settings.outbox_max_attempts, accepted
+    )
     log.info(
         "reply %d: %s; %s",
         reply.id,
@@ -125,7 +130,12 @@ class ReplySender(ABC):
             log.info("%s sender: %d early receipt(s) settled", self.channel, settled)
 
     def _retry(
-        self, reply: ClaimedReply, error: str, status: int | None, delay: float | None = None
+        self,
+        reply: ClaimedReply,
+        error: str,
+        status: int | None,
+        delay: float | None = None,
+        accepted: Sequence[SentPart] = (),
     ) -> None:
         self.counters["retried"] += 1
-        retry_later(self.uow_factory, self.settings, reply, error, status, delay)
+        retry_later(self.uow_factory, self.settings, reply, error, status, delay, accepted)

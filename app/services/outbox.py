@@ -7,6 +7,11 @@ claimed again when the lease runs out (answered at least once). Claims, marks
 and receipts (`receipts.py`) are short transactions, each taking a gateway's whole
 batch at once.
 
+A long reply whose attempt ended after some parts were accepted keeps those
+parts (`schedule_retry`); the claim of its next attempt carries them
+(`ClaimedReply.accepted`), and the sender goes on from the first part not
+accepted, so the SMSC never gets a part twice and each part keeps its first id.
+
 A notice held for its window (DOMAIN.md §7a) may no longer apply when it is due:
 the claim checks the batch's notices again, and a sender checks those it holds
 once more as it hands them to its link (`still_to_send`). One that no longer
@@ -42,6 +47,8 @@ class ClaimedReply:
     #: before it is submitted.
     notice: bool = False
     created_at: datetime | None = None
+    #: Parts an earlier attempt had accepted, from part 1 on, in order.
+    accepted: tuple[SentPart, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +68,26 @@ def claim_replies(
         dropped = _drop_moot(uow, [r.id for r in due if r.inbound_message_id is None], now)
         due = [r for r in due if r.id not in dropped]
         uow.outbox.lease([r.id for r in due], worker, now + timedelta(seconds=lease), now)
+        # Only a reply tried before may have parts accepted: one statement for those.
+        accepted = _accepted(uow, [r.id for r in due if r.attempts > 0])
         uow.commit()
     return [
         ClaimedReply(
             r.id, r.msisdn, r.sender, r.text, r.attempts + 1, r.inbound_message_id is None,
-            r.created_at,
+            r.created_at, accepted.get(r.id, ()),
         )
         for r in due
     ]  # fmt: skip
+
+
+def _accepted(uow: UnitOfWork, reply_ids: Sequence[int]) -> dict[int, tuple[SentPart, ...]]:
+    """The parts accepted so far of each reply, from part 1 up to the first gap."""
+    found: dict[int, list[SentPart]] = {}
+    for reply_id, number, gateway, message_id in uow.outbox.parts_of(reply_ids):
+        parts = found.setdefault(reply_id, [])
+        if number == len(parts) + 1:
+            parts.append(SentPart(gateway, message_id))
+    return {reply_id: tuple(parts) for reply_id, parts in found.items() if parts}
 
 
 def on_queued(
@@ -154,19 +173,7 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
             [(i, by_reply[i][0].message_id if by_reply[i] else None) for i in ordered], now
         )
         outbox.add_parts(
-            [
-                {
-                    "outbound_message_id": reply_id,
-                    "part_no": number,
-                    "gateway": part.gateway,
-                    "gateway_message_id": normalise_id(part.message_id),
-                    "state": ReplyState.SENT,
-                    "submitted_at": now,
-                    "updated_at": now,
-                }
-                for reply_id in ordered
-                for number, part in enumerate(by_reply[reply_id], start=1)
-            ]
+            [row for reply_id in ordered for row in _part_rows(reply_id, by_reply[reply_id], now)]
         )
         entered: list[str | None] = [ReplyState.SENT] * len(ordered)
         # A receipt stored after this look and committed before this mark is swept
@@ -176,6 +183,22 @@ def mark_sent_many(uow_factory: UowFactory, sent: Sequence[tuple[int, Sequence[S
     reply_metrics.entered(entered)
 
 
+def _part_rows(reply_id: int, parts: Sequence[SentPart], now: datetime) -> list[dict[str, object]]:
+    """`outbound_parts` rows of a reply's accepted parts, numbered from 1."""
+    return [
+        {
+            "outbound_message_id": reply_id,
+            "part_no": number,
+            "gateway": part.gateway,
+            "gateway_message_id": normalise_id(part.message_id),
+            "state": ReplyState.SENT,
+            "submitted_at": now,
+            "updated_at": now,
+        }
+        for number, part in enumerate(parts, start=1)
+    ]
+
+
 def schedule_retry(
     uow_factory: UowFactory,
     reply_id: int,
@@ -183,8 +206,14 @@ def schedule_retry(
     status: int | None,
     delay: float,
     max_attempts: int,
+    accepted: Sequence[SentPart] = (),
 ) -> str:
-    """A temporary failure: try again after `delay`, or fail after `max_attempts`."""
+    """A temporary failure: try again after `delay`, or fail after `max_attempts`.
+
+    `accepted` are the parts the SMSC took before the failure, from part 1 on:
+    kept, with their ids, so the next attempt sends only the rest and their
+    receipts find them.
+    """
     with uow_factory() as uow:
         row = uow.outbox.get(reply_id, lock=True)
         if row is None:
@@ -192,6 +221,7 @@ def schedule_retry(
         if row.state == DROPPED:  # dropped while in a sender's hands: stays so
             return row.state
         now = utc_now()
+        uow.outbox.add_parts(_part_rows(reply_id, accepted, now))
         row.last_error = error[:200]
         row.last_status = status
         row.error_kind = "temporary"

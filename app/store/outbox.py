@@ -56,6 +56,13 @@ _LEASE = (
     )
 )
 
+_P = _PARTS.c
+_PARTS_OF = (
+    select(_P.outbound_message_id, _P.part_no, _P.gateway, _P.gateway_message_id)
+    .where(_P.outbound_message_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_P.outbound_message_id, _P.part_no)
+)
+
 
 class DueReply(NamedTuple):
     """A queued reply whose time has come, as a claim reads it."""
@@ -107,6 +114,14 @@ class OutboxRepository:
         if sent:
             params = [{"row_id": i, "first_id": first, "now": now} for i, first in sent]
             self.session.connection().execute(_MARK_SENT, params)
+
+    def parts_of(self, reply_ids: Sequence[int]) -> list[tuple[int, int, str, str]]:
+        """(reply id, part number, gateway, message id) of the parts the rows have,
+        by reply and part number (one statement)."""
+        if not reply_ids:
+            return []
+        rows = self.session.connection().execute(_PARTS_OF, {"ids": list(reply_ids)})
+        return [(r, n, g, m) for r, n, g, m in rows]
 
     def add_parts(self, parts: Sequence[dict[str, object]]) -> None:
         """Insert part rows; a part number a row has already keeps its first ids

@@ -175,6 +175,29 @@ def test_a_resend_after_a_lost_lease_keeps_the_first_part_ids(
         assert [p.gateway_message_id for p in parts] == ["x1", "x2"]
 
 
+def test_parts_accepted_before_a_retry_come_back_with_the_next_claim(
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    [row_id] = queue(uow_factory, 1)
+    [first] = claim_replies(uow_factory, "smpp", "w", limit=1, lease=60)
+    assert first.accepted == ()
+    # Part 1 of 3 accepted, part 2 refused for now; its receipt comes meanwhile.
+    schedule_retry(uow_factory, row_id, "0x08", 8, 0.0, 5, [SentPart("main", "A1")])
+    assert record_receipts(uow_factory, [Receipt("a1", "DELIVRD", "delivered", "", None)])
+    [again] = claim_replies(uow_factory, "smpp", "w", limit=1, lease=60)
+    assert (again.attempts, again.accepted) == (2, (SentPart("main", "a1"),))
+    mark_sent_many(uow_factory, [(row_id, [*again.accepted, SentPart("main", "b2")])])
+    with uow_factory() as uow:
+        assert uow.session is not None
+        parts = uow.session.scalars(select(OutboundPartRow).order_by(OutboundPartRow.part_no))
+        assert [(p.gateway_message_id, p.state) for p in parts] == [
+            ("a1", "delivered"),
+            ("b2", "sent"),
+        ]
+    record_receipts(uow_factory, [Receipt("b2", "DELIVRD", "delivered", "", None)])
+    assert states(uow_factory, [row_id]) == ["delivered"]
+
+
 def receipt_statements(runtime: Runtime, receipts: list[Receipt]) -> list[str]:
     """The SQL statements one `record_receipts` call sends, by their first words."""
     statements: list[str] = []

@@ -359,6 +359,28 @@ def test_accepted_submit_whose_response_body_is_unreadable_is_not_sent_again(
     assert counters["submit_ok_without_id"] == 1 and counters["submit_timeouts"] == 0
 
 
+def test_a_long_reply_retried_after_a_part_is_refused_goes_on_from_that_part(
+    start: Callable[..., SmppGateway], smsc: FakeSmsc, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    smsc.receipts = "after"
+    smsc.submit_statuses.extend([0, 0x08])  # part 1 accepted, part 2 ESME_RSYSERR (temporary)
+    start()
+    row_id = queue_reply(uow_factory, "x" * 200)  # two parts: 153 + 47 characters
+    eventually(lambda: reply_state(uow_factory, row_id).state == "delivered", "delivered")
+    infos = [part_info_from_udh(split_udh(p.short_message)[0]) for p in smsc.received("submit_sm")]
+    # Part 1 once; part 2 refused, then sent again with the same reference.
+    assert [(i.number, i.total) for i in infos if i is not None] == [(1, 2), (2, 2), (2, 2)]
+    assert len({i.reference for i in infos if i is not None}) == 1
+    assert mt_text(smsc.submits) == "x" * 200
+    assert reply_state(uow_factory, row_id).attempts == 2
+    parts = sorted(rows(uow_factory, OutboundPartRow), key=lambda p: p.part_no)
+    # Each part keeps the id its acceptance gave (0x1001 went to the refusal).
+    assert [(p.gateway_message_id, p.state) for p in parts] == [
+        ("1000", "delivered"),
+        ("1002", "delivered"),
+    ]
+
+
 @pytest.mark.parametrize("style", ["same", "decimal"])
 def test_receipt_before_its_submit_sm_resp(
     style: str,

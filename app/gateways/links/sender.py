@@ -11,9 +11,13 @@ than the binds' windows can carry; sending happens outside any transaction.
 Per part: ESME_RTHROTTLED / ESME_RMSGQFUL pause the bind and the same part is
 sent again first (a few times); other temporary statuses, a lost connection or
 a missing response put the reply back in the queue with exponential backoff;
-permanent statuses fail it. A reply whose submit was sent but whose response
-was lost (connection killed mid-window) is sent again later: the SMSC may
-then carry it twice, which SMPP cannot rule out; nothing is acted on twice.
+permanent statuses fail it. The parts of a long reply accepted before it went
+back in the queue are written with the retry (not one by one as they are
+accepted: that would cost a transaction per part); its next attempt sends only
+the rest, with the same reference (the row id), so the handset joins them all.
+A reply whose submit was sent but whose response was lost (connection killed
+mid-window), or whose sender died between parts, is sent again later: the SMSC
+may then carry it twice, which SMPP cannot rule out; nothing is acted on twice.
 Replies whose every part was accepted are marked sent in batches, one
 transaction for all that finished meanwhile (`app/gateways/batches.py`); no
 more replies than the binds' windows are submitted and not yet marked
@@ -213,25 +217,31 @@ class LinkSender(ReplySender):
         stays unsettled until that commits)."""
         codec = self.replies
         prepared = codec.prepare(reply)
-        sent: list[SentPart] = []
+        # A retried long reply goes on from the first part no attempt had accepted.
+        sent: list[SentPart] = list(reply.accepted)
         part_count: int | None = None
-        index = 0
+        index = len(sent)
         throttled = 0
+
+        def retry(error: str, status: int | None, delay: float | None = None) -> bool:
+            new = sent if len(sent) > len(reply.accepted) else []
+            self._retry(reply, error, status, delay, new)
+            return False
+
         while part_count is None or index < part_count:
             connection = self.transmitters.transmitter()
             if connection is None:
-                self._retry(reply, "no bound transmitter", None, delay=1.0)
-                return False
+                return retry("no bound transmitter", None, delay=1.0)
             fields = codec.parts(reply, prepared, connection)
             part_count = len(fields)
+            if index >= part_count:
+                break
             try:
                 outcome = connection.submit(fields[index])
             except NotBound as error:
-                self._retry(reply, f"not bound: {error}", None, delay=1.0)
-                return False
+                return retry(f"not bound: {error}", None, delay=1.0)
             except (WindowClosed, ResponseTimeout) as error:
-                self._retry(reply, f"outcome unknown: {error}", None)
-                return False
+                return retry(f"outcome unknown: {error}", None)
             result = codec.verdict(outcome.status, connection)
             if result is Verdict.OK:
                 sent.append(SentPart(connection.config.name, outcome.message_id))
@@ -248,8 +258,7 @@ class LinkSender(ReplySender):
                 log.warning("reply %d to %s failed: %s", reply.id, reply.msisdn, described)
                 mark_failed(self.uow_factory, reply.id, described, outcome.status)
                 return False
-            self._retry(reply, described, outcome.status)
-            return False
+            return retry(described, outcome.status)
         self._marks.put((reply.id, sent))
         self.counters["sent"] += 1
         reply_metrics.submitted(reply)
