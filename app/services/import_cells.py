@@ -125,7 +125,8 @@ def _choices(kind: type[StrEnum], column: str) -> Callable[[str], str]:
     return check
 
 
-_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+#: `HH:MM-HH:MM` in operator time; a window may end at 24:00, at no later minute.
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n"}
 #: Flags in their usual spellings; anything else goes through `_flag_text`.

@@ -74,10 +74,11 @@ USAGE = FileKind(USAGE_COLUMNS, USAGE_COLUMNS, usage_values, 2)
 
 
 def read_chunks(
-    path: Path, kind: FileKind, chunk_rows: int | None = None
+    path: Path, kind: FileKind, chunk_rows: int | None = None, header: list[str] | None = None
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The file's rows, converted, `chunk_rows` at a time, each row's line number
-    appended as its last value.
+    appended as its last value; `header`, if given, is filled with the file's
+    columns once they are read (before the first chunk).
 
     A file with problems yields nothing after its first problem and then raises
     `ImportFailed` with the first 20 (in line order) — so a store that writes the
@@ -89,7 +90,7 @@ def read_chunks(
     problems: list[str] = []
     chunk: list[tuple[Any, ...]] = []
     with _collector_paused():
-        for values in _checked_rows(path, kind, problems):
+        for values in _checked_rows(path, kind, problems, [] if header is None else header):
             chunk.append(values)
             if len(chunk) >= chunk_rows:
                 yield chunk
@@ -115,10 +116,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _checked_rows(path: Path, kind: FileKind, problems: list[str]) -> Iterator[tuple[Any, ...]]:
+def _checked_rows(
+    path: Path, kind: FileKind, problems: list[str], header: list[str]
+) -> Iterator[tuple[Any, ...]]:
     """Each row converted, until the first problem; then only the problems are
     collected into `problems`, up to MAX_REPORTED."""
-    header: list[str] = []
     spaced: set[int] = set()  # lines of the block being read with cells to strip
     with path.open("rb") as handle:
         records = _records(_text_blocks(handle, header, spaced), spaced)
@@ -134,10 +136,9 @@ def _checked_rows(path: Path, kind: FileKind, problems: list[str]) -> Iterator[t
                 ended = line
                 if not row:  # a blank line
                     continue
-                if len(row) != width:
-                    if len(row) > width:
-                        raise ImportFailed([f"line {line}: more cells than columns"])
-                    row += [""] * (width - len(row))
+                if len(row) != width:  # a line cut short or run on: nothing to guess
+                    more_or_fewer = "more" if len(row) > width else "fewer"
+                    raise ImportFailed([f"line {line}: {more_or_fewer} cells than columns"])
                 if reorder is not None:
                     row = reorder(row)
                 try:

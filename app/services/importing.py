@@ -75,12 +75,13 @@ def _reported(
 def import_subscribers(
     uow_factory: Callable[[], UnitOfWork], path: Path, progress: Progress | None = None
 ) -> ImportReport:
-    """Insert or update every subscriber of the file by msisdn (DOMAIN.md §1);
-    a subscriber's opt-out is left as it is."""
+    """Insert or update every subscriber of the file by msisdn (DOMAIN.md §1): a
+    stored subscriber's columns the file lacks, and its opt-out, are left as they are."""
     with uow_factory() as uow:
         assert uow.session is not None
-        chunks = _reported(read_chunks(path, SUBSCRIBERS), path, progress)
-        merged = bulk.merge_subscribers(uow.session, chunks, utc_now())
+        header: list[str] = []  # filled as the file is read, before its first chunk
+        chunks = _reported(read_chunks(path, SUBSCRIBERS, header=header), path, progress)
+        merged = bulk.merge_subscribers(uow.session, chunks, utc_now(), header)
         uow.commit()
     return job_metrics.imported(
         "subscribers", ImportReport(merged.rows, merged.inserted, merged.updated)

@@ -14,7 +14,8 @@ its line in the file: subscribers in `SUBSCRIBER_FIELDS` order, usage in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,16 +111,27 @@ def is_postgresql(session: Session) -> bool:
 # -- importing ---------------------------------------------------------------------------
 
 
-def merge_subscribers(session: Session, chunks: Chunks, now: datetime) -> Merged:
-    """Insert or update the subscribers by msisdn; every column of the file is
-    set, and nothing else: an opt-out (`opted_out`) is the subscriber's and is
-    never changed by an import (DOMAIN.md §6)."""
+def merge_subscribers(
+    session: Session, chunks: Chunks, now: datetime, header: Sequence[str] | None = None
+) -> Merged:
+    """Insert or update the subscribers by msisdn. A subscriber already stored gets
+    the columns of the file set, and nothing else: a column the file does not have
+    (`header`, the file's column names, known by the time the first chunk is read;
+    None: every column) keeps what it held, so a file of balances alone changes
+    balances alone. An opt-out (`opted_out`) is the subscriber's and is never
+    changed by an import (DOMAIN.md §6)."""
+
+    def fields() -> tuple[str, ...]:
+        if header is None:
+            return SUBSCRIBER_FIELDS
+        return tuple(f for f in SUBSCRIBER_FIELDS if file_column(f) in header)
+
     if is_postgresql(session):
         staging = _subscriber_staging()
         session.execute(CreateTable(staging))
         rows = _copy_in(session, staging, chunks)
-        return _merge_postgresql(session, _subscriber_merge(staging, now), rows)
-    return _upsert_sqlite(session, chunks, now)
+        return _merge_postgresql(session, _subscriber_merge(staging, now, fields()), rows)
+    return _upsert_sqlite(session, chunks, now, fields)
 
 
 def merge_usage(session: Session, chunks: Chunks, report_unknown: int) -> Merged:
@@ -179,15 +191,14 @@ def _usage_upsert(insert: Any, rows: Any) -> Any:
     return _changed_only(_usage, statement, ["subscriber_id", "month"], USAGE_FIELDS[1:])
 
 
-def _subscriber_merge(staging: Table, now: datetime) -> Any:
+def _subscriber_merge(staging: Table, now: datetime, fields: Sequence[str]) -> Any:
+    """New subscribers take every column; stored ones the file's `fields`."""
     # Sorted by the key: the unique index is filled in order (a fifth faster at 1 M rows).
     rows = select(*(staging.c[f] for f in SUBSCRIBER_FIELDS), literal(now, UtcDateTime()))
     statement = postgresql.insert(_subscribers).from_select(
         [*SUBSCRIBER_FIELDS, "updated_at"], rows.order_by(staging.c.msisdn)
     )
-    return _changed_only(
-        _subscribers, statement, ["msisdn"], (*SUBSCRIBER_FIELDS[1:], "updated_at")
-    )
+    return _changed_only(_subscribers, statement, ["msisdn"], (*fields[1:], "updated_at"))
 
 
 def _merge_postgresql(session: Session, upsert: Any, rows: int) -> Merged:
@@ -230,13 +241,19 @@ def _copy_in(session: Session, staging: Table, chunks: Chunks) -> int:
     return rows
 
 
-def _upsert_sqlite(session: Session, chunks: Chunks, now: datetime) -> Merged:
+def _upsert_sqlite(
+    session: Session, chunks: Chunks, now: datetime, present: Callable[[], Sequence[str]]
+) -> Merged:
     """One executemany of the upsert per chunk, on the driver's own parameters
-    (ISO text dates, bools), which skips the ORM's per-row processing."""
+    (ISO text dates, bools), which skips the ORM's per-row processing. The file's
+    columns (`present`) are known once its first chunk is read."""
     dialect = session.get_bind().dialect
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    chunks = itertools.chain([] if first is None else [first], chunks)
     fields = [*SUBSCRIBER_FIELDS, "updated_at"]
     statement = sqlite.insert(_subscribers)
-    upsert = _changed_only(_subscribers, statement, ["msisdn"], fields[1:])
+    upsert = _changed_only(_subscribers, statement, ["msisdn"], [*present()[1:], "updated_at"])
     # Numbered parameters, one per field; a new subscriber has not opted out. Every
     # other column is named, or SQLAlchemy would add a parameter for its default.
     values: dict[str, Any] = {f: literal_column(f"?{i}") for i, f in enumerate(fields, 1)}

@@ -74,6 +74,8 @@ def test_reimport_updates_by_msisdn(runtime: Runtime, tmp_path: Path) -> None:
         ({"balance_yuan": "ten"}, "line 3, column balance_yuan"),
         ({"vip_valid_to": "2025-01-01"}, "line 3, column vip_valid_to"),
         ({"contact_window": "9-18"}, "line 3, column contact_window"),
+        ({"contact_window": "20:00-24:01"}, "line 3, column contact_window"),  # 24:00 at most
+        ({"contact_window": "20:00-24:59"}, "line 3, column contact_window"),
         ({"alert": "maybe"}, "line 3, column alert"),
         ({"msisdn": "13800138000"}, "line 3, column msisdn: repeats line 2"),
     ],
@@ -87,6 +89,18 @@ def test_a_bad_row_names_line_and_column_and_nothing_is_imported(
     assert where in str(error.value)
     with runtime.uow_factory() as uow:
         assert uow.subscribers.get("13800138000") is None
+
+
+@pytest.mark.parametrize("window", ["20:00-24:00", "00:00-23:59", "09:00-21:00"])
+def test_contact_windows_to_the_end_of_the_day(
+    runtime: Runtime, tmp_path: Path, window: str
+) -> None:
+    import_subscribers(
+        runtime.uow_factory, write_csv(tmp_path / "w.csv", [{**GOOD, "contact_window": window}])
+    )
+    with runtime.uow_factory() as uow:
+        subscriber = uow.subscribers.get("13800138000")
+        assert subscriber is not None and subscriber.contact_window == window
 
 
 def test_missing_and_unknown_columns(runtime: Runtime, tmp_path: Path) -> None:
