@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from app.domain.cancellation import cancellable_by_sms, chosen_numbers
 from app.domain.outcomes import Outcome
 from app.domain.replies import Language, joined, render, with_echo
 from app.domain.sign_up_replies import service_name
 from app.domain.states import ActivationState, PromptKind
+from app.services import menus
 from app.services.answers import Answer
 from app.services.clock import utc_now
 from app.services.turn import Turn
+from app.store.activations import in_force
 from app.store.models import ActivationRow
 
 
@@ -61,8 +62,17 @@ def _cancel(turn: Turn, rows: list[ActivationRow]) -> Answer:
     return Answer(outcome, joined(texts, language) if len(texts) > 1 else texts[0])
 
 
-def cancel_numbers(turn: Turn, words: tuple[str, ...], payload: dict[str, Any]) -> Answer:
-    ids: list[int] = payload["ids"]
+def cancel_numbers(turn: Turn, words: tuple[str, ...]) -> Answer:
+    """Numbers replying to the open `0000` list. The list is read again under its
+    lock and the services under theirs: of two replies racing for one list, the
+    second finds it answered and gets what digits with no list get (the menu);
+    a service cancelled meanwhile (`QX` + code) is not cancelled twice."""
+    assert turn.row is not None
+    turn.uow.activations.lock_subscriber(turn.row.id)  # before the prompt: one lock order
+    prompt = turn.uow.prompts.locked(turn.msisdn, turn.now)
+    if prompt is None or prompt.kind != PromptKind.CANCEL_LIST:
+        return menus.show(turn, [])
+    ids: list[int] = prompt.payload["ids"]
     numbers = chosen_numbers(words, len(ids))
     if numbers is None:
         return Answer(
@@ -72,8 +82,8 @@ def cancel_numbers(turn: Turn, words: tuple[str, ...], payload: dict[str, Any]) 
     rows = [turn.uow.activations.get(ids[n - 1]) for n in numbers]
     live = [
         r
-        for r in rows
-        if r is not None and r.state in (ActivationState.ACTIVE, ActivationState.KEPT)
+        for r in turn.uow.activations.locked(turn.row.id, [r for r in rows if r is not None])
+        if r.state in (ActivationState.ACTIVE, ActivationState.KEPT)
     ]
     if not live:  # cancelled meanwhile by QX
         return Answer(Outcome.SERVICE_LIST, render("service_list.none", turn.context.language))
@@ -81,11 +91,18 @@ def cancel_numbers(turn: Turn, words: tuple[str, ...], payload: dict[str, Any]) 
 
 
 def cancel_code(turn: Turn, code: str) -> Answer:
-    """`QX IWJZS`, `TDTYCL`: cancel the service with that code."""
+    """`QX IWJZS`, `TDTYCL`: cancel the service with that code. It is read again
+    under its lock: one cancelled or lapsed meanwhile is no longer held, one kept
+    meanwhile is cancelled."""
     assert turn.row is not None
     wanted = code.upper()
+    held = turn.uow.activations.active_of(turn.row.id, turn.on)
     rows = [
-        r for r in turn.uow.activations.active_of(turn.row.id, turn.on) if r.service_code == wanted
+        r
+        for r in turn.uow.activations.locked(
+            turn.row.id, [r for r in held if r.service_code == wanted]
+        )
+        if in_force(r, turn.on)
     ]
     if not rows:
         context = turn.context

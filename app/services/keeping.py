@@ -20,6 +20,7 @@ from app.domain.sign_up_replies import service_name
 from app.domain.states import ActivationState
 from app.services.answers import Answer
 from app.services.turn import Turn
+from app.store.activations import in_force
 from app.store.models import ActivationRow
 
 #: The day a reminder was queued for (activation details); it may not have left yet.
@@ -29,7 +30,9 @@ REMINDED = "reminded_on"
 def offered(turn: Turn) -> list[ActivationRow]:
     """Free experiences this `Y` keeps (§5, §4.1): the free period still runs, and
     the reminder left at most the confirmation window before the `Y` (both ends
-    included). One query for all of the subscriber's reminded services."""
+    included). One query for all of the subscriber's reminded services; those
+    it finds are read again under their locks and kept only if still active: a
+    second `Y`, a `QX` or the midnight lapse that committed meanwhile wins."""
     assert turn.row is not None
     reminded = [
         row
@@ -42,10 +45,15 @@ def offered(turn: Turn) -> list[ActivationRow]:
         return []
     sent = turn.uow.notices.reminders_sent([row.id for row in reminded])
     window = timedelta(hours=turn.context.confirm_hours)
-    return [
+    due = [
         row
         for row in reminded
         if row.id in sent and sent[row.id] <= turn.now <= sent[row.id] + window
+    ]
+    return [
+        row
+        for row in turn.uow.activations.locked(turn.row.id, due)
+        if row.state == ActivationState.ACTIVE and in_force(row, turn.on)
     ]
 
 

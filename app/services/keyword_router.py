@@ -110,7 +110,7 @@ def _digits(
 ) -> Answer:
     """Numbers answer the open `0000` list or menu; with neither, the main menu (§6)."""
     if prompt is not None and prompt.kind == PromptKind.CANCEL_LIST and turn.row is not None:
-        return cancellation.cancel_numbers(turn, words, prompt.payload)
+        return cancellation.cancel_numbers(turn, words)
     if prompt is not None and prompt.kind == PromptKind.MENU and len(words) == 1:
         picked = menus.choose(turn, words[0], prompt.payload)
         if isinstance(picked, Answer):

@@ -9,11 +9,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.states import ActivationState
-from app.store.models import ActivationRow
+from app.store.models import ActivationRow, SubscriberRow
 from app.store.upsert import add_first
 
 
-def _in_force(row: ActivationRow, on: date) -> bool:
+def in_force(row: ActivationRow, on: date) -> bool:
     """`active_of`'s condition, for rows held in memory."""
     return (
         row.state == ActivationState.ACTIVE and row.ends_on >= on
@@ -79,12 +79,12 @@ class ActivationRepository:
         at the normal fee after the free period (no end)."""
         held = self._held.get(subscriber_id)
         if held is not None:
-            rows = sorted((r for r in held if _in_force(r, on)), key=_held_order)
+            rows = sorted((r for r in held if in_force(r, on)), key=_held_order)
             if any(r.id is None for r in rows):
                 # Taken earlier in this batch: its id is needed (a `0000` list names it).
                 self._flush()
             return rows
-        in_force = or_(
+        current = or_(
             and_(ActivationRow.state == ActivationState.ACTIVE, ActivationRow.ends_on >= on),
             ActivationRow.state == ActivationState.KEPT,
         )
@@ -92,10 +92,43 @@ class ActivationRepository:
             self.session.scalars(
                 select(ActivationRow)
                 .where(ActivationRow.subscriber_id == subscriber_id)
-                .where(in_force)
+                .where(current)
                 .order_by(ActivationRow.activated_on, ActivationRow.id)
             )
         )
+
+    def lock_subscriber(self, subscriber_id: int) -> None:
+        """Take the subscriber's row lock for the rest of the transaction (PostgreSQL
+        FOR UPDATE; a SQLite transaction holds the one write lock already), after
+        writing what the batch holds back. A command that changes a service by what
+        it read locks first and decides on what it reads after: the scheduled job
+        takes the same lock before a lapse (app/services/free_period_notices.py), so
+        of two decisions about one subscriber's services the second sees the first.
+        Subscriber first, then activations: the job's order, so no deadlock."""
+        self._flush()
+        self.session.execute(
+            select(SubscriberRow.id).where(SubscriberRow.id == subscriber_id).with_for_update()
+        )
+
+    def locked(self, subscriber_id: int, rows: Sequence[ActivationRow]) -> list[ActivationRow]:
+        """`rows` (the subscriber's) read again under their row locks, taken in id
+        order after the subscriber's (`lock_subscriber`): what a concurrent
+        transaction committed meanwhile is what they hold now, for the caller to
+        check again. Same order as given. Only for the rare commands that change a
+        service (a `Y` to a reminder, `QX` + code, a reply to the `0000` list): the
+        ordinary MOs of a batch take no lock and send no statement for it."""
+        if not rows:
+            return []
+        self.lock_subscriber(subscriber_id)
+        fresh = self.session.scalars(
+            select(ActivationRow)
+            .where(ActivationRow.id.in_(sorted({row.id for row in rows})))
+            .order_by(ActivationRow.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        by_id = {row.id: row for row in fresh}
+        return [by_id[row.id] for row in rows if row.id in by_id]
 
     def get(self, activation_id: int) -> ActivationRow | None:
         return self.session.get(ActivationRow, activation_id)

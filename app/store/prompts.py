@@ -47,6 +47,27 @@ class PromptRepository:
             )
         return row if row is not None and row.expires_at > now else None
 
+    def locked(self, msisdn: str, now: datetime) -> PendingPromptRow | None:
+        """`live`, read again under the prompt's row lock (PostgreSQL FOR UPDATE;
+        a SQLite transaction holds the one write lock already), for a reply that
+        consumes the question: of two replies racing for one, the second waits
+        for the first to commit and then finds it gone, or replaced. A question
+        asked or cleared in this transaction and not written yet is its own: no
+        statement then."""
+        if msisdn in self._writes:
+            row = self._held[msisdn]
+        else:
+            query = (
+                select(*(_PROMPTS.c[name] for name in _COLUMNS))
+                .where(_PROMPTS.c.msisdn == msisdn)
+                .with_for_update()
+            )
+            values = self.session.execute(query).mappings().first()
+            row = None if values is None else PendingPromptRow(**values)  # detached copy
+            if msisdn in self._held:
+                self._held[msisdn] = row
+        return row if row is not None and row.expires_at > now else None
+
     def put(
         self, msisdn: str, kind: str, payload: dict[str, Any], expires_at: datetime, now: datetime
     ) -> None:
