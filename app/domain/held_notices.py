@@ -7,6 +7,10 @@ opted out meanwhile, the service it speaks of is still in the state it speaks
 of, and the day it is for has not passed. A notice that no longer applies is
 dropped with one of the reasons below, never sent; START later does not bring
 it back (§6: it opts in to later notices).
+
+Nor may a notice leave at just any time because its slot has come: one still
+queued past its slot (a sender down, a backlog, a retry pushed late) is held
+again, when it is claimed, to the next time §7a allows (`leaves_at`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from app.domain.notices import LAPSE, REMINDER
+from app.domain.notices import DAILY_CAP, LAPSE, REMINDER, parse_window, schedule
 from app.domain.states import ActivationState, ReplyState
 
 #: The outbox state of a notice that no longer applied: finished, never sent.
@@ -65,6 +69,30 @@ def drop_reason(notice: HeldNotice, now: datetime) -> str | None:
     if notice.valid_until is not None and now >= notice.valid_until:
         return OUT_OF_DATE
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRules:
+    """§7a as configured: the operator's time zone (its 08:00-22:00) and the
+    daily cap of notices per number."""
+
+    zone: tzinfo
+    cap: int = DAILY_CAP
+
+    def __post_init__(self) -> None:
+        if self.cap < 1:
+            raise ValueError("the daily cap of notices must be at least 1")
+
+
+def leaves_at(now: datetime, contact_window: str | None, sent_today: int, cap: int) -> datetime:
+    """When a notice claimed at `now` (operator time) may leave (§7a): `now` itself
+    inside operator hours and the subscriber's contact window with fewer than `cap`
+    notices sent to the number on this local day; else the next time allowed (the
+    window's next opening, or a later day's when this one is full). Days after
+    this one count as empty: the claim then looks again."""
+    at = schedule(now, parse_window(contact_window), {now.date(): sent_today}, cap)
+    assert at is not None  # cap >= 1 and tomorrow is empty: always a time
+    return at
 
 
 def valid_until(last_day: date, zone: tzinfo) -> datetime:

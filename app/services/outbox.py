@@ -16,24 +16,43 @@ A notice held for its window (DOMAIN.md §7a) may no longer apply when it is due
 the claim checks the batch's notices again, and a sender checks those it holds
 once more as it hands them to its link (`still_to_send`). One that no longer
 applies is `dropped` with its reason (app/domain/held_notices.py), never sent.
+Nor does a notice leave outside §7a's hours because its slot has come: the
+claim puts one back until the next time allowed (operator hours, the
+subscriber's contact window, the day's cap of notices per number), unleased,
+or drops it `out_of_date` when that time is past its end. Answers to MOs are
+no notices: they leave at once, and cost the claim no statement for this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from app.domain.delivery_receipts import normalise_id
-from app.domain.held_notices import DROPPED, drop_reason
+from app.domain.held_notices import DROPPED, NoticeRules, drop_reason, leaves_at
 from app.domain.states import ReplyState
 from app.metrics import replies as reply_metrics
 from app.services.clock import utc_now
 from app.services.receipts import settle_in
+from app.settings import Settings
 from app.store.models import OutboundMessageRow
 from app.store.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
+
+
+def notice_rules(settings: Settings) -> NoticeRules:
+    """§7a as `settings` configure it: the rules the scheduled job books notices by."""
+    return NoticeRules(settings.zone, settings.notice_daily_cap)
+
+
+#: §7a with the settings' defaults, for a claim not told otherwise.
+DEFAULT_RULES = NoticeRules(
+    ZoneInfo(Settings.model_fields["timezone"].default),
+    Settings.model_fields["notice_daily_cap"].default,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +77,24 @@ class SentPart:
 
 
 def claim_replies(
-    uow_factory: UowFactory, channel: str, worker: str, limit: int, lease: float
+    uow_factory: UowFactory,
+    channel: str,
+    worker: str,
+    limit: int,
+    lease: float,
+    rules: NoticeRules = DEFAULT_RULES,
 ) -> list[ClaimedReply]:
-    """Take up to `limit` due rows of `channel` for `worker` for `lease` seconds;
-    held notices that no longer apply are dropped instead."""
+    """Take up to `limit` due rows of `channel` for `worker` for `lease` seconds.
+
+    Held notices that no longer apply are dropped instead; those §7a (`rules`)
+    does not let leave now are put back until it does (`_settle_notices`).
+    """
     with uow_factory() as uow:
         now = utc_now()
         due = uow.outbox.due(channel, now, limit)
-        dropped = _drop_moot(uow, [r.id for r in due if r.inbound_message_id is None], now)
-        due = [r for r in due if r.id not in dropped]
+        notices = [r.id for r in due if r.inbound_message_id is None]
+        not_now = _settle_notices(uow, notices, now, rules) if notices else set()
+        due = [r for r in due if r.id not in not_now]
         uow.outbox.lease([r.id for r in due], worker, now + timedelta(seconds=lease), now)
         # Only a reply tried before may have parts accepted: one statement for those.
         accepted = _accepted(uow, [r.id for r in due if r.attempts > 0])
@@ -149,6 +177,50 @@ def _drop_moot(uow: UnitOfWork, notice_ids: Sequence[int], now: datetime) -> set
     uow.notices.drop(reasons, now)
     reply_metrics.entered([DROPPED] * len(reasons))
     return gone | set(reasons)
+
+
+def _settle_notices(
+    uow: UnitOfWork, notice_ids: Sequence[int], now: datetime, rules: NoticeRules
+) -> set[int]:
+    """The claimed notices (`notice_ids`, in claim order) not to send now.
+
+    Dropped: those that no longer apply (`drop_reason`). Held: those §7a does not
+    let leave at `now` (operator hours, the subscriber's contact window, fewer
+    than `rules.cap` notices to the number this local day, the batch's own
+    counted in order): put back, unleased and their attempts unchanged, until
+    the next time allowed (`leaves_at`), or dropped `out_of_date` when that is
+    past their end. Whatever the batch's size: the read of the notices, one of
+    the day's count per number, and a write each for the dropped and the held.
+    """
+    held = uow.notices.held(notice_ids)
+    local = now.astimezone(rules.zone)
+    not_now = {i for i, h in held.items() if h.state != ReplyState.QUEUED}
+    reasons: dict[int, str] = {}
+    for i, h in held.items():
+        if i not in not_now and (reason := drop_reason(h.notice, now)) is not None:
+            reasons[i] = reason
+    going = [i for i in notice_ids if i in held and i not in not_now and i not in reasons]
+    day = datetime.combine(local.date(), time(0), tzinfo=rules.zone)
+    sent = uow.notices.sent_between(
+        {held[i].msisdn for i in going},
+        day.astimezone(now.tzinfo),
+        (day + timedelta(days=1)).astimezone(now.tzinfo),
+        now,
+    )
+    later: dict[int, datetime] = {}
+    for i in going:
+        h = held[i]
+        at = leaves_at(local, h.contact_window, sent.get(h.msisdn, 0), rules.cap)
+        if at == local:
+            sent[h.msisdn] = sent.get(h.msisdn, 0) + 1
+        elif (reason := drop_reason(h.notice, at)) is not None:
+            reasons[i] = reason
+        else:
+            later[i] = at.astimezone(now.tzinfo)
+    uow.notices.drop(reasons, now)
+    uow.notices.hold(later, rules.zone, now)
+    reply_metrics.entered([DROPPED] * len(reasons))
+    return not_now | set(reasons) | set(later)
 
 
 def mark_sent(uow_factory: UowFactory, reply_id: int, parts: Sequence[SentPart]) -> None:

@@ -3,16 +3,16 @@
 against when they leave, and dropping those that no longer apply
 (app/domain/held_notices.py, DOMAIN.md §7a).
 
-The held-notice methods are one statement each, whatever the number of rows: the
-opt-out and the cancel call one from their message's unit of work, the claim
-from its batch's.
+The held-notice methods are one statement each (`hold`: one for the outbox rows
+and one for their notices), whatever the number of rows: the opt-out and the
+cancel call one from their message's unit of work, the claim from its batch's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
@@ -54,6 +54,8 @@ class HeldRow:
 
     state: str  # the outbox row's: `queued` unless dropped (or sent) meanwhile
     notice: HeldNotice
+    msisdn: str
+    contact_window: str | None  # the subscriber's, as it stands now (§7a)
 
 
 class NoticeRepository:
@@ -175,6 +177,8 @@ class NoticeRepository:
                 SubscriberRow.opted_out,
                 ActivationRow.state,
                 NoticeRow.valid_until,
+                NoticeRow.msisdn,
+                SubscriberRow.contact_window,
             )
             .join(OutboundMessageRow, OutboundMessageRow.id == NoticeRow.outbound_message_id)
             .outerjoin(SubscriberRow, SubscriberRow.msisdn == NoticeRow.msisdn)
@@ -182,10 +186,58 @@ class NoticeRepository:
             .where(NoticeRow.outbound_message_id.in_(list(outbound_ids)))
         )
         return {
-            row_id: HeldRow(state, HeldNotice(kind, bool(opted_out), service, until))
-            for row_id, state, kind, opted_out, service, until in self.session.execute(query)
+            row_id: HeldRow(
+                state, HeldNotice(kind, bool(opted_out), service, until), msisdn, window
+            )
+            for row_id, state, kind, opted_out, service, until, msisdn, window in (
+                self.session.execute(query)
+            )
             if row_id is not None
         }
+
+    def sent_between(
+        self, msisdns: Collection[str], since: datetime, until: datetime, now: datetime
+    ) -> dict[str, int]:
+        """How many notices each number has had from `since` to `until` (a local
+        day, §7a's cap), counting those a sender holds under a live lease: they
+        are leaving now. Numbers with none are left out; one query for the batch."""
+        if not msisdns:
+            return {}
+        m = _MESSAGES.c
+        left = m.sent_at.is_not(None) & (m.sent_at >= since) & (m.sent_at < until)
+        leaving = (
+            (m.state == ReplyState.QUEUED) & m.claimed_by.is_not(None) & (m.next_attempt_at > now)
+        )
+        query = (
+            select(NoticeRow.msisdn, func.count())
+            .join(_MESSAGES, m.id == NoticeRow.outbound_message_id)
+            .where(NoticeRow.msisdn.in_(sorted(msisdns)))
+            .where(left | leaving)
+            .group_by(NoticeRow.msisdn)
+        )
+        return {msisdn: count for msisdn, count in self.session.execute(query)}
+
+    def hold(self, until: Mapping[int, datetime], zone: tzinfo, now: datetime) -> None:
+        """Put each outbox row (id -> when it may leave) back in the queue until
+        then, unleased and its attempts as they were, and move its notice to that
+        local day (what the job counts against the cap); an executemany each."""
+        if not until:
+            return
+        ids = sorted(until)
+        m = _MESSAGES.c
+        self.session.execute(
+            update(_MESSAGES)
+            .where(m.id == bindparam("row_id"), m.state == ReplyState.QUEUED)
+            .values(claimed_by=None, next_attempt_at=bindparam("at"), updated_at=bindparam("now")),
+            [{"row_id": i, "at": until[i], "now": now} for i in ids],
+        )
+        notices = table_of(NoticeRow)
+        self.session.execute(
+            update(notices)
+            .where(notices.c.outbound_message_id == bindparam("row_id"))
+            .values(local_day=bindparam("day")),
+            [{"row_id": i, "day": until[i].astimezone(zone).date()} for i in ids],
+        )
 
     def drop(self, reasons: Mapping[int, str], now: datetime) -> None:
         """Drop each outbox row (id -> reason) still queued; one executemany."""

@@ -16,7 +16,9 @@ from app.domain.held_notices import (
     OUT_OF_DATE,
     SERVICE_CHANGED,
     HeldNotice,
+    NoticeRules,
     drop_reason,
+    leaves_at,
     valid_until,
 )
 from app.domain.notices import BIRTHDAY, CREDIT, LAPSE, REMINDER
@@ -81,3 +83,35 @@ def test_valid_until_the_end_of_the_last_day_in_operator_time() -> None:
         drop_reason(held(BIRTHDAY, until=until), datetime(2026, 6, 18, 23, 59, tzinfo=SH)) is None
     )
     assert drop_reason(held(BIRTHDAY, until=until), datetime(2026, 6, 19, tzinfo=SH)) == OUT_OF_DATE
+
+
+# --- §7a at the claim: when a notice still queued past its slot may leave -----------------
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2027, 8, day, hour, minute, tzinfo=SH)
+
+
+@pytest.mark.parametrize(
+    ("now", "window", "sent_today", "leaves"),
+    [
+        (at(24, 21, 59), None, 0, at(24, 21, 59)),  # inside operator hours: now
+        (at(24, 22, 0), None, 0, at(25, 8, 0)),  # 22:00 is outside
+        (at(24, 23, 30), None, 0, at(25, 8, 0)),
+        (at(25, 3, 0), None, 0, at(25, 8, 0)),  # before dawn: that morning
+        (at(24, 23, 30), "09:00-12:00", 0, at(25, 9, 0)),  # the window's next opening
+        (at(24, 10, 0), "18:00-20:00", 0, at(24, 18, 0)),  # later the same day
+        (at(24, 16, 0), "14:00-16:00", 0, at(25, 14, 0)),  # the window's end is excluded
+        (at(24, 10, 0), "23:00-07:00", 0, at(24, 10, 0)),  # no minute in hours: ignored
+        (at(24, 10, 0), None, 2, at(24, 10, 0)),  # under the cap
+        (at(24, 10, 0), None, 3, at(25, 8, 0)),  # the day is full: tomorrow
+        (at(24, 10, 0), "14:00-16:00", 3, at(25, 14, 0)),
+    ],
+)
+def test_leaves_at(now: datetime, window: str | None, sent_today: int, leaves: datetime) -> None:
+    assert leaves_at(now, window, sent_today, 3) == leaves
+
+
+def test_the_cap_is_at_least_one() -> None:
+    with pytest.raises(ValueError):
+        NoticeRules(SH, 0)

@@ -15,6 +15,7 @@ from sqlalchemy import event, update
 import app.gateways.http.kannel_sender as kannel_sender
 import app.gateways.links.sender as link_sender
 import app.services.outbox as outbox_service
+from app.domain.held_notices import NoticeRules
 from app.gateways.http.kannel_sender import KannelSender
 from app.gateways.smpp.esme import SubmitOutcome
 from app.gateways.smpp.sender import SmppSender
@@ -24,6 +25,7 @@ from app.services.outbox import (
     SentPart,
     claim_replies,
     mark_sent_many,
+    notice_rules,
     still_to_send,
 )
 from app.settings import SmppBind
@@ -50,9 +52,15 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
-def claim(runtime: Runtime, clock: Clock, at: datetime, channel: str = "smpp") -> list:
+def claim(
+    runtime: Runtime,
+    clock: Clock,
+    at: datetime,
+    channel: str = "smpp",
+    rules: NoticeRules = outbox_service.DEFAULT_RULES,
+) -> list:
     clock.now = at
-    return claim_replies(runtime.uow_factory, channel, "sender", limit=20, lease=60)
+    return claim_replies(runtime.uow_factory, channel, "sender", limit=20, lease=60, rules=rules)
 
 
 def the_notice(runtime: Runtime, msisdn: str = MSISDN) -> OutboundMessageRow:
@@ -270,7 +278,7 @@ def test_opt_out_drops_every_kind_held_and_nothing_of_anyone_else(
     mine = [r for r in outbox(runtime, MSISDN) if r.inbound_message_id is None]
     assert {(r.state, r.drop_reason) for r in mine} == {("dropped", "opted_out")}
     assert len(mine) == 4
-    theirs = claim(runtime, clock, local(2026, 11, 23, 8, 0))
+    theirs = claim(runtime, clock, local(2026, 11, 23, 8, 0), rules=notice_rules(cap))
     assert {r.msisdn for r in theirs} == {OTHER} and len(theirs) == 4
 
 

@@ -33,6 +33,7 @@ from app.services.outbox import (
     claim_replies,
     mark_failed,
     mark_sent,
+    notice_rules,
     still_to_send,
 )
 from app.settings import Settings
@@ -126,7 +127,12 @@ class KannelSender(ReplySender):
         """Claim one batch and send it; the number claimed."""
         lease = self.settings.outbox_claim_lease
         replies = claim_replies(
-            self.uow_factory, CHANNEL, self.worker, self.settings.outbox_batch_size, lease
+            self.uow_factory,
+            CHANNEL,
+            self.worker,
+            self.settings.outbox_batch_size,
+            lease,
+            notice_rules(self.settings),
         )
         # Each call may take the whole timeout: start none that could outlive the
         # lease, or another sender could claim that row again and send it twice.

@@ -51,6 +51,7 @@ from app.services.outbox import (
     mark_failed,
     mark_sent,
     mark_sent_many,
+    notice_rules,
     still_to_send,
 )
 from app.settings import Settings
@@ -175,7 +176,12 @@ class LinkSender(ReplySender):
             self._behind = True
             return 0
         replies = claim_replies(
-            self.uow_factory, self.channel, self.worker, room, self.settings.outbox_claim_lease
+            self.uow_factory,
+            self.channel,
+            self.worker,
+            room,
+            self.settings.outbox_claim_lease,
+            notice_rules(self.settings),
         )
         self._behind = len(replies) == room  # a full claim: more may be waiting
         self.counters["claimed"] += len(replies)
