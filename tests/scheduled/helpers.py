@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 import app.services.outbox as outbox_service
+from app.domain.held_notices import NoticeRules
 from app.runtime import Runtime
 from app.services.clock import utc_now
 from app.services.scheduled import ScheduledReport, run_scheduled
@@ -99,3 +102,31 @@ def activation(runtime: Runtime, activation_id: int) -> ActivationRow:
         assert row is not None and uow.session is not None
         uow.session.expunge_all()
         return row
+
+
+@dataclass
+class Clock:
+    """The instant the outbox service takes as now: claims are decided as of it."""
+
+    now: datetime
+
+
+def outbox_clock(monkeypatch: pytest.MonkeyPatch, start: datetime) -> Clock:
+    clock = Clock(start)
+    monkeypatch.setattr(outbox_service, "utc_now", lambda: clock.now.astimezone(UTC))
+    return clock
+
+
+def claim(
+    runtime: Runtime,
+    clock: Clock,
+    at: datetime,
+    channel: str = "smpp",
+    limit: int = 20,
+    rules: NoticeRules = outbox_service.DEFAULT_RULES,
+) -> list[Any]:
+    """What a sender of `channel` claims at `at`."""
+    clock.now = at
+    return outbox_service.claim_replies(
+        runtime.uow_factory, channel, "sender", limit=limit, lease=60, rules=rules
+    )

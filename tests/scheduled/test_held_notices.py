@@ -5,8 +5,7 @@ transaction, and the claim drops anything else that no longer applies."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import httpx
 import pytest
@@ -14,8 +13,6 @@ from sqlalchemy import event, update
 
 import app.gateways.http.kannel_sender as kannel_sender
 import app.gateways.links.sender as link_sender
-import app.services.outbox as outbox_service
-from app.domain.held_notices import NoticeRules
 from app.gateways.http.kannel_sender import KannelSender
 from app.gateways.smpp.esme import SubmitOutcome
 from app.gateways.smpp.sender import SmppSender
@@ -23,14 +20,23 @@ from app.runtime import Runtime
 from app.services.outbox import (
     ClaimedReply,
     SentPart,
-    claim_replies,
     mark_sent_many,
     notice_rules,
     still_to_send,
 )
 from app.settings import SmppBind
 from app.store.models import ActivationRow, OutboundMessageRow, SubscriberRow
-from tests.scheduled.helpers import MSISDN, activation, add_activation, local, outbox, run
+from tests.scheduled.helpers import (
+    MSISDN,
+    Clock,
+    activation,
+    add_activation,
+    claim,
+    local,
+    outbox,
+    outbox_clock,
+    run,
+)
 from tests.services.messaging import send
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -38,29 +44,9 @@ ENDS = date(2027, 8, 31)
 OTHER = "13900139000"
 
 
-@dataclass
-class Clock:
-    """The instant the outbox service takes as now: claims are decided as of it."""
-
-    now: datetime
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(local(2026, 11, 23, 8, 0))
-    monkeypatch.setattr(outbox_service, "utc_now", lambda: clock.now.astimezone(UTC))
-    return clock
-
-
-def claim(
-    runtime: Runtime,
-    clock: Clock,
-    at: datetime,
-    channel: str = "smpp",
-    rules: NoticeRules = outbox_service.DEFAULT_RULES,
-) -> list:
-    clock.now = at
-    return claim_replies(runtime.uow_factory, channel, "sender", limit=20, lease=60, rules=rules)
+    return outbox_clock(monkeypatch, local(2026, 11, 23, 8, 0))
 
 
 def the_notice(runtime: Runtime, msisdn: str = MSISDN) -> OutboundMessageRow:

@@ -7,22 +7,30 @@ when that is past its end. Answers to MOs are no notices: they leave at once."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import event, update
 
-import app.services.outbox as outbox_service
 from app.domain.held_notices import NoticeRules
 from app.gateways.http.kannel_sender import KannelSender
 from app.runtime import Runtime
 from app.services.inbound import InboundMessage, handle_inbound
-from app.services.outbox import SentPart, claim_replies, mark_sent_many
+from app.services.outbox import SentPart, mark_sent_many
 from app.store.models import SubscriberRow
-from tests.scheduled.helpers import MSISDN, add_activation, local, notices, outbox, run
+from tests.scheduled.helpers import (
+    MSISDN,
+    Clock,
+    add_activation,
+    claim,
+    local,
+    notices,
+    outbox,
+    outbox_clock,
+    run,
+)
 from tests.services.messaging import CONTEXT
 
 pytestmark = pytest.mark.usefixtures("catalog")
@@ -30,29 +38,9 @@ ENDS = date(2027, 8, 31)
 SH = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass
-class Clock:
-    """The instant the outbox service takes as now: claims are decided as of it."""
-
-    now: datetime
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(local(2027, 8, 24, 8, 0))
-    monkeypatch.setattr(outbox_service, "utc_now", lambda: clock.now.astimezone(UTC))
-    return clock
-
-
-def claim(
-    runtime: Runtime,
-    clock: Clock,
-    at: datetime,
-    limit: int = 20,
-    rules: NoticeRules = outbox_service.DEFAULT_RULES,
-) -> list:
-    clock.now = at
-    return claim_replies(runtime.uow_factory, "smpp", "sender", limit, 60, rules)
+    return outbox_clock(monkeypatch, local(2027, 8, 24, 8, 0))
 
 
 def sent(runtime: Runtime, claimed: list) -> None:
