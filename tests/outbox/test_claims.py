@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from app.domain.delivery_receipts import Receipt, submitted_id
 from app.runtime import Runtime
@@ -27,6 +27,7 @@ from app.store.database import make_engine, make_session_factory
 from app.store.models import OutboundMessageRow, OutboundPartRow
 from app.store.unit_of_work import UnitOfWork
 from tests.support.outbox import outbound_row
+from tests.support.statements import first_words, statements_sent
 
 
 def queue(uow_factory: Callable[[], UnitOfWork], count: int, channel: str = "smpp") -> list[int]:
@@ -200,17 +201,9 @@ def test_parts_accepted_before_a_retry_come_back_with_the_next_claim(
 
 def receipt_statements(runtime: Runtime, receipts: list[Receipt]) -> list[str]:
     """The SQL statements one `record_receipts` call sends, by their first words."""
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()[:3]).upper())
-
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(runtime.engine) as sent:
         record_receipts(runtime.uow_factory, receipts)
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
-    return statements
+    return first_words(sent, 3)
 
 
 def test_a_batch_of_receipts_costs_the_same_statements_whatever_its_size(

@@ -5,35 +5,19 @@ that read is some hundred million rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from app.domain.subscriber import Month
 from app.runtime import Runtime
 from app.services.reports import kpi_report
 from tests.reports.fixtures import add_activation, add_bundle
+from tests.support.statements import statements_sent
 
 pytestmark = pytest.mark.usefixtures("catalog")  # photo window 2026-01..2026-06
 OCTOBER = Month(2026, 10)
-
-
-@contextmanager
-def statements_sent(runtime: Runtime) -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", record)
 
 
 def test_the_report_reads_the_usage_table_once(
@@ -46,7 +30,7 @@ def test_the_report_reads_the_usage_table_once(
     add_activation(runtime, first, activated_on=date(2026, 10, 3), ends_on=date(2027, 1, 2))
     add_activation(runtime, second, activated_on=date(2026, 10, 4), ends_on=date(2027, 1, 3))
 
-    with statements_sent(runtime) as sent:
+    with statements_sent(runtime.engine) as sent:
         report = kpi_report(runtime.uow_factory, OCTOBER)
 
     assert len([s for s in sent if "monthly_usage" in s]) == 1

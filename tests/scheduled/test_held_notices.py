@@ -9,7 +9,7 @@ from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 import app.gateways.http.kannel_sender as kannel_sender
 import app.gateways.links.sender as link_sender
@@ -38,6 +38,7 @@ from tests.scheduled.helpers import (
     run,
 )
 from tests.services.messaging import send
+from tests.support.statements import statements_sent
 
 pytestmark = pytest.mark.usefixtures("catalog")
 ENDS = date(2027, 8, 31)
@@ -393,14 +394,8 @@ def test_kannel_sender_does_not_send_a_notice_dropped_after_its_claim(
 
 @pytest.fixture
 def statements(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement.split()[0].upper())
-
-    event.listen(runtime.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(runtime.engine, "before_cursor_execute", record)
+    with statements_sent(runtime.engine) as sent:
+        yield sent
 
 
 def _held_for(runtime: Runtime, add_subscriber: Callable, count: int, first: int) -> None:

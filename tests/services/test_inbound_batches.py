@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from app.runtime import Runtime
@@ -21,6 +21,7 @@ from app.services.inbound import (
 from app.services.outbox import claim_replies
 from app.store.models import ActivationRow, InboundMessageRow, OutboundMessageRow
 from tests.services.messaging import CONTEXT, NOV_23, count, fail_store_for, send
+from tests.support.statements import first_words, statements_sent
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -133,18 +134,10 @@ MIX = ("CXYE", "CD", "XCYE", "IWJZS 2", "0000", "T", "HELP")
 
 def statements_for(runtime: Runtime, messages: list[InboundMessage]) -> list[str]:
     """The SQL statements one `handle_inbound_many` call sends, by their first words."""
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()[:4]).upper())
-
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(runtime.engine) as sent:
         results = handle_inbound_many(runtime.uow_factory, messages, CONTEXT, "smpp")
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
     assert all(isinstance(r, InboundResult) for r in results)
-    return statements
+    return first_words(sent, 4)
 
 
 def test_a_batch_costs_the_same_statements_whatever_its_size(

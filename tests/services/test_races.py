@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from app.runtime import Runtime
 from app.services.inbound import InboundMessage, InboundResult, handle_inbound_many
@@ -19,6 +18,7 @@ from tests.scheduled.helpers import MSISDN, activation, deliver, local
 from tests.scheduled.helpers import run as run_scheduled
 from tests.scheduled.test_keeping import LEAVES_AT, reminded, signed_up
 from tests.services.messaging import CONTEXT, send
+from tests.support.statements import first_words, statements_sent
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -132,17 +132,9 @@ def test_in_one_batch_the_commands_that_lock_see_what_the_batch_wrote(
         InboundMessage("test", f"b{n}", MSISDN, "10086", body, local(2026, 11, 23, 8, 5 + n))
         for n, body in enumerate(bodies)
     ]
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement.lstrip().upper())
-
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(runtime.engine) as sent:
         results = handle_inbound_many(runtime.uow_factory, batch, CONTEXT, "smpp")
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
-    assert not any(s.startswith("SAVEPOINT") for s in statements)
+    assert "SAVEPOINT" not in first_words(sent, 1)
     outcomes = [r.outcome if isinstance(r, InboundResult) else r for r in results]
     assert outcomes == [
         "activated",

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import event
-
 from app.gateways.links.concatenation import (
     PartInfo,
     part_info_from_sar,
@@ -20,6 +18,7 @@ from app.runtime import Runtime
 from app.settings import SmppBind
 from app.store.long_mo import ArrivedPart
 from app.store.unit_of_work import UnitOfWork
+from tests.support.statements import first_words, statements_sent
 
 
 def test_udh_eight_and_sixteen_bit_references() -> None:
@@ -103,17 +102,9 @@ def test_missing_part_expires_after_ttl_with_what_arrived(
 
 def statements_while(runtime: Runtime, run: Callable[[], object]) -> list[str]:
     """The SQL statements `run` sends, by their first words."""
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(" ".join(statement.split()[:3]).upper())
-
-    event.listen(runtime.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(runtime.engine) as sent:
         run()
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", seen)
-    return statements
+    return first_words(sent, 3)
 
 
 def test_a_batch_of_parts_costs_the_same_statements_whatever_its_size(runtime: Runtime) -> None:
