@@ -25,7 +25,7 @@ no notices: they leave at once, and cost the claim no statement for this.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from app.services.clock import utc_now
 from app.services.receipts import settle_in
 from app.settings import Settings
 from app.store.models import OutboundMessageRow
+from app.store.notices import HeldRow
 from app.store.unit_of_work import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -167,16 +168,26 @@ def _is_notice(row: OutboundMessageRow) -> bool:
 def _drop_moot(uow: UnitOfWork, notice_ids: Sequence[int], now: datetime) -> set[int]:
     """Drop the held notices among `notice_ids` that no longer apply at `now`;
     the ids not to send (dropped now, or no longer queued)."""
-    held = uow.notices.held(notice_ids)
+    gone, reasons = _moot(uow.notices.held(notice_ids), now)
+    _drop(uow, reasons, now)
+    return gone | set(reasons)
+
+
+def _moot(held: Mapping[int, HeldRow], now: datetime) -> tuple[set[int], dict[int, str]]:
+    """Of the held notices: those no longer queued, and why each other one no
+    longer applies at `now` (`drop_reason`)."""
     gone = {i for i, h in held.items() if h.state != ReplyState.QUEUED}
     reasons = {
         i: reason
         for i, h in held.items()
         if i not in gone and (reason := drop_reason(h.notice, now)) is not None
     }
+    return gone, reasons
+
+
+def _drop(uow: UnitOfWork, reasons: Mapping[int, str], now: datetime) -> None:
     uow.notices.drop(reasons, now)
     reply_metrics.entered([DROPPED] * len(reasons))
-    return gone | set(reasons)
 
 
 def _settle_notices(
@@ -194,11 +205,7 @@ def _settle_notices(
     """
     held = uow.notices.held(notice_ids)
     local = now.astimezone(rules.zone)
-    not_now = {i for i, h in held.items() if h.state != ReplyState.QUEUED}
-    reasons: dict[int, str] = {}
-    for i, h in held.items():
-        if i not in not_now and (reason := drop_reason(h.notice, now)) is not None:
-            reasons[i] = reason
+    not_now, reasons = _moot(held, now)
     going = [i for i in notice_ids if i in held and i not in not_now and i not in reasons]
     day = datetime.combine(local.date(), time(0), tzinfo=rules.zone)
     sent = uow.notices.sent_between(
@@ -217,9 +224,8 @@ def _settle_notices(
             reasons[i] = reason
         else:
             later[i] = at.astimezone(now.tzinfo)
-    uow.notices.drop(reasons, now)
+    _drop(uow, reasons, now)
     uow.notices.hold(later, rules.zone, now)
-    reply_metrics.entered([DROPPED] * len(reasons))
     return not_now | set(reasons) | set(later)
 
 
