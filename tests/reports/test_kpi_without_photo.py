@@ -9,7 +9,7 @@ from collections.abc import Callable
 from app.domain.subscriber import Month
 from app.runtime import Runtime
 from app.services.reports import kpi_report
-from tests.reports.test_kpi_pass import statements_sent
+from tests.support.statements import statements_sent
 
 
 def test_dynamic_counts_from_a_scan_of_two_months(
@@ -20,7 +20,7 @@ def test_dynamic_counts_from_a_scan_of_two_months(
     add_subscriber("13800000003", {"2026-10": (90_00, 200)})
     add_subscriber("13800000004", {"2026-10": (90_00, 200)}, status="suspended")
 
-    with statements_sent(runtime) as sent:
+    with statements_sent(runtime.engine) as sent:
         report = kpi_report(runtime.uow_factory, Month(2026, 10))
 
     assert (report.dynamic.count, report.dynamic.previous) == (2, 1)
